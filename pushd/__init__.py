@@ -1,0 +1,1 @@
+"""WebSocket push nodes: topic subscriptions, snapshot + delta fan-out, gapless resume."""

@@ -1,0 +1,1 @@
+"""The REST API: auth, catalog, betting, agent hub, user; OpenAPI at /docs; background jobs."""

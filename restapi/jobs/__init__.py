@@ -1,0 +1,1 @@
+"""restapi's background jobs process (grading, weekly cycles, reminders) and its runner."""

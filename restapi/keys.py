@@ -1,0 +1,13 @@
+"""Typed application keys of restapi (``app[KEY]``)."""
+
+from __future__ import annotations
+
+import aiopg
+from aiohttp import web
+
+from restapi.config import RestSettings
+from shared.redis import Redis
+
+SETTINGS: web.AppKey[RestSettings] = web.AppKey("settings", RestSettings)
+PG: web.AppKey[aiopg.Pool] = web.AppKey("pg", aiopg.Pool)
+REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)

@@ -1,0 +1,130 @@
+"""``./dev up``: the whole system on one machine.
+
+Starts embedded PostgreSQL and Redis (unless ``DATABASE_URL`` / ``REDIS_URL`` are set), migrates,
+seeds the demo book, makes a signing key if there is none, runs every Procfile process under
+honcho, waits until each answers /readyz and prints the URLs. Ctrl-C (or SIGTERM) stops the
+processes, then the servers, and leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from shared import migrate
+from shared.devservers import EmbeddedPostgres, EmbeddedRedis
+from shared.tokens import KeyRing
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+
+
+def _say(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """SIGTERM honcho's process group (it forwards to its children), then SIGKILL what is left."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("AUTH_KEYS_DIR", str(DATA / "keys"))
+    # The Procfile says `python`: make that the interpreter running this (the project's venv).
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    pg = redis = None
+    honcho: subprocess.Popen[bytes] | None = None
+
+    def on_signal(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if not env.get("DATABASE_URL"):
+            pg = EmbeddedPostgres(DATA / "pg", port=int(env.get("DEV_PG_PORT", "0")) or None)
+            env["DATABASE_URL"] = pg.start()
+            _say(f"embedded PostgreSQL at {env['DATABASE_URL']} (pid {pg.pid})")
+        if not env.get("REDIS_URL"):
+            redis = EmbeddedRedis(DATA / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None)
+            env["REDIS_URL"] = redis.start()
+            _say(f"embedded Redis at {env['REDIS_URL']} (pid {redis.pid})")
+        applied = asyncio.run(migrate.migrate(env["DATABASE_URL"]))
+        _say(f"migrations applied: {len(applied)}")
+        KeyRing.load(Path(env["AUTH_KEYS_DIR"]), create=True)
+        subprocess.run([sys.executable, "-m", "restapi.seed"], env=env, check=True, cwd=ROOT)
+
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)],
+            env=env, cwd=ROOT, start_new_session=True,
+        )
+        rest = f"http://{env.get('RESTAPI_HOST', '127.0.0.1')}:{env.get('RESTAPI_PORT', '8080')}"
+        push = f"{env.get('PUSHD_HOST', '127.0.0.1')}:{env.get('PUSHD_PORT', '8081')}"
+        ingest = f"http://{env.get('INGEST_HOST', '127.0.0.1')}:{env.get('INGEST_PORT', '9101')}"
+        jobs = f"http://{env.get('JOBS_HOST', '127.0.0.1')}:{env.get('JOBS_PORT', '9102')}"
+        checks = {"restapi": rest, "pushd": f"http://{push}", "ingest": ingest, "jobs": jobs}
+        deadline = time.monotonic() + 60
+        pending = dict(checks)
+        while pending and time.monotonic() < deadline and honcho.poll() is None:
+            pending = {k: v for k, v in pending.items() if not _ready(f"{v}/readyz")}
+            time.sleep(0.3)
+        if honcho.poll() is not None:
+            _say(f"a process exited during start-up (honcho exit code {honcho.returncode})")
+            return 1
+        if pending:
+            _say(f"not ready after 60 s: {', '.join(pending)}")
+            return 1
+        _say("all processes ready")
+        print(
+            "\n"
+            f"  Web / REST API   {rest}/\n"
+            f"  OpenAPI docs     {rest}/docs\n"
+            f"  WebSocket        ws://{push}/ws\n"
+            f"  Metrics          {rest}/metrics  ws: http://{push}/metrics  ingest: {ingest}/metrics  "
+            f"jobs: {jobs}/metrics\n"
+            "  Demo logins      player01 / player-pass-123 · agent1 / agent-pass-123 · admin / admin-pass-123\n"
+            "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        return honcho.wait()
+    except KeyboardInterrupt:
+        _say("stopping")
+        return 0
+    finally:
+        if honcho is not None:
+            _stop_group(honcho)
+        if redis is not None:
+            redis.stop()
+        if pg is not None:
+            pg.stop()
+        _say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

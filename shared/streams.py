@@ -1,0 +1,139 @@
+"""The Redis contract between services: key names and the schema of every stream entry.
+
+    odds:{sport}    stream  {v, ts, trace, changes}        ingest -> pushd, restapi
+    snap:{sport}    hash    event_id -> odds, _offset, _epoch  ingest -> pushd, restapi
+    notify          stream  {v, ts, trace, user, kind, data}   restapi -> pushd
+    results         stream  {v, ts, trace, event, sport, status, home, away}  ingest -> restapi jobs
+
+Every entry carries ``trace`` (a W3C traceparent) so one trace follows a change across services.
+Field values are bytes/str in Redis; structured values are orjson-encoded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+from shared import tracing
+
+VERSION = 1
+NOTIFY = "notify"
+RESULTS = "results"
+PUSHD_NODES = "pushd:nodes"
+SNAP_OFFSET = "_offset"
+SNAP_EPOCH = "_epoch"
+NOTIFY_KINDS = ("bet.accepted", "bet.graded", "balance.changed", "settlement.reminder", "account.status")
+
+
+def odds_stream(sport: str) -> str:
+    """The stream of odds changes for one sport."""
+    return f"odds:{sport}"
+
+
+def snap_key(sport: str) -> str:
+    """The hash holding one sport's current odds snapshot."""
+    return f"snap:{sport}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One price change: American odds ``price`` (None = taken off the board), optional ``point``."""
+
+    event: str
+    book: str
+    market: str
+    outcome: str
+    price: int | None
+    point: float | None
+    t: int  # ms since the epoch when ingest saw it
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def encode_odds(changes: list[dict[str, Any]] | list[Change], *, ts: int | None = None) -> dict[str, bytes]:
+    """Fields of one ``odds:{sport}`` entry."""
+    items = [asdict(c) if isinstance(c, Change) else c for c in changes]
+    return {
+        "v": str(VERSION).encode(),
+        "ts": str(ts or now_ms()).encode(),
+        "trace": tracing.outgoing_traceparent().encode(),
+        "changes": orjson.dumps(items),
+    }
+
+
+def decode_odds(fields: dict[Any, Any]) -> dict[str, Any]:
+    """An ``odds:{sport}`` entry as ``{v, ts, trace, changes}``."""
+    f = {_s(k): v for k, v in fields.items()}
+    return {
+        "v": int(_s(f.get("v", VERSION))),
+        "ts": int(_s(f.get("ts", 0))),
+        "trace": _s(f.get("trace", "")),
+        "changes": orjson.loads(f["changes"]) if "changes" in f else [],
+    }
+
+
+def encode_notify(user_id: int, kind: str, data: dict[str, Any]) -> dict[str, bytes]:
+    """Fields of one ``notify`` entry for ``user_id``."""
+    if kind not in NOTIFY_KINDS:
+        raise ValueError(f"unknown notify kind {kind!r}")
+    return {
+        "v": str(VERSION).encode(),
+        "ts": str(now_ms()).encode(),
+        "trace": tracing.outgoing_traceparent().encode(),
+        "user": str(user_id).encode(),
+        "kind": kind.encode(),
+        "data": orjson.dumps(data),
+    }
+
+
+def decode_notify(fields: dict[Any, Any]) -> dict[str, Any]:
+    """A ``notify`` entry as ``{v, ts, trace, user, kind, data}``."""
+    f = {_s(k): v for k, v in fields.items()}
+    return {
+        "v": int(_s(f.get("v", VERSION))),
+        "ts": int(_s(f.get("ts", 0))),
+        "trace": _s(f.get("trace", "")),
+        "user": int(_s(f["user"])),
+        "kind": _s(f["kind"]),
+        "data": orjson.loads(f["data"]) if "data" in f else {},
+    }
+
+
+def encode_result(event: str, sport: str, status: str, home: int | None, away: int | None) -> dict[str, bytes]:
+    """Fields of one ``results`` entry: a final (or cancelled) score."""
+    if status not in ("final", "cancelled"):
+        raise ValueError(f"result status must be final or cancelled, not {status!r}")
+    return {
+        "v": str(VERSION).encode(),
+        "ts": str(now_ms()).encode(),
+        "trace": tracing.outgoing_traceparent().encode(),
+        "event": event.encode(),
+        "sport": sport.encode(),
+        "status": status.encode(),
+        "home": b"" if home is None else str(home).encode(),
+        "away": b"" if away is None else str(away).encode(),
+    }
+
+
+def decode_result(fields: dict[Any, Any]) -> dict[str, Any]:
+    """A ``results`` entry as ``{v, ts, trace, event, sport, status, home, away}``."""
+    f = {_s(k): _s(v) for k, v in fields.items()}
+    return {
+        "v": int(f.get("v", VERSION)),
+        "ts": int(f.get("ts", 0)),
+        "trace": f.get("trace", ""),
+        "event": f["event"],
+        "sport": f["sport"],
+        "status": f["status"],
+        "home": int(f["home"]) if f.get("home") else None,
+        "away": int(f["away"]) if f.get("away") else None,
+    }

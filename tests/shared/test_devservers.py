@@ -1,0 +1,58 @@
+"""The embedded servers start, accept connections and stop without leaving processes behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg2
+import redis
+
+from shared.devservers import EmbeddedPostgres, EmbeddedRedis, pid_alive
+
+
+def test_embedded_postgres_starts_serves_and_stops(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "pg", fast=True)
+    url = server.start()
+    pid = server.pid
+    assert pid is not None and pid_alive(pid)
+    try:
+        conn = psycopg2.connect(url)
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_setting('listen_addresses'), current_setting('port')")
+            assert cur.fetchone() == ("127.0.0.1", str(server.port))
+        conn.close()
+    finally:
+        server.stop()
+    assert server.pid is None and not pid_alive(pid)
+
+
+def test_embedded_postgres_restarts_on_existing_data(tmp_path: Path) -> None:
+    first = EmbeddedPostgres(tmp_path / "pg", fast=True)
+    conn = psycopg2.connect(first.start())
+    conn.autocommit = True
+    conn.cursor().execute("CREATE TABLE kept (x int)")
+    conn.close()
+    first.stop()
+    second = EmbeddedPostgres(tmp_path / "pg", fast=True)
+    conn = psycopg2.connect(second.start())
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('kept') IS NOT NULL")
+            assert cur.fetchone() == (True,)
+    finally:
+        conn.close()
+        second.stop()
+
+
+def test_embedded_redis_starts_serves_and_stops(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis")
+    client = redis.Redis.from_url(server.start())
+    pid = server.pid
+    assert pid is not None
+    try:
+        client.xadd("s", {"a": "1"})
+        assert client.xlen("s") == 1
+    finally:
+        client.close()
+        server.stop()
+    assert not pid_alive(pid)
