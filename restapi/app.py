@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from restapi.config import RestSettings
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
 from shared import VERSION
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
 from shared.redis import redis_ctx
+from shared.tokens import KeyRing, Verifier
 from shared.web import SERVICE, add_health_routes, standard_middlewares
+
+
+async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Parse the signing keys once: signing with a parsed key is ~0.3 ms, reparsing the PEM ~40 ms."""
+    app[KEYRING] = ring = KeyRing.load(app[SETTINGS].keys_dir)
+    app[VERIFIER] = Verifier.from_ring(ring)
+    yield
 
 
 def create_app(settings: RestSettings) -> web.Application:
@@ -19,10 +29,12 @@ def create_app(settings: RestSettings) -> web.Application:
     app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
+    app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))
     add_health_routes(
         app, {"postgres": pg_check(PG), "redis": redis_check(REDIS)}, timeout=settings.ready_timeout
     )
     setup_openapi(app, VERSION)
+    # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
     return app

@@ -1,0 +1,1 @@
+"""Authentication: accounts, sessions, tokens, password reset, and the request principal."""
