@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -19,6 +18,7 @@ from restapi.auth.fields import ErrorSchema
 from restapi.auth.principal import principal
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
+from restapi.openapi import BEARER
 from shared import pushticket
 from shared.errors import NotFound
 from shared.mail import Mailer
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1/auth"
 NO_STORE = {"Cache-Control": "no-store"}
-BEARER = [{"bearerAuth": []}]
 
 
 def me_cache_key(user_id: int) -> str:
@@ -47,8 +46,8 @@ def _client(request: web.Request, device: str) -> service.Client:
                           device=device)
 
 
-def _errors(*codes: int) -> Any:
-    """Stack ``response_schema(ErrorSchema, code)`` for each documented error status."""
+def error_responses(*codes: int) -> Any:
+    """Document the error shape for each status in ``codes`` (``response_schema(ErrorSchema, code)``)."""
     def wrap(handler: Any) -> Any:
         for code in codes:
             handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
@@ -66,7 +65,7 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
 @request_schema(s.SignupIn, example={"email": "newplayer@example.com", "password": "a-good-pass-1", "agent": "agent1"})
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
-@_errors(400, 409, 413, 422)
+@error_responses(400, 409, 413, 422)
 async def signup(request: web.Request) -> web.Response:
     d = request["data"]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
@@ -79,7 +78,7 @@ async def signup(request: web.Request) -> web.Response:
       description="Opens a session for this device. Failed attempts are limited per IP (429 with Retry-After).")
 @request_schema(s.LoginIn, example={"login": "player01", "password": "player-pass-123", "device": "iPhone 15"})
 @response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
-@_errors(400, 401, 403, 413, 422, 429)
+@error_responses(400, 401, 403, 413, 422, 429)
 async def login(request: web.Request) -> web.Response:
     d = request["data"]
     user, issued = await service.login(_deps(request), identifier=d["login"], password=d["password"],
@@ -92,7 +91,7 @@ async def login(request: web.Request) -> web.Response:
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
 @request_schema(s.RefreshIn, example={"refresh_token": s.REFRESH_EXAMPLE})
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
-@_errors(400, 401, 403, 413, 422)
+@error_responses(400, 401, 403, 413, 422)
 async def refresh(request: web.Request) -> web.Response:
     issued = await service.refresh(_deps(request), request["data"]["refresh_token"])
     return json_response(issued.as_dict(), headers=NO_STORE)
@@ -101,7 +100,7 @@ async def refresh(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Log out this device", security=BEARER,
       description="Revokes this session's refresh tokens and denylists the access token until it expires.",
       responses={204: {"description": "Logged out"}})
-@_errors(401, 429)
+@error_responses(401, 429)
 async def logout(request: web.Request) -> web.Response:
     who = await principal(request)
     await service.logout(_deps(request), who.user_id, who.session_id, who.jti, who.exp)
@@ -111,7 +110,7 @@ async def logout(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Log out every device", security=BEARER,
       description="Revokes every session of the user and denylists their access tokens.")
 @response_schema(s.RevokedOut, 200)
-@_errors(401, 429)
+@error_responses(401, 429)
 async def logout_all(request: web.Request) -> web.Response:
     who = await principal(request)
     deps = _deps(request)
@@ -123,7 +122,7 @@ async def logout_all(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="The caller", security=BEARER,
       description="Answered from a short Redis cache (AUTH_ME_CACHE_TTL seconds).")
 @response_schema(s.UserOut, 200)
-@_errors(401, 404, 429)
+@error_responses(401, 404, 429)
 async def me(request: web.Request) -> web.Response:
     who = await principal(request)
     redis, ttl = request.app[REDIS], request.app[SETTINGS].me_cache_ttl
@@ -143,7 +142,7 @@ async def me(request: web.Request) -> web.Response:
 
 @docs(tags=["auth"], summary="The caller's active sessions (devices)", security=BEARER)
 @response_schema(s.SessionsOut, 200)
-@_errors(401, 429)
+@error_responses(401, 429)
 async def list_sessions(request: web.Request) -> web.Response:
     who = await principal(request)
     return json_response({"sessions": await service.sessions(_deps(request), who.user_id, who.session_id)})
@@ -152,13 +151,11 @@ async def list_sessions(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Revoke one of the caller's sessions", security=BEARER,
       description="Its refresh tokens stop working and its current access token is denylisted.",
       responses={204: {"description": "Revoked"}})
-@_errors(401, 404, 429)
+@request_schema(s.SessionPath, location="match_info")
+@error_responses(401, 404, 422, 429)
 async def revoke_session(request: web.Request) -> web.Response:
     who = await principal(request)
-    try:
-        session_id = str(uuid.UUID(request.match_info["session_id"]))
-    except ValueError:
-        raise NotFound("No such session", code="session_not_found") from None
+    session_id = str(request["data"]["session_id"])
     if not await service.revoke_session(_deps(request), who.user_id, session_id):
         raise NotFound("No such session", code="session_not_found")
     return web.Response(status=204)
@@ -169,7 +166,7 @@ async def revoke_session(request: web.Request) -> web.Response:
                   "30 minutes, single use) is mailed in the background. Limited per IP.")
 @request_schema(s.ResetRequestIn, example={"email": "player01@wagerbabe.test"})
 @response_schema(s.MessageOut, 202)
-@_errors(400, 413, 422, 429)
+@error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
     await service.ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
@@ -190,7 +187,7 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
       description="Spends the token, changes the password and logs out every device.")
 @request_schema(s.ResetConfirmIn, example={"token": s.REFRESH_EXAMPLE, "password": "a-new-pass-456"})
 @response_schema(s.MessageOut, 200)
-@_errors(400, 413, 422)
+@error_responses(400, 413, 422)
 async def reset_confirm(request: web.Request) -> web.Response:
     d = request["data"]
     await reset.confirm_reset(_deps(request), d["token"], d["password"])
@@ -201,7 +198,7 @@ async def reset_confirm(request: web.Request) -> web.Response:
       description="Say hello to pushd with this ticket instead of the access token, so the token never "
                   "appears in a URL. Valid AUTH_PUSH_TICKET_TTL seconds, once.")
 @response_schema(s.PushTicketOut, 200)
-@_errors(401, 429)
+@error_responses(401, 429)
 async def push_ticket(request: web.Request) -> web.Response:
     who = await principal(request)
     ttl = request.app[SETTINGS].push_ticket_ttl

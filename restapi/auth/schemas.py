@@ -46,6 +46,10 @@ class ResetConfirmIn(Schema):
     password = Password(required=True, metadata={"example": "a-new-pass-456"})
 
 
+class SessionPath(Schema):
+    session_id = fields.UUID(required=True, metadata={"example": "5b0f7c4e-8a51-4d0e-9a43-0c0a1e7c9b21"})
+
+
 class UserOut(Schema):
     id = fields.Integer(required=True, metadata={"example": 7})
     login = fields.String(required=True, metadata={"example": "player01"})

@@ -6,9 +6,10 @@ from aiohttp import web
 from aiohttp_apigami import docs, request_schema, response_schema
 
 from restapi.auth.principal import principal
-from restapi.auth.routes import BEARER, _errors, me_cache_key
+from restapi.auth.routes import error_responses, me_cache_key
 from restapi.auth.schemas import UserOut
 from restapi.keys import PG, REDIS
+from restapi.openapi import BEARER
 from restapi.user import service
 from restapi.user.schemas import PreferencesSchema, ProfilePatch
 from shared.web import json_response
@@ -19,7 +20,7 @@ PREFS_EXAMPLE = service.Preferences(timezone="America/New_York", accept_price_ch
 
 @docs(tags=["user"], summary="The caller's profile", security=BEARER)
 @response_schema(UserOut, 200)
-@_errors(401, 404, 429)
+@error_responses(401, 404, 429)
 async def get_profile(request: web.Request) -> web.Response:
     who = await principal(request)
     return json_response(await service.get_profile(request.app[PG], who.user_id))
@@ -29,7 +30,7 @@ async def get_profile(request: web.Request) -> web.Response:
       description="Only the fields sent change. The email is normalised (trimmed, lower case).")
 @request_schema(ProfilePatch, example={"display_name": "Ava R.", "phone": "+1 555 0100"})
 @response_schema(UserOut, 200)
-@_errors(400, 401, 404, 409, 413, 422, 429)
+@error_responses(400, 401, 404, 409, 413, 422, 429)
 async def patch_profile(request: web.Request) -> web.Response:
     who = await principal(request)
     profile = await service.patch_profile(request.app[PG], who.user_id, request["data"])
@@ -39,7 +40,7 @@ async def patch_profile(request: web.Request) -> web.Response:
 
 @docs(tags=["user"], summary="The caller's preferences (defaults until saved)", security=BEARER)
 @response_schema(PreferencesSchema, 200)
-@_errors(401, 429)
+@error_responses(401, 429)
 async def get_preferences(request: web.Request) -> web.Response:
     who = await principal(request)
     return json_response((await service.get_preferences(request.app[PG], who.user_id)).as_api())
@@ -48,7 +49,7 @@ async def get_preferences(request: web.Request) -> web.Response:
 @docs(tags=["user"], summary="Replace the caller's preferences", security=BEARER)
 @request_schema(PreferencesSchema, example=PREFS_EXAMPLE)
 @response_schema(PreferencesSchema, 200)
-@_errors(400, 401, 413, 422, 429)
+@error_responses(400, 401, 413, 422, 429)
 async def put_preferences(request: web.Request) -> web.Response:
     who = await principal(request)
     prefs = service.Preferences.from_api(request["data"])

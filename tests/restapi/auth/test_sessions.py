@@ -101,9 +101,11 @@ async def test_sessions_are_listed_per_device_and_one_can_be_revoked(client: Tes
     assert resp.status == 401 and (await resp.json())["details"]["reason"] == "revoked"
     listed = (await (await client.get(f"{API}/sessions", headers=bearer(phone))).json())["sessions"]
     assert [s["device"] for s in listed] == ["phone"]
-    for bad in (laptop["session_id"], "not-a-uuid"):
-        resp = await client.delete(f"{API}/sessions/{bad}", headers=bearer(phone))
+    for gone in (laptop["session_id"], "5b0f7c4e-8a51-4d0e-9a43-0c0a1e7c9b21"):
+        resp = await client.delete(f"{API}/sessions/{gone}", headers=bearer(phone))
         assert resp.status == 404 and (await resp.json())["error"] == "session_not_found"
+    resp = await client.delete(f"{API}/sessions/not-a-uuid", headers=bearer(phone))
+    assert resp.status == 422 and "session_id" in (await resp.json())["details"]
 
 
 async def test_someone_elses_session_cannot_be_revoked(client: TestClient) -> None:
