@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import orjson
 from aiohttp import web
 from aiohttp_apigami import setup_aiohttp_apispec, validation_middleware
-from marshmallow import ValidationError
+from aiohttp_apigami.constants import APISPEC_PARSER, SWAGGER_DICT
+from marshmallow import Schema, ValidationError
+from webargs import core
+from webargs.aiohttpparser import AIOHTTPParser, is_json_request
 
-from shared.errors import ValidationFailed
+from shared.errors import BadRequest, ValidationFailed
 
 SPEC_URL = "/docs/openapi.json"
+# ``docs(security=BEARER)`` marks a route that needs ``Authorization: Bearer <access JWT>``.
+BEARER = [{"bearerAuth": []}]
+SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}}
 
 
 def validation_error(error: ValidationError, req: web.Request, schema: Any, *args: Any, **kw: Any) -> NoReturn:
@@ -28,6 +35,26 @@ def validation_error(error: ValidationError, req: web.Request, schema: Any, *arg
     raise ValidationFailed("Invalid input", details=details)
 
 
+class JsonParser(AIOHTTPParser):
+    """webargs' aiohttp parser with bodies decoded by orjson.
+
+    The stock parser uses ``json.loads``, which turns deeply nested arrays into a RecursionError and
+    a 5000-digit number into a ValueError: both 500s. orjson bounds nesting, refuses lone surrogates
+    and invalid UTF-8, and reports them all as a decode error, answered here as 400 ``invalid_json``.
+    """
+
+    async def load_json(self, req: web.Request, schema: Schema) -> Any:
+        if not (req.body_exists and is_json_request(req)):
+            return core.missing
+        raw = await req.read()
+        if not raw.strip():
+            return core.missing
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"Body is not valid UTF-8 JSON: {exc.msg}", code="invalid_json") from None
+
+
 def setup_openapi(app: web.Application, version: str) -> None:
     """Register the spec and Swagger UI, and validate every decorated handler's input."""
     setup_aiohttp_apispec(
@@ -42,4 +69,11 @@ def setup_openapi(app: web.Application, version: str) -> None:
         info={"description": "Pay-per-head sportsbook backend. Errors are always "
                              '`{"error", "message", "details"}`.'},
     )
+    app[APISPEC_PARSER] = JsonParser(error_handler=validation_error)
     app.middlewares.append(validation_middleware)
+    app.on_startup.append(_add_security_schemes)
+
+
+async def _add_security_schemes(app: web.Application) -> None:
+    # Runs after apigami built the spec on startup (its hook was appended first).
+    app[SWAGGER_DICT].setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
