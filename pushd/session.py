@@ -45,8 +45,8 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
         return ws
     try:
         async for msg in ws:
-            if conn.closed:
-                break
+            if conn.closed:  # being closed by the hub: let its close (and code) finish
+                continue
             if msg.type is WSMsgType.TEXT:
                 await _on_text(node, conn, msg.data)
             elif msg.type is WSMsgType.BINARY:
