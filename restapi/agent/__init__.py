@@ -10,7 +10,7 @@ from aiohttp import web
 
 def setup(app: web.Application) -> None:
     """Add the agent hub's routes to ``app``."""
-    from restapi.agent import routes_cashier, routes_clients
+    from restapi.agent import routes_cashier, routes_clients, routes_settlements
 
-    for module in (routes_clients, routes_cashier):
+    for module in (routes_clients, routes_cashier, routes_settlements):
         app.router.add_routes(module.routes)
