@@ -42,3 +42,7 @@ class RestSettings(CommonSettings):
     smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")
     smtp_password: str = setting("SMTP_PASSWORD", "", help="SMTP password")
     mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.test>", help="From address of mail")
+    agent_job_interval: float = setting(
+        "AGENT_JOB_INTERVAL", 60.0, help="Seconds between runs of the weekly-close and reminder jobs", min=0.05,
+        max=3600,
+    )

@@ -1,18 +1,24 @@
 """Outgoing mail over SMTP (stdlib ``smtplib`` run in a thread, so the event loop never blocks).
 
-Settings are host, port, sender and optional STARTTLS/login; ``Mailer.send`` raises
-``Unavailable`` when the server cannot be reached or refuses the message.
+``Mailer`` (auth): host, port, sender and optional STARTTLS/login; ``Mailer.send`` raises
+``Unavailable`` when the server cannot be reached. ``send(settings, ...)`` (agent hub): an empty
+``smtp_host`` logs the message without its body instead of sending it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from shared.errors import Unavailable
+
+log = logging.getLogger(__name__)
+TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +59,26 @@ class Mailer:
             await asyncio.to_thread(self._send_sync, msg)
         except (OSError, smtplib.SMTPException) as exc:
             raise Unavailable(f"Mail server failed: {type(exc).__name__}", code="mail_unavailable") from None
+
+
+def build(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text message."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg.set_content(body)
+    return msg
+
+
+def _send_sync(host: str, port: int, msg: EmailMessage) -> None:
+    with smtplib.SMTP(host, port, timeout=TIMEOUT) as smtp:
+        smtp.send_message(msg)
+
+
+async def send(settings: Any, to: str, subject: str, body: str) -> bool:
+    """Send one message; False when no SMTP server is configured. SMTP errors propagate."""
+    if not settings.smtp_host:
+        log.info("mail not sent (SMTP_HOST is empty): %s", subject)
+        return False
+    msg = build(settings.mail_from, to, subject, body)
+    await asyncio.to_thread(_send_sync, settings.smtp_host, settings.smtp_port, msg)
+    return True
