@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import aiopg
 import bcrypt
 
+from restapi import ledger
+
 DEMO_PASSWORDS = {"admin": "admin-pass-123", "agent": "agent-pass-123", "player": "player-pass-123"}
 BCRYPT_COST = 12
 
@@ -91,6 +93,10 @@ async def seed(dsn: str) -> int:
             await cur.execute(SELECT_ID, {"login": u.login})
             row = await cur.fetchone()
             ids[u.login] = row[0]
+        # Balances enter the books through the ledger: each gets its opening entry (once).
+        for user_id in ids.values():
+            async with cur.begin():
+                await ledger.adopt_balance(cur, account_id=user_id, actor_id=ids["admin"])
     return inserted
 
 

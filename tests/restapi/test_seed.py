@@ -24,3 +24,24 @@ async def test_seed_loads_the_demo_book_once(database_url: str) -> None:
         (hashed,) = await cur.fetchone()
     assert bcrypt.checkpw(b"player-pass-123", hashed.encode())
     assert hashed.startswith("$2b$12$")
+
+
+async def test_seed_balances_reconcile_with_the_ledger(database_url: str) -> None:
+    from restapi.ledger.verify import verify
+    from shared.db import create_pool
+
+    await seed.seed(database_url)
+    await seed.seed(database_url)
+    pool = await create_pool(database_url, 1, 2)
+    try:
+        report = await verify(pool)
+        async with pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT count(*) FROM users u WHERE balance_cents <> "
+                              "(SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries WHERE account_id = u.id)")
+            assert await cur.fetchone() == (0,)
+            await cur.execute("SELECT count(*) FROM ledger_entries WHERE kind = 'opening_balance'")
+            (opening,) = await cur.fetchone()
+    finally:
+        pool.close()
+        await pool.wait_closed()
+    assert report.ok and opening > 0
