@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from restapi.auth.routes import setup_auth
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
+from restapi.user.routes import setup_user
 from shared import VERSION
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
@@ -37,4 +39,6 @@ def create_app(settings: RestSettings) -> web.Application:
     )
     setup_openapi(app, VERSION)
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
+    setup_auth(app)
+    setup_user(app)
     return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiopg
 from aiohttp import web
 
 from restapi.config import RestSettings
+from shared.mail import Mailer
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
 
@@ -14,3 +17,6 @@ PG: web.AppKey[aiopg.Pool] = web.AppKey("pg", aiopg.Pool)
 REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring", KeyRing)
 VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
+MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
+# Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
+TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
