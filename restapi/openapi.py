@@ -18,9 +18,9 @@ SPEC_URL = "/docs/openapi.json"
 # ``docs(security=BEARER)`` marks a route that needs ``Authorization: Bearer <access JWT>``.
 BEARER = [{"bearerAuth": []}]
 SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}}
-# apigami stores validated input under a request key; a typed RequestKey (not a str) avoids
-# aiohttp's NotAppKeyWarning, which the test suite turns into an error. Use ``put_into`` with a
-# ``web.RequestKey`` of your own, or read ``request[VALIDATED]``.
+# apigami stores validated input under a request key. auth and user read the default ``request["data"]``;
+# the agent hub passes ``put_into`` with a typed ``web.RequestKey`` of its own. VALIDATED is kept for
+# handlers that want a typed key via ``put_into=VALIDATED``.
 VALIDATED: web.RequestKey[Any] = web.RequestKey("validated", object)
 
 
@@ -70,7 +70,6 @@ def setup_openapi(app: web.Application, version: str) -> None:
         static_path="/docs/static",
         openapi_version="3.0.2",
         error_callback=validation_error,
-        request_data_name=VALIDATED,  # type: ignore[arg-type]
         info={"description": "Pay-per-head sportsbook backend. Errors are always "
                              '`{"error", "message", "details"}`.'},
     )
