@@ -19,3 +19,12 @@ class RestSettings(CommonSettings):
     )
     jobs_host: str = setting("JOBS_HOST", "127.0.0.1", help="Address of the jobs process's health/metrics port")
     jobs_port: int = setting("JOBS_PORT", 9102, help="Health/metrics port of the jobs process", min=0, max=65535)
+    cache_ttl_live: float = setting("RESTAPI_CACHE_TTL_LIVE", 5.0, help="Seconds a cached read of live odds lives",
+                                    min=0.01, max=3600)
+    cache_ttl_upcoming: float = setting("RESTAPI_CACHE_TTL_UPCOMING", 60.0,
+                                        help="Seconds a cached read of upcoming odds lives", min=0.01, max=86400)
+    cache_ttl_scheduled: float = setting("RESTAPI_CACHE_TTL_SCHEDULED", 300.0,
+                                         help="Seconds a cached read of scheduled (or finished) games lives",
+                                         min=0.01, max=86400)
+    cache_ttl_catalog: float = setting("RESTAPI_CACHE_TTL_CATALOG", 10.0,
+                                       help="Seconds a cached sports/leagues/sidebar read lives", min=0.01, max=3600)
