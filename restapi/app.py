@@ -8,6 +8,7 @@ from aiohttp import web
 
 from restapi import agent
 from restapi.auth.routes import setup_auth
+from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
@@ -43,4 +44,5 @@ def create_app(settings: RestSettings) -> web.Application:
     setup_auth(app)
     setup_user(app)
     agent.setup(app)
+    catalog_routes.setup(app)
     return app

@@ -7,6 +7,7 @@ import asyncio
 import aiopg
 from aiohttp import web
 
+from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
 from shared.mail import Mailer
 from shared.redis import Redis
@@ -20,3 +21,4 @@ VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
+CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
