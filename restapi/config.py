@@ -55,3 +55,6 @@ class RestSettings(CommonSettings):
                                          min=0.01, max=86400)
     cache_ttl_catalog: float = setting("RESTAPI_CACHE_TTL_CATALOG", 10.0,
                                        help="Seconds a cached sports/leagues/sidebar read lives", min=0.01, max=3600)
+    agent_dashboard_ttl: float = setting(
+        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
+    )

@@ -82,6 +82,8 @@ async def balances(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict
     """Balances, credit limits, pending risk and available credit of the viewer's customers."""
     after = decode_cursor(query.get("cursor"), 1)
     async with pool.acquire() as conn, conn.cursor() as cur:
+        if query.get("player_id") is not None:
+            await scoped_customer(cur, viewer, query["player_id"])
         await cur.execute(q.BALANCES, {"viewer": viewer, "player_id": query.get("player_id"),
                                        "after_id": int(after[0]) if after else 0, "limit": query["limit"] + 1})
         rows = await cur.fetchall()

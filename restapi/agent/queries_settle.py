@@ -35,13 +35,14 @@ SELECT s.id, s.player_id, s.figure_cents, s.paid_cents, s.status,
    FOR UPDATE OF s
 """
 INSERT_PAYMENT = """
-INSERT INTO settlement_payments (settlement_id, amount_cents, method, reference, actor_id, ledger_entry_id)
-VALUES (%(id)s, %(amount_cents)s, %(method)s, %(reference)s, %(actor_id)s, %(entry_id)s)
+INSERT INTO settlement_payments (settlement_id, amount_cents, method, reference, actor_id, ledger_entry_id,
+                                 created_at)
+VALUES (%(id)s, %(amount_cents)s, %(method)s, %(reference)s, %(actor_id)s, %(entry_id)s, %(at)s)
 RETURNING id, created_at
 """
 UPDATE_SETTLEMENT = """
 UPDATE settlements SET paid_cents = %(paid_cents)s, status = %(status)s,
-       settled_at = CASE WHEN %(status)s = 'settled' THEN now() END
+       settled_at = CASE WHEN %(status)s = 'settled' THEN %(at)s::timestamptz END
  WHERE id = %(id)s
 """
 

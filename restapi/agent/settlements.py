@@ -70,8 +70,13 @@ async def close_due_weeks(pool: aiopg.Pool, now: datetime | None = None) -> list
     return closed
 
 
-async def pay(pool: aiopg.Pool, viewer: int, settlement_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Record a (partial) payment of a settlement and post it to the ledger, in one transaction."""
+async def pay(pool: aiopg.Pool, viewer: int, settlement_id: int, body: dict[str, Any], *,
+              at: datetime | None = None) -> dict[str, Any]:
+    """Record a (partial) payment of a settlement and post it to the ledger, in one transaction.
+
+    ``at`` backdates the payment (the demo seed only).
+    """
+    at = at or datetime.now(UTC)
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         await cur.execute(q.SETTLEMENT_FOR_PAYMENT, {"viewer": viewer, "id": settlement_id})
         row = await cur.fetchone()
@@ -90,13 +95,15 @@ async def pay(pool: aiopg.Pool, viewer: int, settlement_id: int, body: dict[str,
         entry = await ledger.post(
             cur, account_id=player_id, amount_cents=body["amount_cents"] if player_pays else -body["amount_cents"],
             kind="settlement", ref_type="settlement", ref_id=settlement_id, actor_id=viewer,
-            memo=f"{body['method']} {body['reference']}".strip(), override=not player_pays,
+            memo=f"{body['method']} {body['reference']}".strip(), override=not player_pays, at=at,
         )
-        await cur.execute(q.INSERT_PAYMENT, {"id": settlement_id, **body, "actor_id": viewer, "entry_id": entry.id})
+        await cur.execute(q.INSERT_PAYMENT, {"id": settlement_id, **body, "actor_id": viewer, "entry_id": entry.id,
+                                             "at": at})
         payment_id, created_at = await cur.fetchone()
         paid += body["amount_cents"]
         status = settlement_status(figure, paid)
-        await cur.execute(q.UPDATE_SETTLEMENT, {"id": settlement_id, "paid_cents": paid, "status": status})
+        await cur.execute(q.UPDATE_SETTLEMENT, {"id": settlement_id, "paid_cents": paid, "status": status,
+                                                "at": at})
     return {"payment": {"id": payment_id, "settlement_id": settlement_id, **body, "created_at": iso(created_at),
                         "ledger_entry_id": entry.id},
             "settlement": {"id": settlement_id, "figure_cents": figure, "paid_cents": paid,
