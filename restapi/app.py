@@ -13,6 +13,7 @@ from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.user.routes import setup_user
+from restapi.web import setup as setup_web
 from shared import VERSION
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
@@ -45,4 +46,5 @@ def create_app(settings: RestSettings) -> web.Application:
     setup_user(app)
     agent.setup(app)
     catalog_routes.setup(app)
+    setup_web(app)
     return app

@@ -59,6 +59,8 @@ def main() -> int:
     # The Procfile says `python`: make that the interpreter running this (the project's venv).
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # The web pages connect to pushd: point them at the port this run gives it.
+    env.setdefault("RESTAPI_PUSH_URL", f"ws://{env.get('PUSHD_HOST', '127.0.0.1')}:{env.get('PUSHD_PORT', '8081')}/ws")
     pg = redis = None
     honcho: subprocess.Popen[bytes] | None = None
 

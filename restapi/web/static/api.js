@@ -1,0 +1,113 @@
+// The JSON API client: access token in sessionStorage, silent refresh, errors as ApiError.
+const K = { access: "wb.access", refresh: "wb.refresh", exp: "wb.exp", user: "wb.user" };
+const store = window.sessionStorage;
+
+/** An API failure in the {error, message, details} shape (status 0: the network failed). */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `Request failed (${status})`);
+    this.status = status;
+    this.code = (body && body.error) || "error";
+    this.details = (body && body.details) || {};
+  }
+}
+
+export function user() {
+  try { return JSON.parse(store.getItem(K.user) || "null"); } catch { return null; }
+}
+
+export function hasSession() { return !!store.getItem(K.access); }
+
+function saveTokens(body) {
+  store.setItem(K.access, body.access_token);
+  store.setItem(K.refresh, body.refresh_token);
+  store.setItem(K.exp, String(Date.now() + body.expires_in * 1000));
+}
+
+export function saveLogin(body) {
+  saveTokens(body);
+  store.setItem(K.user, JSON.stringify(body.user));
+}
+
+export function clearSession() { Object.values(K).forEach((k) => store.removeItem(k)); }
+
+let refreshing = null;
+/** Spend the refresh token once for every caller waiting on it (single flight). */
+export function refresh() {
+  if (!refreshing) {
+    const token = store.getItem(K.refresh);
+    refreshing = (async () => {
+      if (!token) throw new ApiError(401, { error: "unauthorized", message: "Please log in again." });
+      const resp = await fetch("/api/v1/auth/refresh", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: token }),
+      });
+      const body = await resp.json().catch(() => ({}));
+      if (!resp.ok) { clearSession(); throw new ApiError(resp.status, body); }
+      saveTokens(body);
+    })().finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+/** Call the API; JSON in and out. opts: method, body, headers, auth (default true), raw (return the Response). */
+export async function api(path, opts = {}) {
+  const auth = opts.auth !== false;
+  if (auth && store.getItem(K.refresh) && Number(store.getItem(K.exp) || 0) - Date.now() < 60_000) {
+    await refresh().catch(() => {});
+  }
+  const headers = { Accept: "application/json", ...(opts.headers || {}) };
+  let body;
+  if (opts.body !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(opts.body); }
+  const token = store.getItem(K.access);
+  if (auth && token) headers.Authorization = `Bearer ${token}`;
+  let resp;
+  try {
+    resp = await fetch(path, { method: opts.method || "GET", headers, body });
+  } catch {
+    throw new ApiError(0, { error: "network", message: "No connection. Check your network and try again." });
+  }
+  if (resp.status === 401 && auth && !opts.retried && store.getItem(K.refresh)) {
+    try { await refresh(); } catch { toLogin(); throw new ApiError(401, { message: "Your session ended. Please log in." }); }
+    return api(path, { ...opts, retried: true });
+  }
+  if (resp.status === 401 && auth) { toLogin(); }
+  if (opts.raw && resp.ok) return resp;
+  if (resp.status === 204) return null;
+  const data = await resp.json().catch(() => ({ error: "bad_response", message: `Unexpected answer (${resp.status})` }));
+  if (!resp.ok) throw new ApiError(resp.status, data);
+  if (opts.withResponse) return { data, response: resp };
+  return data;
+}
+
+/** A current access token (refreshed first when it is about to expire). */
+export async function accessToken() {
+  if (store.getItem(K.refresh) && Number(store.getItem(K.exp) || 0) - Date.now() < 60_000) await refresh().catch(() => {});
+  return store.getItem(K.access);
+}
+
+export function toLogin() {
+  const next = location.pathname + location.search;
+  clearSession();
+  if (location.pathname !== "/login") location.assign(`/login?next=${encodeURIComponent(next)}`);
+}
+
+/** Send visitors without a session to the login page, and each role to its own area. */
+export function requireLogin(area) {
+  const who = user();
+  if (!hasSession() || !who) { toLogin(); return null; }
+  const agentSide = who.role === "agent" || who.role === "admin";
+  if (area === "agent" && !agentSide) { location.replace("/sports"); return null; }
+  if (area === "player" && agentSide) { location.replace("/agent"); return null; }
+  return who;
+}
+
+export async function logout() {
+  try { await api("/api/v1/auth/logout", { method: "POST" }); } catch { /* the session ends here anyway */ }
+  clearSession();
+  location.assign("/login");
+}
+
+/** A fresh idempotency key for one user action (retries of that action reuse it). */
+export function idemKey() {
+  return (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+}

@@ -1,0 +1,119 @@
+// Small DOM helpers shared by every page: elements, messages, money and odds formatting.
+import { logout, api } from "./api.js";
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+/** h("a", {href: "/x", class: "y"}, "text", child) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c.nodeType ? c : String(c));
+  return el;
+}
+
+/** A message in the toast region: green check for success, red for errors. */
+export function toast(message, kind = "ok") {
+  const el = h("div", { class: kind === "ok" ? "ok" : "error", role: kind === "ok" ? "status" : "alert" }, message);
+  $("#toasts").append(el);
+  setTimeout(() => el.remove(), kind === "ok" ? 4000 : 8000);
+  return el;
+}
+
+/** Show an API error (message plus per-field details) in a form's red error box. */
+export function showError(box, err) {
+  if (!box) { toast(err.message, "error"); return; }
+  box.replaceChildren(err.message || "Something went wrong");
+  const details = err.details && typeof err.details === "object" ? Object.entries(err.details) : [];
+  const lines = details.filter(([, v]) => Array.isArray(v) || typeof v === "string");
+  if (lines.length) box.append(h("ul", {}, lines.map(([k, v]) => h("li", {}, `${k}: ${[].concat(v).join(" ")}`))));
+  box.className = "error";
+  box.hidden = false;
+  box.setAttribute("role", "alert");
+}
+
+export function showOk(box, message) {
+  box.replaceChildren(message);
+  box.className = "ok";
+  box.hidden = false;
+  box.setAttribute("role", "status");
+}
+
+export function clearMsg(box) { if (box) { box.hidden = true; box.replaceChildren(); } }
+
+export function money(cents, { sign = false } = {}) {
+  if (cents === null || cents === undefined) return "—";
+  const v = Math.abs(cents) / 100;
+  const s = v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return `${cents < 0 ? "−" : sign && cents > 0 ? "+" : ""}$${s}`;
+}
+
+/** "12.50" -> 1250; NaN when it is not an amount with at most two decimals. */
+export function parseMoney(text) {
+  const t = String(text || "").trim().replace(/[$,\s]/g, "");
+  if (!/^\d+(\.\d{1,2})?$/.test(t)) return NaN;
+  const [whole, frac = ""] = t.split(".");
+  return Number(whole) * 100 + Number((frac + "00").slice(0, 2));
+}
+
+export function oddsFormat() { return sessionStorage.getItem("wb.oddsFormat") || "american"; }
+
+export function fmtOdds(american, fmt = oddsFormat()) {
+  if (american === null || american === undefined) return "—";
+  if (fmt === "decimal") {
+    const d = american > 0 ? 1 + american / 100 : 1 + 100 / -american;
+    return d.toFixed(2);
+  }
+  return american > 0 ? `+${american}` : `${american}`.replace("-", "−");
+}
+
+export function fmtPoint(point, market) {
+  if (point === null || point === undefined) return "";
+  if (market === "totals") return String(point);
+  return point > 0 ? `+${point}` : String(point);
+}
+
+export function ago(ms) {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return `updated ${s}s ago`;
+  if (s < 3600) return `updated ${Math.floor(s / 60)}m ago`;
+  return `updated ${Math.floor(s / 3600)}h ago`;
+}
+
+export function fmtTime(iso) {
+  const d = new Date(iso);
+  return d.toLocaleString("en-US", { weekday: "short", hour: "numeric", minute: "2-digit" });
+}
+
+export function fmtDate(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleDateString("en-CA");
+}
+
+export function setBusy(el, busy) { if (el) el.setAttribute("aria-busy", busy ? "true" : "false"); }
+
+/** Header, logout, service worker and (for players) the balance: once per page. */
+export function chrome(area) {
+  const out = $("#logout");
+  if (out) out.addEventListener("click", logout);
+  if ("serviceWorker" in navigator && location.protocol !== "file:") {
+    navigator.serviceWorker.register("/sw.js").catch(() => {});
+  }
+  if (area === "player") refreshBalance();
+}
+
+export async function refreshBalance() {
+  const el = $("#balance");
+  if (!el) return;
+  try {
+    const d = await api("/api/v1/dashboard");
+    if (d && d.available_cents !== undefined) el.textContent = money(d.available_cents);
+  } catch { /* the balance is a nicety: the page works without it */ }
+}
