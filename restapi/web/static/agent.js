@@ -95,7 +95,7 @@ function customersPage() {
   const form = $("#create-form");
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", form);
+    const box = $(".msg", form);
     clearMsg(box);
     const body = { login: form.login.value.trim(), display_name: form.display_name.value.trim(),
       credit_limit_cents: parseMoney(form.credit_limit.value || "0") };
@@ -143,7 +143,7 @@ async function customerPage() {
   }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", form);
+    const box = $(".msg", form);
     clearMsg(box);
     const body = { credit_limit_cents: parseMoney(form.credit_limit.value), max_wager_cents: optionalCents(form.max_wager.value),
       min_wager_cents: optionalCents(form.min_wager.value), notes: form.notes.value };
@@ -174,7 +174,7 @@ async function cashierPage() {
   form.addEventListener("input", () => { key = null; $("#confirm").hidden = true; });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", form);
+    const box = $(".msg", form);
     clearMsg(box);
     let p = players.get(form.player.value.trim());
     if (!p && form.player.value.trim()) {
@@ -193,7 +193,7 @@ async function cashierPage() {
   });
   $("#confirm-no").addEventListener("click", () => { $("#confirm").hidden = true; form.amount.focus(); });
   $("#confirm-yes").addEventListener("click", async () => {
-    const box = $(".error", form);
+    const box = $(".msg", form);
     $("#confirm-yes").disabled = true;
     try {
       const r = await api(`/api/v1/agent/cashier/${move.direction}`, { method: "POST", body: move.body, headers: { "Idempotency-Key": key } });
@@ -238,7 +238,7 @@ function settlementsPage() {
   function openPay(s) {
     target = s;
     pay.hidden = false;
-    clearMsg($(".error", pay));
+    clearMsg($(".msg", pay));
     $("#pay-title").textContent = `Record payment: ${s.login} (${s.direction === "book_pays" ? "book pays" : "player pays"} ${money(s.remaining_cents)})`;
     pay.amount.value = (s.remaining_cents / 100).toFixed(2);
     pay.amount.focus();
@@ -246,7 +246,7 @@ function settlementsPage() {
   $("#pay-cancel").addEventListener("click", () => { pay.hidden = true; });
   pay.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", pay);
+    const box = $(".msg", pay);
     clearMsg(box);
     const amount = parseMoney(pay.amount.value);
     if (!(amount > 0)) { showError(box, { message: "Enter an amount in dollars", details: { amount: ["must be positive"] } }); return; }
@@ -268,7 +268,7 @@ function reportsPage() {
   const from = new Date(today.getTime() - 29 * 86400_000);
   form.from.value = from.toISOString().slice(0, 10);
   form.to.value = today.toISOString().slice(0, 10);
-  const box = $(".error");
+  const box = $(".msg");
   const params = (fmt) => {
     const to = new Date(Date.parse(form.to.value) + 86400_000).toISOString().slice(0, 10); // inclusive end day
     return new URLSearchParams({ from: form.from.value, to, format: fmt });

@@ -16,7 +16,7 @@ function betCard(b) {
 
 async function load(more) {
   const form = $("#history-filters");
-  const box = $(".error");
+  const box = $(".msg");
   clearMsg(box);
   const list = $("#history");
   const params = new URLSearchParams({ limit: "20" });

@@ -101,6 +101,7 @@ export class Live {
         else this.setState("live");
         break;
       case "subscribed":
+        this.lastSubscribed = f;
         for (const [t, e] of Object.entries(f.epochs || {})) {
           const p = this.pos.get(t) || {};
           this.pos.set(t, { ...p, epoch: e });

@@ -22,7 +22,7 @@ async function prefsToSession() {
 function loginPage() {
   if (hasSession() && user()) { location.replace(home(user())); return; }
   const form = $("#login-form");
-  const box = $(".error", form);
+  const box = $(".msg", form);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearMsg(box);
@@ -57,7 +57,7 @@ function resetPage() {
   if (token) { ask.hidden = true; confirm.hidden = false; }
   ask.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", ask);
+    const box = $(".msg", ask);
     clearMsg(box);
     try {
       const r = await api("/api/v1/auth/password-reset/request", { method: "POST", auth: false,
@@ -67,7 +67,7 @@ function resetPage() {
   });
   confirm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", confirm);
+    const box = $(".msg", confirm);
     clearMsg(box);
     try {
       const r = await api("/api/v1/auth/password-reset/confirm", { method: "POST", auth: false,

@@ -25,7 +25,7 @@ async function main() {
   rf.setAttribute("aria-busy", "false");
   pf.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", pf);
+    const box = $(".msg", pf);
     clearMsg(box);
     const body = { display_name: pf.display_name.value.trim(), phone: pf.phone.value.trim() || null };
     if (pf.email.value.trim()) body.email = pf.email.value.trim();
@@ -36,7 +36,7 @@ async function main() {
   });
   rf.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const box = $(".error", rf);
+    const box = $(".msg", rf);
     clearMsg(box);
     const stake = parseMoney(rf.default_stake.value);
     const body = { ...prefs, odds_format: rf.querySelector("input[name=odds_format]:checked").value,

@@ -34,14 +34,14 @@ export function showError(box, err) {
   const details = err.details && typeof err.details === "object" ? Object.entries(err.details) : [];
   const lines = details.filter(([, v]) => Array.isArray(v) || typeof v === "string");
   if (lines.length) box.append(h("ul", {}, lines.map(([k, v]) => h("li", {}, `${k}: ${[].concat(v).join(" ")}`))));
-  box.className = "error";
+  box.className = "error msg";
   box.hidden = false;
   box.setAttribute("role", "alert");
 }
 
 export function showOk(box, message) {
   box.replaceChildren(message);
-  box.className = "ok";
+  box.className = "ok msg";
   box.hidden = false;
   box.setAttribute("role", "status");
 }

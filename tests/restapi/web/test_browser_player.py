@@ -1,0 +1,164 @@
+"""The player's pages in real Chromium: log in, the sidebar, a live price change, resume, keyboard slip."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.restapi.web.conftest import Stack, login, shot
+
+LEAGUE = "basketball_nba"
+
+
+async def _open_board(page: Page, stack: Stack) -> None:
+    await login(page, stack.base, "player01", "player-pass-123", "/sports")
+    await page.click(f"a[data-league={LEAGUE}]")
+    await page.wait_for_url(f"{stack.base}/league/{LEAGUE}")
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+
+
+async def _first_h2h(page: Page) -> tuple[str, str, str, str]:
+    """(event, book, outcome, selection key) of the first moneyline price on the board."""
+    key = await page.locator(".ev .price[data-sel*='|h2h|']:not([disabled])").first.get_attribute("data-sel")
+    assert key
+    event, book, _market, outcome = key.split("|")
+    return event, book, outcome, key
+
+
+def _new_price(text: str) -> int:
+    """A price different from the one shown (the board writes minus as U+2212)."""
+    shown = int(text.replace("−", "-").replace("+", ""))
+    return 777 if shown != 777 else 888
+
+
+async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
+    stack: Stack, phone: BrowserContext
+) -> None:
+    page = await phone.new_page()
+    await page.goto(f"{stack.base}/sports")
+    await page.wait_for_url(f"{stack.base}/login?next=%2Fsports")  # no session: to the login page
+    await shot(page, "login")
+    await page.fill("#login", "player01")
+    await page.fill("#password", "wrong-password")
+    await page.click("#login-form button[type=submit]")
+    error = page.locator("#login-form .error")
+    await expect(error).to_be_visible()
+    await expect(error).to_have_class("error")
+    await page.fill("#password", "player-pass-123")
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_url(f"{stack.base}/sports")
+
+    # The sidebar: 100+ leagues with game counts, only a window of them in the DOM (virtual list).
+    first = page.locator("#sidebar .vrow[data-league]").first
+    await expect(first).to_be_visible()
+    total = int(await first.get_attribute("aria-setsize") or 0)
+    rendered = await page.locator("#sidebar .vrow").count()
+    assert total > 100 and rendered < total / 2, (total, rendered)
+    nba = page.locator(f"a[data-league={LEAGUE}]")
+    assert "games" in (await nba.get_attribute("aria-label") or "")
+    await page.fill("#league-filter", "NBA")
+    await expect(page.locator("#sidebar .vrow[data-league]")).to_have_count(1)
+    await shot(page, "sports")
+    await page.fill("#league-filter", "")
+
+    await page.click(f"a[data-league={LEAGUE}]")
+    await page.wait_for_url(f"{stack.base}/league/{LEAGUE}")
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await expect(page.locator(".ev .updated").first).to_contain_text("ago")
+    books = await page.locator(".ev").first.locator("tbody tr").count()
+    assert books >= 2  # several books per event
+    event, book, outcome, key = await _first_h2h(page)
+    cell = page.locator(f'.price[data-sel="{key}"]')
+    price = _new_price(await cell.inner_text())
+    await stack.publish(LEAGUE, [{"event": event, "book": book, "market": "h2h", "outcome": outcome,
+                                  "price": price, "point": None, "t": int(time.time() * 1000)}])
+    await expect(cell).to_have_text(f"+{price}", timeout=10_000)
+    await expect(cell).to_have_class(__import__("re").compile(r"\b(up|down)\b"))
+    await shot(page, "board")
+
+    await page.click(f"#ev-{event} .ev-head a")
+    await page.wait_for_url(f"{stack.base}/event/{event}")
+    await expect(page.locator(f'.price[data-sel="{key}"]')).to_have_text(f"+{price}")
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await shot(page, "event")
+
+
+async def test_board_resumes_after_the_socket_is_cut_with_no_stale_price(stack: Stack, phone: BrowserContext) -> None:
+    page = await phone.new_page()
+    await _open_board(page, stack)
+    event, book, outcome, key = await _first_h2h(page)
+    cell = page.locator(f'.price[data-sel="{key}"]')
+    stack.push.kill()  # every socket of the node drops at once
+    await expect(page.locator("#live")).to_have_attribute("data-state", "reconnecting", timeout=10_000)
+    await expect(page.locator("#live")).to_have_text("Reconnecting…")
+    price = _new_price(await cell.inner_text())
+    # While the client is away the price moves; it must arrive by replay from (epoch, offset).
+    await stack.publish(LEAGUE, [{"event": event, "book": book, "market": "h2h", "outcome": outcome,
+                                  "price": price, "point": None, "t": int(time.time() * 1000)}])
+    await stack.push.start()
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=20_000)
+    await expect(cell).to_have_text(f"+{price}", timeout=10_000)
+    recovered = await page.evaluate(f"window.__wbLive.lastSubscribed.recovered['sport:{LEAGUE}']")
+    assert recovered is True  # replayed from the offset, not a fresh snapshot
+
+
+async def test_keyboard_only_navigation_through_the_slip(stack: Stack, phone: BrowserContext) -> None:
+    page = await phone.new_page()
+    await _open_board(page, stack)
+    prices = page.locator(".ev").first.locator(".price:not([disabled])")
+    # Reach the first price with Tab only, then add two selections with Enter and Space.
+    await page.locator("body").focus()
+    for _ in range(40):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.classList.contains('price')"):
+            break
+    else:
+        raise AssertionError("Tab never reached a price button")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#slip-count")).to_have_text("1")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Space")
+    await expect(page.locator("#slip-count")).to_have_text("2")
+    assert await prices.nth(0).get_attribute("aria-pressed") == "true"
+    # The slip bar opens the drawer from the keyboard; focus moves into it.
+    await page.locator("#slip-open").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#slip")).to_be_visible()
+    assert await page.evaluate("document.activeElement.id") == "slip-stake"
+    await page.keyboard.type("12.50")
+    await shot(page, "slip")
+    # Tab stays inside the open drawer (focus trap) all the way round.
+    seen = set()
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        seen.add(await page.evaluate("document.activeElement.closest('#slip') !== null"))
+    assert seen == {True}
+    # Remove a leg with the keyboard.
+    await page.locator("#slip-legs li button").first.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#slip-count")).to_have_text("1")
+    # Escape closes the drawer and gives focus back to the slip bar.
+    await page.locator("#slip-stake").focus()
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#slip")).to_be_hidden()
+    assert await page.evaluate("document.activeElement.id") == "slip-open"
+
+
+async def test_profile_switches_odds_to_decimal(stack: Stack, phone: BrowserContext) -> None:
+    page = await phone.new_page()
+    await login(page, stack.base, "player02", "player-pass-123", "/sports")
+    await page.click("nav.tabs a[href='/profile']")
+    await page.wait_for_url(f"{stack.base}/profile")
+    await expect(page.locator("#prefs-form")).to_have_attribute("aria-busy", "false")
+    await page.check("input[name=odds_format][value=decimal]")
+    await page.click("#prefs-form button[type=submit]")
+    ok = page.locator("#prefs-form .ok")
+    await expect(ok).to_have_text("Preferences saved")
+    await page.fill("#default_stake", "abc")
+    await page.click("#prefs-form button[type=submit]")
+    await expect(page.locator("#prefs-form .error")).to_contain_text("default_stake_cents")
+    await shot(page, "profile")
+    await page.goto(f"{stack.base}/league/{LEAGUE}")
+    first = page.locator(".ev .price:not([disabled])").first
+    await expect(first).to_have_text(__import__("re").compile(r"^\d+\.\d\d$"))
