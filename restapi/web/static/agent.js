@@ -199,7 +199,7 @@ async function cashierPage() {
       const r = await api(`/api/v1/agent/cashier/${move.direction}`, { method: "POST", body: move.body, headers: { "Idempotency-Key": key } });
       $("#confirm").hidden = true;
       key = null;
-      const bal = r.balance_cents ?? r.balance_after ?? r.entry?.balance_after;
+      const bal = r.transaction?.balance_after ?? r.balance_cents;
       showOk(box, `${move.direction === "credit" ? "Credited" : "Debited"} ${money(move.body.amount_cents)} ${move.direction === "credit" ? "to" : "from"} ${move.login}${bal !== undefined ? `; balance ${money(bal)}` : ""}`);
       form.amount.value = ""; form.reason.value = "";
       recent();
