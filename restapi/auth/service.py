@@ -126,13 +126,14 @@ async def _deny_all(deps: Deps, revoked: list[tuple[Any, ...]]) -> None:
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
                  display_name: str, client: Client) -> tuple[dict[str, Any], Issued]:
     """Create a player under the agent whose login is ``agent`` and log the new account in."""
-    password_hash = await passwords.hash_password(password, deps.settings.bcrypt_cost)
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_AGENT_BY_LOGIN, {"login": agent.strip().lower()})
         row = await cur.fetchone()
-        if row is None:
-            raise ValidationFailed("No active agent has that code", details={"agent": ["Unknown agent."]})
-        agent_id = int(row[0])
+    if row is None:  # checked before bcrypt, so a wrong agent code costs no hashing
+        raise ValidationFailed("No active agent has that code", details={"agent": ["Unknown agent."]})
+    agent_id = int(row[0])
+    password_hash = await passwords.hash_password(password, deps.settings.bcrypt_cost)
+    async with deps.pool.acquire() as conn, conn.cursor() as cur:
         candidates = [login] if login else [login_from_email(email)] + [
             f"{login_from_email(email)[:24]}{secrets.randbelow(10_000):04d}" for _ in range(4)]
         user = None
