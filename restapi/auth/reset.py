@@ -69,6 +69,6 @@ async def confirm_reset(deps: service.Deps, token: str, password: str) -> int:
                 raise BadRequest("This account is deactivated; contact your agent", code="account_inactive")
             await cur.execute(q.UPDATE_PASSWORD, {"id": user_id, "password_hash": password_hash})
             await cur.execute(q.SPEND_RESETS, {"user_id": user_id})
-    await service.revoke_all(deps, user_id, "password_reset")
+    await service.revoke_all(deps.pool, deps.redis, user_id, "password_reset")
     log.info("password reset", extra={"fields": {"user_id": user_id}})
     return int(user_id)

@@ -114,7 +114,7 @@ async def logout(request: web.Request) -> web.Response:
 async def logout_all(request: web.Request) -> web.Response:
     who = await principal(request)
     deps = _deps(request)
-    count = await service.revoke_all(deps, who.user_id, "logout_all")
+    count = await service.revoke_all(deps.pool, deps.redis, who.user_id, "logout_all")
     await service.logout(deps, who.user_id, None, who.jti, who.exp)
     return json_response({"revoked": count})
 

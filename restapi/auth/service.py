@@ -116,11 +116,12 @@ async def _issue(deps: Deps, cur: Any, user_id: int, role: str, agent_id: int | 
     return Issued(access, s.access_ttl, refresh, s.refresh_ttl, session_id)
 
 
-async def _deny_all(deps: Deps, revoked: list[tuple[Any, ...]]) -> None:
+async def _deny_all(deps: Deps | Redis, revoked: list[tuple[Any, ...]]) -> None:
     """Denylist the current access token of every revoked session."""
+    redis = deps.redis if isinstance(deps, Deps) else deps
     for _sid, jti, exp in revoked:
         if jti and exp:
-            await denylist.deny(deps.redis, jti, int(exp))
+            await denylist.deny(redis, jti, int(exp))
 
 
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
@@ -229,12 +230,16 @@ async def logout(deps: Deps, user_id: int, session_id: str | None, jti: str, exp
             await _deny_all(deps, list(await cur.fetchall()))
 
 
-async def revoke_all(deps: Deps, user_id: int, reason: str) -> int:
-    """Revoke every session of the user (denylisting their access tokens); returns how many."""
-    async with deps.pool.acquire() as conn, conn.cursor() as cur:
+async def revoke_all(pool: aiopg.Pool, redis: Redis, user_id: int, reason: str = "deactivated") -> int:
+    """Revoke every session of the user and denylist their access tokens; returns how many.
+
+    The agent hub calls this when it deactivates a player, so the player is out at once rather
+    than when the current access token expires.
+    """
+    async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.REVOKE_ALL_SESSIONS, {"user_id": user_id, "reason": reason})
         revoked = list(await cur.fetchall())
-    await _deny_all(deps, revoked)
+    await _deny_all(redis, revoked)
     return len(revoked)
 
 
