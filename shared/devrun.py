@@ -39,10 +39,10 @@ def _ready(url: str) -> bool:
 
 
 def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM honcho's process group (it forwards to its children), then SIGKILL what is left."""
+    """SIGTERM honcho (it forwards to each process once), then SIGKILL whatever of its group is left."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.kill(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:

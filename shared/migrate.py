@@ -129,8 +129,9 @@ def main(argv: list[str] | None = None) -> None:
         for version, name, done in asyncio.run(status(args.database_url)):
             print(f"{version:04d} {name:40s} {'applied' if done else 'pending'}")
         return
-    done = asyncio.run(migrate(args.database_url))
-    print(f"applied {len(done)} migration(s)" + (f": {', '.join(f'{v:04d}' for v in done)}" if done else ""))
+    versions = asyncio.run(migrate(args.database_url))
+    listed = f": {', '.join(f'{v:04d}' for v in versions)}" if versions else ""
+    print(f"applied {len(versions)} migration(s){listed}")
 
 
 if __name__ == "__main__":

@@ -141,10 +141,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Map ``AppError`` and aiohttp's HTTP errors to the JSON shape; log and hide anything else."""
     try:
         return await handler(request)
-    except AppError as err:
-        if err.status >= 500:
-            log.error("request failed: %s", err.message, extra={"fields": {"error": err.code}})
-        return error_response(err)
+    except AppError as app_err:
+        if app_err.status >= 500:
+            log.error("request failed: %s", app_err.message, extra={"fields": {"error": app_err.code}})
+        return error_response(app_err)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

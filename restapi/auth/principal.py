@@ -52,7 +52,7 @@ def bearer_token(request: web.Request) -> str:
 
 async def principal(request: web.Request) -> Principal:
     """The verified caller of ``request`` (401 when the token is missing, invalid or expired)."""
-    cached = request.get(_CACHE)
+    cached: Principal | None = request.get(_CACHE)
     if cached is not None:
         return cached
     claims = request.app[VERIFIER].verify(bearer_token(request))

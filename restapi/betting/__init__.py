@@ -1,0 +1,1 @@
+"""Betting: slip, quotes, idempotent bet placement, history, grading."""
