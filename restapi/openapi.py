@@ -16,8 +16,10 @@ from shared.errors import BadRequest, ValidationFailed
 
 SPEC_URL = "/docs/openapi.json"
 # ``docs(security=BEARER)`` marks a route that needs ``Authorization: Bearer <access JWT>``.
-BEARER = [{"bearerAuth": []}]
-SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}}
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}
+}
 
 
 def validation_error(error: ValidationError, req: web.Request, schema: Any, *args: Any, **kw: Any) -> NoReturn:

@@ -83,7 +83,7 @@ class Limit:
 
 async def hit(redis: Redis, limit: Limit, who: str) -> Decision:
     """Count one request of ``who`` against ``limit`` (atomic; refused requests are not recorded)."""
-    return decision(await redis.eval(_HIT, 1, limit.key(who), *limit.args()))  # type: ignore[misc]
+    return decision(await redis.eval(_HIT, 1, limit.key(who), *limit.args()))
 
 
 def queue_hit(pipe: Any, limit: Limit, who: str) -> None:
@@ -109,4 +109,4 @@ async def enforce(redis: Redis, limit: Limit, who: str, message: str = "Too many
 async def refund(redis: Redis, limit: Limit, who: str, admitted: Decision) -> None:
     """Give back the slot an admitted request took."""
     if admitted.allowed:
-        await redis.eval(_REFUND, 1, limit.key(who), *limit.args())  # type: ignore[misc]
+        await redis.eval(_REFUND, 1, limit.key(who), *limit.args())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -19,13 +19,14 @@ from restapi.auth.principal import principal
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
 from restapi.openapi import BEARER
-from shared import pushticket
+from shared import pushticket, ratelimit
 from shared.errors import NotFound
 from shared.mail import Mailer
 from shared.web import error_middleware, json_response
 
 log = logging.getLogger(__name__)
 
+H = TypeVar("H", bound=Callable[..., Any])
 PREFIX = "/api/v1/auth"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -46,9 +47,9 @@ def _client(request: web.Request, device: str) -> service.Client:
                           device=device)
 
 
-def error_responses(*codes: int) -> Any:
+def error_responses(*codes: int) -> Callable[[H], H]:
     """Document the error shape for each status in ``codes`` (``response_schema(ErrorSchema, code)``)."""
-    def wrap(handler: Any) -> Any:
+    def wrap(handler: H) -> H:
         for code in codes:
             handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
         return handler
@@ -169,7 +170,7 @@ async def revoke_session(request: web.Request) -> web.Response:
 @error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
-    await service.ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
+    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
                                     "Too many reset requests; wait and retry")
     base = deps.settings.public_url or f"{request.scheme}://{request.host}"
     _background(request.app, _mail_reset(deps, request.app[MAILER], request["data"]["email"], base))
@@ -215,13 +216,14 @@ async def jwks(request: web.Request) -> web.Response:
 
 
 async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[TASKS] = set()
+    tasks: set[asyncio.Task[None]] = set()
+    app[TASKS] = tasks
     settings = app[SETTINGS]
     app[MAILER] = Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_starttls,
                          settings.smtp_username, settings.smtp_password)
     yield
-    if app[TASKS]:  # let mails in flight finish; a reset link must not vanish on deploy
-        await asyncio.wait(list(app[TASKS]), timeout=settings.shutdown_timeout)
+    if tasks:  # let mails in flight finish; a reset link must not vanish on deploy
+        await asyncio.wait(list(tasks), timeout=settings.shutdown_timeout)
 
 
 def setup_auth(app: web.Application) -> None:
