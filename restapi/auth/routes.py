@@ -66,7 +66,7 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
 @request_schema(s.SignupIn, example={"email": "newplayer@example.com", "password": "a-good-pass-1", "agent": "agent1"})
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
-@error_responses(400, 409, 413, 422)
+@error_responses(400, 409, 413, 422, 429)
 async def signup(request: web.Request) -> web.Response:
     d = request["data"]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
@@ -92,9 +92,9 @@ async def login(request: web.Request) -> web.Response:
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
 @request_schema(s.RefreshIn, example={"refresh_token": s.REFRESH_EXAMPLE})
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
-@error_responses(400, 401, 403, 413, 422)
+@error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request["data"]["refresh_token"])
+    issued = await service.refresh(_deps(request), request["data"]["refresh_token"], request.remote or "")
     return json_response(issued.as_dict(), headers=NO_STORE)
 
 
@@ -188,10 +188,10 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
       description="Spends the token, changes the password and logs out every device.")
 @request_schema(s.ResetConfirmIn, example={"token": s.REFRESH_EXAMPLE, "password": "a-new-pass-456"})
 @response_schema(s.MessageOut, 200)
-@error_responses(400, 413, 422)
+@error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
     d = request["data"]
-    await reset.confirm_reset(_deps(request), d["token"], d["password"])
+    await reset.confirm_reset(_deps(request), d["token"], d["password"], request.remote or "")
     return json_response({"message": "Password changed; log in again on every device."})
 
 

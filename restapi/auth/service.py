@@ -94,7 +94,18 @@ def login_limit(settings: RestSettings) -> ratelimit.Limit:
 
 
 def reset_limit(settings: RestSettings) -> ratelimit.Limit:
+    """Reset requests and confirmations per IP (confirm runs bcrypt: it must not be free to flood)."""
     return ratelimit.Limit("reset", settings.login_limit, settings.login_window)
+
+
+def signup_limit(settings: RestSettings) -> ratelimit.Limit:
+    """Signups per IP (each runs bcrypt)."""
+    return ratelimit.Limit("signup", settings.signup_limit, settings.login_window)
+
+
+def refresh_limit(settings: RestSettings) -> ratelimit.Limit:
+    """Refreshes per IP, at the API's per-user rate (the caller has no verified identity yet)."""
+    return ratelimit.Limit("refresh", settings.api_limit, settings.api_window)
 
 
 async def _issue(deps: Deps, cur: Any, user_id: int, role: str, agent_id: int | None, session_id: str,
@@ -127,6 +138,7 @@ async def _deny_all(deps: Deps | Redis, revoked: list[tuple[Any, ...]]) -> None:
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
                  display_name: str, client: Client) -> tuple[dict[str, Any], Issued]:
     """Create a player under the agent whose login is ``agent`` and log the new account in."""
+    await ratelimit.enforce(deps.redis, signup_limit(deps.settings), client.ip, "Too many signups; wait and retry")
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_AGENT_BY_LOGIN, {"login": agent.strip().lower()})
         row = await cur.fetchone()
@@ -189,8 +201,9 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
     return user, issued
 
 
-async def refresh(deps: Deps, token: str) -> Issued:
+async def refresh(deps: Deps, token: str, ip: str) -> Issued:
     """Rotate a refresh token; a spent one revokes its whole session (and says so)."""
+    await ratelimit.enforce(deps.redis, refresh_limit(deps.settings), ip, "Too many refreshes; wait and retry")
     h = token_hash(token)
     reused: list[tuple[Any, ...]] = []
     async with deps.pool.acquire() as conn, conn.cursor() as cur:

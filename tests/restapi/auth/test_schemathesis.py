@@ -58,7 +58,8 @@ def server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterator[str]:
     """The real restapi process on a free port; yields its base URL and stops it afterwards."""
     port = _free_port()
     env = {**os.environ, **base_env, "RESTAPI_PORT": str(port), "SMTP_PORT": str(smtp[1]),
-           "SMTP_HOST": "127.0.0.1", "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000", "LOG_LEVEL": "ERROR"}
+           "SMTP_HOST": "127.0.0.1", "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
+           "AUTH_SIGNUP_LIMIT": "1000", "LOG_LEVEL": "ERROR"}
     proc = subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
