@@ -14,7 +14,7 @@ from aiohttp_apigami import docs, request_schema, response_schema
 from restapi.auth import reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
-from restapi.auth.fields import ErrorSchema
+from restapi.auth.fields import ErrorSchema, printable
 from restapi.auth.principal import principal
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
@@ -43,7 +43,7 @@ def _deps(request: web.Request) -> service.Deps:
 
 def _client(request: web.Request, device: str) -> service.Client:
     # request.remote only: trusting X-Forwarded-For would let anyone pick the IP the login limit counts.
-    return service.Client(ip=request.remote or "", user_agent=request.headers.get("User-Agent", "")[:300],
+    return service.Client(ip=request.remote or "", user_agent=printable(request.headers.get("User-Agent", ""), 300),
                           device=device)
 
 
