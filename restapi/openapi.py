@@ -16,8 +16,10 @@ from shared.errors import BadRequest, ValidationFailed
 
 SPEC_URL = "/docs/openapi.json"
 # ``docs(security=BEARER)`` marks a route that needs ``Authorization: Bearer <access JWT>``.
-BEARER = [{"bearerAuth": []}]
-SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}}
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}
+}
 # apigami stores validated input under a request key. auth and user read the default ``request["data"]``;
 # the agent hub passes ``put_into`` with a typed ``web.RequestKey`` of its own. VALIDATED is kept for
 # handlers that want a typed key via ``put_into=VALIDATED``.

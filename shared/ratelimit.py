@@ -1,49 +1,62 @@
-"""Sliding-window rate limits in Redis, atomic in one Lua script (reusable by every service).
+"""Rate limits in Redis (GCRA, a token bucket kept as one timestamp), atomic in one Lua script.
 
-A window is a sorted set of request stamps (``rl:{name}:{who}``) scored by Redis's own clock, so
-several restapi nodes share one limit without trusting their clocks. ``hit`` admits a request and
-records it, or refuses it and says how long until the oldest stamp leaves the window. ``refund``
-removes one admitted stamp (login counts failed attempts: a success gives its slot back).
+``limit`` requests per ``window`` seconds, with bursts up to ``limit``: each caller has one key
+(``rl:{name}:{who}``) holding its theoretical arrival time, so memory is O(1) per caller however
+high the limit (a sliding log would keep every request). The script reads Redis's own clock, so
+several restapi nodes share one limit without trusting their clocks. ``hit`` admits and records a
+request or refuses it with the wait until the next one is allowed; ``refund`` gives one admitted
+request back (login counts failed attempts: a success returns its slot). Reusable by any service.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import RateLimited
 from shared.redis import Redis
 
-# KEYS[1] window key; ARGV: limit, window_ms, member. Returns {allowed, remaining, retry_after_ms}.
-_HIT = """
+# Integer microseconds throughout: Lua numbers are doubles, exact below 2^53 (year 2255 in us).
+_NOW = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[1])
-if count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return {1, limit - count - 1, 0}
+"""
+
+# KEYS[1]; ARGV: interval_us (window / limit), window_us. Returns {allowed, remaining, retry_after_ms}.
+_HIT = _NOW + """
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - window
+if now < allow_at then
+  return {0, 0, math.ceil((allow_at - now) / 1000)}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local retry = window
-if oldest[2] then retry = tonumber(oldest[2]) + window - now end
-if retry < 1 then retry = 1 end
-return {0, 0, retry}
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((window - (new_tat - now)) / interval), 0}
+"""
+
+_REFUND = _NOW + """
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if tat == nil then return 0 end
+local new_tat = tat - interval
+if new_tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+end
+return 1
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The outcome of one ``hit``: ``member`` identifies the stamp for ``refund``."""
+    """The outcome of one ``hit``."""
 
     allowed: bool
     remaining: int
     retry_after_ms: int
-    member: str
 
     @property
     def retry_after(self) -> int:
@@ -62,37 +75,38 @@ class Limit:
     def key(self, who: str) -> str:
         return f"rl:{self.name}:{who}"
 
+    def args(self) -> tuple[int, int]:
+        """(interval_us, window_us) as the scripts take them."""
+        window = int(self.window * 1_000_000)
+        return max(1, window // self.limit), window
+
 
 async def hit(redis: Redis, limit: Limit, who: str) -> Decision:
     """Count one request of ``who`` against ``limit`` (atomic; refused requests are not recorded)."""
-    member = secrets.token_hex(8)
-    result = await redis.eval(_HIT, 1, limit.key(who), limit.limit, int(limit.window * 1000), member)  # type: ignore[misc]
-    return decision(result, member)
+    return decision(await redis.eval(_HIT, 1, limit.key(who), *limit.args()))
 
 
-def queue_hit(pipe: Any, limit: Limit, who: str) -> str:
-    """Queue a ``hit`` on a pipeline (to share a round trip); read it back with ``decision``."""
-    member = secrets.token_hex(8)
-    pipe.eval(_HIT, 1, limit.key(who), limit.limit, int(limit.window * 1000), member)
-    return member
+def queue_hit(pipe: Any, limit: Limit, who: str) -> None:
+    """Queue a ``hit`` on a pipeline (to share a round trip); read its result with ``decision``."""
+    pipe.eval(_HIT, 1, limit.key(who), *limit.args())
 
 
-def decision(result: Any, member: str) -> Decision:
+def decision(result: Any) -> Decision:
     """The ``Decision`` of a script result ``[allowed, remaining, retry_after_ms]``."""
     allowed, remaining, retry = result
-    return Decision(bool(allowed), int(remaining), int(retry), member)
+    return Decision(bool(allowed), int(remaining), int(retry))
 
 
 async def enforce(redis: Redis, limit: Limit, who: str, message: str = "Too many requests") -> Decision:
     """``hit``, raising ``RateLimited`` (429 with Retry-After) when the request is refused."""
-    decision = await hit(redis, limit, who)
-    if not decision.allowed:
-        raise RateLimited(message, retry_after=decision.retry_after,
+    result = await hit(redis, limit, who)
+    if not result.allowed:
+        raise RateLimited(message, retry_after=result.retry_after,
                           details={"limit": limit.limit, "window_seconds": limit.window})
-    return decision
+    return result
 
 
-async def refund(redis: Redis, limit: Limit, who: str, decision: Decision) -> None:
-    """Give back the slot an admitted ``decision`` took."""
-    if decision.allowed:
-        await redis.zrem(limit.key(who), decision.member)
+async def refund(redis: Redis, limit: Limit, who: str, admitted: Decision) -> None:
+    """Give back the slot an admitted request took."""
+    if admitted.allowed:
+        await redis.eval(_REFUND, 1, limit.key(who), *limit.args())

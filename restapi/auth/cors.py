@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from restapi.auth.fields import printable
 from restapi.keys import SETTINGS
 from shared.errors import Forbidden
 from shared.web import Handler, error_response
@@ -44,7 +45,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if not allowed:
             # Returned, not raised: this middleware sits outside the one that maps errors.
             return error_response(Forbidden("This origin may not call the API", code="cors_origin_denied",
-                                            details={"origin": origin[:200]}))
+                                            details={"origin": printable(origin, 200)}))
         headers = preflight_headers(origin, request.headers.get("Access-Control-Request-Headers", ""),
                                     settings.cors_max_age)
         if headers is None:

@@ -29,6 +29,12 @@ def clean_text(value: str) -> str:
     return value
 
 
+def printable(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` and made storable: headers may carry NUL or undecodable bytes, which
+    PostgreSQL refuses, so NUL becomes U+FFFD and a lone surrogate '?'."""
+    return value[:limit].replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 class Text(fields.String):
     """A string field that is safe to store: no NUL, valid UTF-8, optionally trimmed, bounded."""
 

@@ -88,11 +88,11 @@ async def _check_denylist_and_rate(request: web.Request, who: Principal) -> None
     limit = ratelimit.Limit("api", settings.api_limit, settings.api_window)
     pipe = request.app[REDIS].pipeline(transaction=False)
     pipe.exists(denylist.key(who.jti))
-    member = ratelimit.queue_hit(pipe, limit, str(who.user_id))
+    ratelimit.queue_hit(pipe, limit, str(who.user_id))
     denied, hit = await pipe.execute()
     if denied:
         raise Unauthorized("This token was revoked (logged out); log in again", code="token_revoked")
-    decision = ratelimit.decision(hit, member)
+    decision = ratelimit.decision(hit)
     if not decision.allowed:
         raise RateLimited("Too many requests; slow down", retry_after=decision.retry_after,
                           details={"limit": limit.limit, "window_seconds": limit.window})

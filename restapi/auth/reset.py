@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from restapi.auth import passwords, service
 from restapi.auth import queries as q
+from shared import ratelimit
 from shared.errors import BadRequest
 from shared.mail import Mailer
 
@@ -50,8 +51,9 @@ async def request_reset(deps: service.Deps, mailer: Mailer, email: str, base_url
     return True
 
 
-async def confirm_reset(deps: service.Deps, token: str, password: str) -> int:
+async def confirm_reset(deps: service.Deps, token: str, password: str, ip: str) -> int:
     """Set a new password with a reset token; returns the user id. 400 for an unknown/used/expired token."""
+    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), ip, "Too many attempts; wait and retry")
     # Hash first: bcrypt must not run while the row lock is held.
     password_hash = await passwords.hash_password(password, deps.settings.bcrypt_cost)
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
@@ -69,6 +71,6 @@ async def confirm_reset(deps: service.Deps, token: str, password: str) -> int:
                 raise BadRequest("This account is deactivated; contact your agent", code="account_inactive")
             await cur.execute(q.UPDATE_PASSWORD, {"id": user_id, "password_hash": password_hash})
             await cur.execute(q.SPEND_RESETS, {"user_id": user_id})
-    await service.revoke_all(deps, user_id, "password_reset")
+    await service.revoke_all(deps.pool, deps.redis, user_id, "password_reset")
     log.info("password reset", extra={"fields": {"user_id": user_id}})
     return int(user_id)

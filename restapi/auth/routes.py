@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -14,18 +14,19 @@ from aiohttp_apigami import docs, request_schema, response_schema
 from restapi.auth import reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
-from restapi.auth.fields import ErrorSchema
+from restapi.auth.fields import ErrorSchema, printable
 from restapi.auth.principal import principal
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
 from restapi.openapi import BEARER
-from shared import pushticket
+from shared import pushticket, ratelimit
 from shared.errors import NotFound
 from shared.mail import Mailer
 from shared.web import error_middleware, json_response
 
 log = logging.getLogger(__name__)
 
+H = TypeVar("H", bound=Callable[..., Any])
 PREFIX = "/api/v1/auth"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -42,13 +43,13 @@ def _deps(request: web.Request) -> service.Deps:
 
 def _client(request: web.Request, device: str) -> service.Client:
     # request.remote only: trusting X-Forwarded-For would let anyone pick the IP the login limit counts.
-    return service.Client(ip=request.remote or "", user_agent=request.headers.get("User-Agent", "")[:300],
+    return service.Client(ip=request.remote or "", user_agent=printable(request.headers.get("User-Agent", ""), 300),
                           device=device)
 
 
-def error_responses(*codes: int) -> Any:
+def error_responses(*codes: int) -> Callable[[H], H]:
     """Document the error shape for each status in ``codes`` (``response_schema(ErrorSchema, code)``)."""
-    def wrap(handler: Any) -> Any:
+    def wrap(handler: H) -> H:
         for code in codes:
             handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
         return handler
@@ -65,7 +66,7 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
 @request_schema(s.SignupIn, example={"email": "newplayer@example.com", "password": "a-good-pass-1", "agent": "agent1"})
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
-@error_responses(400, 409, 413, 422)
+@error_responses(400, 409, 413, 422, 429)
 async def signup(request: web.Request) -> web.Response:
     d = request["data"]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
@@ -91,9 +92,9 @@ async def login(request: web.Request) -> web.Response:
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
 @request_schema(s.RefreshIn, example={"refresh_token": s.REFRESH_EXAMPLE})
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
-@error_responses(400, 401, 403, 413, 422)
+@error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request["data"]["refresh_token"])
+    issued = await service.refresh(_deps(request), request["data"]["refresh_token"], request.remote or "")
     return json_response(issued.as_dict(), headers=NO_STORE)
 
 
@@ -114,7 +115,7 @@ async def logout(request: web.Request) -> web.Response:
 async def logout_all(request: web.Request) -> web.Response:
     who = await principal(request)
     deps = _deps(request)
-    count = await service.revoke_all(deps, who.user_id, "logout_all")
+    count = await service.revoke_all(deps.pool, deps.redis, who.user_id, "logout_all")
     await service.logout(deps, who.user_id, None, who.jti, who.exp)
     return json_response({"revoked": count})
 
@@ -169,7 +170,7 @@ async def revoke_session(request: web.Request) -> web.Response:
 @error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
-    await service.ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
+    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
                                     "Too many reset requests; wait and retry")
     base = deps.settings.public_url or f"{request.scheme}://{request.host}"
     _background(request.app, _mail_reset(deps, request.app[MAILER], request["data"]["email"], base))
@@ -187,10 +188,10 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
       description="Spends the token, changes the password and logs out every device.")
 @request_schema(s.ResetConfirmIn, example={"token": s.REFRESH_EXAMPLE, "password": "a-new-pass-456"})
 @response_schema(s.MessageOut, 200)
-@error_responses(400, 413, 422)
+@error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
     d = request["data"]
-    await reset.confirm_reset(_deps(request), d["token"], d["password"])
+    await reset.confirm_reset(_deps(request), d["token"], d["password"], request.remote or "")
     return json_response({"message": "Password changed; log in again on every device."})
 
 
@@ -215,13 +216,14 @@ async def jwks(request: web.Request) -> web.Response:
 
 
 async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[TASKS] = set()
+    tasks: set[asyncio.Task[None]] = set()
+    app[TASKS] = tasks
     settings = app[SETTINGS]
     app[MAILER] = Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_starttls,
                          settings.smtp_username, settings.smtp_password)
     yield
-    if app[TASKS]:  # let mails in flight finish; a reset link must not vanish on deploy
-        await asyncio.wait(list(app[TASKS]), timeout=settings.shutdown_timeout)
+    if tasks:  # let mails in flight finish; a reset link must not vanish on deploy
+        await asyncio.wait(list(tasks), timeout=settings.shutdown_timeout)
 
 
 def setup_auth(app: web.Application) -> None:

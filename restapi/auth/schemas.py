@@ -112,6 +112,7 @@ class JwkOut(Schema):
     alg = fields.String(required=True, metadata={"example": "RS256"})
     n = fields.String(required=True)
     e = fields.String(required=True, metadata={"example": "AQAB"})
+    key_ops = fields.List(fields.String(), metadata={"example": ["verify"]})
 
 
 class JwksOut(Schema):

@@ -94,7 +94,18 @@ def login_limit(settings: RestSettings) -> ratelimit.Limit:
 
 
 def reset_limit(settings: RestSettings) -> ratelimit.Limit:
+    """Reset requests and confirmations per IP (confirm runs bcrypt: it must not be free to flood)."""
     return ratelimit.Limit("reset", settings.login_limit, settings.login_window)
+
+
+def signup_limit(settings: RestSettings) -> ratelimit.Limit:
+    """Signups per IP (each runs bcrypt)."""
+    return ratelimit.Limit("signup", settings.signup_limit, settings.login_window)
+
+
+def refresh_limit(settings: RestSettings) -> ratelimit.Limit:
+    """Refreshes per IP, at the API's per-user rate (the caller has no verified identity yet)."""
+    return ratelimit.Limit("refresh", settings.api_limit, settings.api_window)
 
 
 async def _issue(deps: Deps, cur: Any, user_id: int, role: str, agent_id: int | None, session_id: str,
@@ -116,23 +127,26 @@ async def _issue(deps: Deps, cur: Any, user_id: int, role: str, agent_id: int | 
     return Issued(access, s.access_ttl, refresh, s.refresh_ttl, session_id)
 
 
-async def _deny_all(deps: Deps, revoked: list[tuple[Any, ...]]) -> None:
+async def _deny_all(deps: Deps | Redis, revoked: list[tuple[Any, ...]]) -> None:
     """Denylist the current access token of every revoked session."""
+    redis = deps.redis if isinstance(deps, Deps) else deps
     for _sid, jti, exp in revoked:
         if jti and exp:
-            await denylist.deny(deps.redis, jti, int(exp))
+            await denylist.deny(redis, jti, int(exp))
 
 
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
                  display_name: str, client: Client) -> tuple[dict[str, Any], Issued]:
     """Create a player under the agent whose login is ``agent`` and log the new account in."""
-    password_hash = await passwords.hash_password(password, deps.settings.bcrypt_cost)
+    await ratelimit.enforce(deps.redis, signup_limit(deps.settings), client.ip, "Too many signups; wait and retry")
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_AGENT_BY_LOGIN, {"login": agent.strip().lower()})
         row = await cur.fetchone()
-        if row is None:
-            raise ValidationFailed("No active agent has that code", details={"agent": ["Unknown agent."]})
-        agent_id = int(row[0])
+    if row is None:  # checked before bcrypt, so a wrong agent code costs no hashing
+        raise ValidationFailed("No active agent has that code", details={"agent": ["Unknown agent."]})
+    agent_id = int(row[0])
+    password_hash = await passwords.hash_password(password, deps.settings.bcrypt_cost)
+    async with deps.pool.acquire() as conn, conn.cursor() as cur:
         candidates = [login] if login else [login_from_email(email)] + [
             f"{login_from_email(email)[:24]}{secrets.randbelow(10_000):04d}" for _ in range(4)]
         user = None
@@ -187,8 +201,9 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
     return user, issued
 
 
-async def refresh(deps: Deps, token: str) -> Issued:
+async def refresh(deps: Deps, token: str, ip: str) -> Issued:
     """Rotate a refresh token; a spent one revokes its whole session (and says so)."""
+    await ratelimit.enforce(deps.redis, refresh_limit(deps.settings), ip, "Too many refreshes; wait and retry")
     h = token_hash(token)
     reused: list[tuple[Any, ...]] = []
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
@@ -228,12 +243,16 @@ async def logout(deps: Deps, user_id: int, session_id: str | None, jti: str, exp
             await _deny_all(deps, list(await cur.fetchall()))
 
 
-async def revoke_all(deps: Deps, user_id: int, reason: str) -> int:
-    """Revoke every session of the user (denylisting their access tokens); returns how many."""
-    async with deps.pool.acquire() as conn, conn.cursor() as cur:
+async def revoke_all(pool: aiopg.Pool, redis: Redis, user_id: int, reason: str = "deactivated") -> int:
+    """Revoke every session of the user and denylist their access tokens; returns how many.
+
+    The agent hub calls this when it deactivates a player, so the player is out at once rather
+    than when the current access token expires.
+    """
+    async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.REVOKE_ALL_SESSIONS, {"user_id": user_id, "reason": reason})
         revoked = list(await cur.fetchall())
-    await _deny_all(deps, revoked)
+    await _deny_all(redis, revoked)
     return len(revoked)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
+from restapi.auth.purge import auth_purge
 from restapi.config import RestSettings
 from shared.daemon import DaemonContext, daemon_resources
 
@@ -28,6 +29,7 @@ class Job(Protocol):
 
 JobFactory = Callable[[DaemonContext, RestSettings], Job]
 JOBS: list[JobFactory] = [WeeklyCloseJob, ReminderJob]
+JOBS.append(auth_purge)
 
 
 async def run(settings: RestSettings, stop: asyncio.Event, jobs: list[JobFactory] | None = None,

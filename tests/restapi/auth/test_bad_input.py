@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -86,3 +88,27 @@ async def test_passwords_tokens_and_emails_never_reach_the_logs(client: TestClie
     for secret in ("player-pass-123", "wrong-pass-999", tokens["access_token"], tokens["refresh_token"],
                    refreshed["refresh_token"], "player01@wagerbabe.test"):
         assert secret not in text
+
+
+async def test_undecodable_header_bytes_are_stored_safely(client: TestClient) -> None:
+    """A User-Agent with invalid UTF-8 (kept on the session) must not break the insert."""
+    import asyncio
+
+    body = b'{"login": "player01", "password": "player-pass-123", "device": "raw"}'
+    assert client.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    writer.write(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"User-Agent: bad \xff\xfe\xc3 bytes\r\n"
+                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    # ... and a preflight from an undecodable Origin, whose name the 403 repeats.
+    writer.write(b"OPTIONS /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nOrigin: https://\xff\xfe.example\r\n"
+                 b"Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", raw)
+    assert statuses == [b"200", b"403"], raw[-500:]
+    tokens = await login(client)
+    listed = (await (await client.get("/api/v1/auth/sessions", headers=bearer(tokens))).json())["sessions"]
+    assert any(s["device"] == "raw" and s["user_agent"].startswith("bad ") for s in listed)

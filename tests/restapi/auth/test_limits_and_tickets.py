@@ -28,7 +28,7 @@ async def test_sixth_failed_login_in_a_minute_is_429_with_retry_after(client: Te
 
 
 async def test_successful_logins_do_not_use_up_the_login_limit(client: TestClient) -> None:
-    for _ in range(7):
+    for _ in range(6):  # one more than the limit of 5
         await login(client)
 
 
@@ -93,3 +93,18 @@ async def test_me_is_cached_and_profile_changes_refresh_it(client: TestClient) -
     assert resp.status == 200
     again = await (await client.get(f"{API}/me", headers=bearer(tokens))).json()
     assert again["display_name"] == "Renamed"
+
+
+async def test_signup_refresh_and_reset_confirm_are_limited_per_ip(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+) -> None:
+    env = {**auth_env, "AUTH_SIGNUP_LIMIT": "2", "AUTH_LOGIN_LIMIT": "2", "API_RATE_LIMIT": "2"}
+    client = await make_client(aiohttp_client, env)
+    calls = [
+        ("/signup", {"email": "a@example.com", "password": "a-good-pass-1", "agent": "nobody"}),
+        ("/refresh", {"refresh_token": "unknown"}),
+        ("/password-reset/confirm", {"token": "unknown", "password": "a-good-pass-1"}),
+    ]
+    for path, body in calls:
+        statuses = [(await client.post(f"{API}{path}", json=body)).status for _ in range(3)]
+        assert statuses[:2] != [429, 429] and statuses[2] == 429, (path, statuses)

@@ -159,3 +159,32 @@ async def test_password_length_is_checked_in_bytes(client: TestClient) -> None:
             assert resp.status == 201, body
         else:
             assert resp.status == 422 and "password" in body["details"], body
+
+
+async def test_concurrent_refreshes_of_one_token_let_at_most_one_through(client: TestClient) -> None:
+    """The token row is locked: a second use, even a simultaneous one, is seen as reuse."""
+    import asyncio
+
+    tokens = await login(client)
+    resps = await asyncio.gather(*(client.post(f"{API}/refresh", json={"refresh_token": tokens["refresh_token"]})
+                                   for _ in range(4)))
+    codes = sorted(r.status for r in resps)
+    assert codes[0] == 200 and codes[1:] == [401, 401, 401]
+    errors = {(await r.json())["error"] for r in resps if r.status == 401}
+    assert "refresh_token_reused" in errors and errors <= {"refresh_token_reused", "session_revoked"}
+
+
+async def test_revoke_all_for_deactivation_ends_sessions_at_once(
+    client: TestClient, users: dict[str, int], database_url: str
+) -> None:
+    from restapi.auth.service import revoke_all
+    from restapi.keys import PG, REDIS
+
+    tokens = await login(client, "player02")
+    await sql(database_url, "UPDATE users SET status = 'inactive' WHERE login = 'player02'")
+    assert await revoke_all(client.app[PG], client.app[REDIS], users["player02"]) == 1
+    resp = await client.get(f"{API}/me", headers=bearer(tokens))
+    assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
+    reasons = await sql(database_url, "SELECT revoked_reason FROM auth_sessions WHERE user_id = %(id)s",
+                        {"id": users["player02"]})
+    assert reasons == [("deactivated",)]

@@ -1,0 +1,108 @@
+"""Schemathesis over the auth and user part of the OpenAPI spec, against the real server process.
+
+``python -m restapi`` runs on a free port with real PostgreSQL, Redis and SMTP; every operation gets a
+few generated requests (valid and not), and every answer must be below 500 and match the schema
+the spec declares for its status. Bounded (a handful of examples per operation) to keep it quick.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from shared.tokens import KeyRing, access_claims
+from tests.conftest import ROOT, TIMEOUT_FACTOR
+from tests.restapi.auth.conftest import AGENT_PASSWORD, PLAYER_PASSWORD, Inbox, _free_port, password_hash
+
+MAX_EXAMPLES = 12
+SCOPE = r"^/(api/v1/(auth|user)/|\.well-known/)"
+
+
+def _seed(dsn: str) -> int:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO users (login, email, password_hash, role) VALUES ('agent1', "
+                        "'agent1@wagerbabe.test', %s, 'agent') RETURNING id", (password_hash(AGENT_PASSWORD),))
+            agent_id = cur.fetchone()[0]
+            cur.execute("INSERT INTO users (login, email, password_hash, role, agent_id) VALUES ('player01', "
+                        "'player01@wagerbabe.test', %s, 'player', %s) RETURNING id",
+                        (password_hash(PLAYER_PASSWORD), agent_id))
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterator[str]:
+    """The real restapi process on a free port; yields its base URL and stops it afterwards."""
+    port = _free_port()
+    env = {**os.environ, **base_env, "RESTAPI_PORT": str(port), "SMTP_PORT": str(smtp[1]),
+           "SMTP_HOST": "127.0.0.1", "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
+           "AUTH_SIGNUP_LIMIT": "1000", "LOG_LEVEL": "ERROR"}
+    proc = subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20 * TIMEOUT_FACTOR
+        while not _ready(f"{base}/readyz"):  # polling with a deadline, not a sleep used as a wait
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else "exited"
+            assert time.monotonic() < deadline, "restapi did not become ready"
+            time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def test_auth_and_user_operations_give_no_5xx_and_match_their_schemas(
+    server: str, database_url: str, keys_dir: Path
+) -> None:
+    player_id = _seed(database_url)
+    ring = KeyRing.load(keys_dir)
+    schema = schemathesis.openapi.from_url(f"{server}/docs/openapi.json").include(path_regex=SCOPE)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    labels = {op.label for op in operations}
+    assert "POST /api/v1/auth/login" in labels and "PUT /api/v1/user/preferences" in labels
+    assert len(operations) >= 17
+
+    statuses: dict[str, set[int]] = {}
+    for op in operations:
+        # Valid requests and schema-breaking ones (wrong types, missing or extra fields) alike.
+        @given(case=op.as_strategy(GenerationMode.POSITIVE) | op.as_strategy(GenerationMode.NEGATIVE))
+        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        def run(case: schemathesis.Case) -> None:
+            # A fresh token per request: a generated logout must not starve the operations after it.
+            token = ring.sign(access_claims(player_id, "player", None, ttl=300))
+            response = case.call_and_validate(base_url=server, headers={"Authorization": f"Bearer {token}"},
+                                              checks=[not_a_server_error, response_schema_conformance])
+            statuses.setdefault(case.operation.label, set()).add(response.status_code)
+
+        run()
+    # The run reached the handlers: valid requests succeeded and invalid ones were refused.
+    assert 200 in statuses["GET /api/v1/auth/me"] and 200 in statuses["GET /.well-known/jwks.json"]
+    assert any(code >= 400 for codes in statuses.values() for code in codes)
+    assert all(code < 500 for codes in statuses.values() for code in codes)
