@@ -43,6 +43,7 @@ class CatalogCache:
         self.catalog_gen = "0-0"
         self.all_gen = "0-0"
         self.invalidations = 0
+        self.ready = asyncio.Event()  # set once the invalidator has read every stream's position
 
     def generation(self, league: str | None, catalog: bool = False) -> str:
         if catalog:
@@ -96,7 +97,6 @@ class Invalidator:
         self.block_ms = block_ms
         self.rescan = rescan
         self.offsets: dict[str, str] = {}
-        self.ready = asyncio.Event()
 
     async def _discover(self) -> None:
         redis = self.cache.redis
@@ -119,7 +119,7 @@ class Invalidator:
                 if loop.time() >= next_scan:
                     await self._discover()
                     next_scan = loop.time() + self.rescan
-                    self.ready.set()
+                    self.cache.ready.set()
                 if not self.offsets:
                     await asyncio.wait_for(stop.wait(), self.rescan)
                     continue
