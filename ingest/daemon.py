@@ -34,18 +34,28 @@ class Loop(Protocol):
 LoopFactory = Callable[[DaemonContext, IngestSettings], Loop]
 
 
+def check_settings(settings: IngestSettings) -> None:
+    """Fail at start-up on settings that only make sense together."""
+    if settings.provider == "theoddsapi" and not settings.oddsapi_key:
+        raise ConfigError("INGEST_ODDSAPI_KEY: required when INGEST_PROVIDER=theoddsapi")
+    if settings.provider == "replay" and settings.replay_dir is None:
+        raise ConfigError("INGEST_REPLAY_DIR: required when INGEST_PROVIDER=replay")
+    if settings.provider == "replay" and settings.replay_dir and not (settings.replay_dir / "responses.jsonl").exists():
+        raise ConfigError(f"INGEST_REPLAY_DIR: no responses.jsonl in {settings.replay_dir}")
+    bad = [m for m in settings.markets if m not in ("h2h", "spreads", "totals")]
+    if bad or not settings.markets:
+        raise ConfigError(f"INGEST_MARKETS: must be some of h2h, spreads, totals, got {','.join(bad) or 'none'}")
+
+
 def make_provider(settings: IngestSettings) -> Provider:
     """The provider the settings choose (recording its answers when INGEST_RECORD_DIR is set)."""
+    check_settings(settings)
     provider: Provider
     if settings.provider == "theoddsapi":
-        if not settings.oddsapi_key:
-            raise ConfigError("INGEST_ODDSAPI_KEY: required when INGEST_PROVIDER=theoddsapi")
         provider = TheOddsApi(settings.oddsapi_url, settings.oddsapi_key, regions=settings.oddsapi_regions,
                               daily_budget=settings.oddsapi_daily_budget, retries=settings.oddsapi_retries,
                               backoff=settings.oddsapi_backoff)
-    elif settings.provider == "replay":
-        if settings.replay_dir is None:
-            raise ConfigError("INGEST_REPLAY_DIR: required when INGEST_PROVIDER=replay")
+    elif settings.provider == "replay" and settings.replay_dir is not None:
         provider = Replay(settings.replay_dir, settings.replay_speed)
     else:
         provider = Simulator(settings.sim_seed, settings.sim_leagues, speed=settings.sim_speed,
