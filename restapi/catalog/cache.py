@@ -70,6 +70,7 @@ class CatalogCache:
     async def get_or_load(self, endpoint: str, key: str, ttl: float | Callable[[Any], float],
                           load: Callable[[], Awaitable[Any]]) -> tuple[bytes, bool]:
         """The cached JSON body under ``key``, or ``load()`` encoded and stored; (body, hit)."""
+        cached: Any
         try:
             cached = await self.redis.get(key)
         except (redis.exceptions.RedisError, OSError):
@@ -104,7 +105,7 @@ class Invalidator:
             name = raw.decode() if isinstance(raw, bytes) else str(raw)
             if name in self.offsets:
                 continue
-            top = await redis.xrevrange(name, count=1)
+            top: Any = await redis.xrevrange(name, count=1)
             last = top[0][0].decode() if top else "0-0"
             self.offsets[name] = last
             if top:
@@ -123,7 +124,8 @@ class Invalidator:
                 if not self.offsets:
                     await asyncio.wait_for(stop.wait(), self.rescan)
                     continue
-                replies = await self.cache.redis.xread(self.offsets, block=self.block_ms, count=1000)
+                streams_: Any = self.offsets
+                replies: Any = await self.cache.redis.xread(streams_, block=self.block_ms, count=1000)
                 for stream, entries in replies or ():
                     name = stream.decode() if isinstance(stream, bytes) else str(stream)
                     league = name.split(":", 1)[1]
