@@ -120,7 +120,10 @@ class Publisher:
             self.orphan_results.extend(dropped.results)
             self.resync_needed.add(batch.league)
             DROPPED.labels("redis").inc()
-        await self.flush(batch.league)
+        if not self.down:
+            # While Redis is down, only the once-per-tick flush() retries: a server that times
+            # out instead of refusing would otherwise cost a timeout per league.
+            await self.flush(batch.league)
 
     async def flush(self, league: str | None = None) -> bool:
         """Write what is queued (one league or all); False if Redis failed (kept for later)."""
