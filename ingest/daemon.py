@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+import psycopg2
+
 from ingest.archive import Archiver
 from ingest.config import IngestSettings
 from ingest.pipeline import Poller
@@ -106,14 +108,30 @@ DEFAULT_LOOPS: list[LoopFactory] = [odds_loop, archive_loop]
 
 async def run(settings: IngestSettings, stop: asyncio.Event, loops: list[LoopFactory] | None = None,
               on_ready: Callable[[DaemonContext], None] | None = None) -> None:
-    """Run ingest until ``stop`` is set (``loops`` None: the odds pipeline and the archiver)."""
-    async with daemon_resources("ingest", settings, settings.host, settings.port) as ctx:
-        tasks = [factory(ctx, settings) for factory in (DEFAULT_LOOPS if loops is None else loops)]
-        log.info("ingest running %d loop(s)", len(tasks))
-        if on_ready is not None:
-            on_ready(ctx)
-        async with asyncio.TaskGroup() as tg:
-            for loop in tasks:
-                tg.create_task(loop.run(stop), name=loop.name)
-            await stop.wait()
-        log.info("ingest stopped")
+    """Run ingest until ``stop`` is set (``loops`` None: the odds pipeline and the archiver).
+
+    PostgreSQL being unreachable at start-up is waited out with back-off, like an outage later on."""
+    delay = 1.0
+    while not stop.is_set():
+        started = False
+        try:
+            async with daemon_resources("ingest", settings, settings.host, settings.port) as ctx:
+                started = True
+                tasks = [factory(ctx, settings) for factory in (DEFAULT_LOOPS if loops is None else loops)]
+                log.info("ingest running %d loop(s)", len(tasks))
+                if on_ready is not None:
+                    on_ready(ctx)
+                async with asyncio.TaskGroup() as tg:
+                    for loop in tasks:
+                        tg.create_task(loop.run(stop), name=loop.name)
+                    await stop.wait()
+            log.info("ingest stopped")
+            return
+        except (psycopg2.OperationalError, OSError) as exc:
+            if started:
+                raise
+            log.warning("cannot start (%s); retrying in %.0fs", type(exc).__name__, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 30.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -61,3 +62,16 @@ def test_inconsistent_provider_settings_fail_at_start_up(base_env: dict[str, str
         daemon.check_settings(load(IngestSettings, {**base_env, "INGEST_PROVIDER": "theoddsapi"}))
     with pytest.raises(ConfigError, match="INGEST_MARKETS"):
         daemon.check_settings(load(IngestSettings, {**base_env, "INGEST_MARKETS": "h2h,corners"}))
+
+
+async def test_ingest_waits_for_postgres_at_start_up_instead_of_dying(base_env: dict[str, str],
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    env = {**base_env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing"}  # nothing listens on port 1
+    settings = load(IngestSettings, env, port=0)
+    stop = asyncio.Event()
+    caplog.set_level(logging.WARNING, logger="ingest.daemon")
+    task = asyncio.create_task(daemon.run(settings, stop, loops=[]))
+    await wait_for(lambda: any("cannot start" in r.getMessage() for r in caplog.records), what="retry log")
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 10)
