@@ -42,8 +42,10 @@ ARCHIVE_ROW = "SELECT path, row_count, sha256, dropped_at, restored_at FROM odds
 # The partition name comes from odds_history_partition_name (a day formatted by PostgreSQL), and
 # %I quotes it, so no SQL is built from outside input.
 COUNT_ROWS = "SELECT count(*) FROM odds_history WHERE changed_at >= %(lo)s AND changed_at < %(hi)s"
+# Keyset pages by tid (the partition is a past day: no writes move rows). The alias matters: with
+# the output column named ctid, ORDER BY ctid would sort by its text.
 READ_CHUNK = """
-SELECT ctid::text, event_id, book, market, outcome, price, point, changed_at
+SELECT ctid::text AS pos, event_id, book, market, outcome, price, point, changed_at
 FROM odds_history WHERE changed_at >= %(lo)s AND changed_at < %(hi)s AND ctid > %(after)s::tid
 ORDER BY ctid LIMIT %(limit)s
 """

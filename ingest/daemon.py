@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+import psycopg2
+
 from ingest.archive import Archiver
 from ingest.config import IngestSettings
 from ingest.pipeline import Poller
@@ -34,18 +36,28 @@ class Loop(Protocol):
 LoopFactory = Callable[[DaemonContext, IngestSettings], Loop]
 
 
+def check_settings(settings: IngestSettings) -> None:
+    """Fail at start-up on settings that only make sense together."""
+    if settings.provider == "theoddsapi" and not settings.oddsapi_key:
+        raise ConfigError("INGEST_ODDSAPI_KEY: required when INGEST_PROVIDER=theoddsapi")
+    if settings.provider == "replay" and settings.replay_dir is None:
+        raise ConfigError("INGEST_REPLAY_DIR: required when INGEST_PROVIDER=replay")
+    if settings.provider == "replay" and settings.replay_dir and not (settings.replay_dir / "responses.jsonl").exists():
+        raise ConfigError(f"INGEST_REPLAY_DIR: no responses.jsonl in {settings.replay_dir}")
+    bad = [m for m in settings.markets if m not in ("h2h", "spreads", "totals")]
+    if bad or not settings.markets:
+        raise ConfigError(f"INGEST_MARKETS: must be some of h2h, spreads, totals, got {','.join(bad) or 'none'}")
+
+
 def make_provider(settings: IngestSettings) -> Provider:
     """The provider the settings choose (recording its answers when INGEST_RECORD_DIR is set)."""
+    check_settings(settings)
     provider: Provider
     if settings.provider == "theoddsapi":
-        if not settings.oddsapi_key:
-            raise ConfigError("INGEST_ODDSAPI_KEY: required when INGEST_PROVIDER=theoddsapi")
         provider = TheOddsApi(settings.oddsapi_url, settings.oddsapi_key, regions=settings.oddsapi_regions,
                               daily_budget=settings.oddsapi_daily_budget, retries=settings.oddsapi_retries,
                               backoff=settings.oddsapi_backoff)
-    elif settings.provider == "replay":
-        if settings.replay_dir is None:
-            raise ConfigError("INGEST_REPLAY_DIR: required when INGEST_PROVIDER=replay")
+    elif settings.provider == "replay" and settings.replay_dir is not None:
         provider = Replay(settings.replay_dir, settings.replay_speed)
     else:
         provider = Simulator(settings.sim_seed, settings.sim_leagues, speed=settings.sim_speed,
@@ -96,14 +108,30 @@ DEFAULT_LOOPS: list[LoopFactory] = [odds_loop, archive_loop]
 
 async def run(settings: IngestSettings, stop: asyncio.Event, loops: list[LoopFactory] | None = None,
               on_ready: Callable[[DaemonContext], None] | None = None) -> None:
-    """Run ingest until ``stop`` is set (``loops`` None: the odds pipeline and the archiver)."""
-    async with daemon_resources("ingest", settings, settings.host, settings.port) as ctx:
-        tasks = [factory(ctx, settings) for factory in (DEFAULT_LOOPS if loops is None else loops)]
-        log.info("ingest running %d loop(s)", len(tasks))
-        if on_ready is not None:
-            on_ready(ctx)
-        async with asyncio.TaskGroup() as tg:
-            for loop in tasks:
-                tg.create_task(loop.run(stop), name=loop.name)
-            await stop.wait()
-        log.info("ingest stopped")
+    """Run ingest until ``stop`` is set (``loops`` None: the odds pipeline and the archiver).
+
+    PostgreSQL being unreachable at start-up is waited out with back-off, like an outage later on."""
+    delay = 1.0
+    while not stop.is_set():
+        started = False
+        try:
+            async with daemon_resources("ingest", settings, settings.host, settings.port) as ctx:
+                started = True
+                tasks = [factory(ctx, settings) for factory in (DEFAULT_LOOPS if loops is None else loops)]
+                log.info("ingest running %d loop(s)", len(tasks))
+                if on_ready is not None:
+                    on_ready(ctx)
+                async with asyncio.TaskGroup() as tg:
+                    for loop in tasks:
+                        tg.create_task(loop.run(stop), name=loop.name)
+                    await stop.wait()
+            log.info("ingest stopped")
+            return
+        except (psycopg2.OperationalError, OSError) as exc:
+            if started:
+                raise
+            log.warning("cannot start (%s); retrying in %.0fs", type(exc).__name__, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 30.0)

@@ -83,7 +83,7 @@ class Publisher:
             log.warning("redis unavailable while loading %s (%s); it will be resynced", league, exc)
             self.resync_needed.add(league)
             return {}
-        fields = {k.decode(): v for k, v in raw.items()}
+        fields: dict[str, Any] = {(k.decode() if isinstance(k, bytes) else k): v for k, v in raw.items()}
         epoch = fields.pop(streams.SNAP_EPOCH, None)
         offset = fields.pop(streams.SNAP_OFFSET, None)
         if not fields and epoch is None:
@@ -120,7 +120,10 @@ class Publisher:
             self.orphan_results.extend(dropped.results)
             self.resync_needed.add(batch.league)
             DROPPED.labels("redis").inc()
-        await self.flush(batch.league)
+        if not self.down:
+            # While Redis is down, only the once-per-tick flush() retries: a server that times
+            # out instead of refusing would otherwise cost a timeout per league.
+            await self.flush(batch.league)
 
     async def flush(self, league: str | None = None) -> bool:
         """Write what is queued (one league or all); False if Redis failed (kept for later)."""
@@ -171,7 +174,8 @@ class Publisher:
         entry_id = self._next_id(lg)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hsetnx(snap, streams.SNAP_EPOCH, new_epoch)
-        pipe.xadd(stream, streams.encode_odds(batch.changes), id=entry_id, maxlen=self.maxlen, approximate=True)
+        entry: dict[Any, Any] = streams.encode_odds(batch.changes)
+        pipe.xadd(stream, entry, id=entry_id, maxlen=self.maxlen, approximate=True)
         sets = {eid: v for eid, v in batch.updates.items() if v is not None}
         gone = [eid for eid, v in batch.updates.items() if v is None]
         if sets:
@@ -211,7 +215,8 @@ class Publisher:
         entry_id = self._next_id(league)
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(stream, snap)
-        pipe.xadd(stream, streams.encode_odds([]), id=entry_id, maxlen=self.maxlen, approximate=True)
+        marker: dict[Any, Any] = streams.encode_odds([])
+        pipe.xadd(stream, marker, id=entry_id, maxlen=self.maxlen, approximate=True)
         mapping: dict[str, bytes | str] = {eid: orjson.dumps(ev) for eid, ev in state.items()}
         mapping[streams.SNAP_EPOCH] = epoch
         mapping[streams.SNAP_OFFSET] = entry_id

@@ -1,9 +1,10 @@
 """Record and replay provider responses.
 
 ``Recorder`` wraps any provider and appends every response to ``responses.jsonl`` in a folder, with
-the provider's clock. ``Replay`` plays such a folder back as a provider: its clock starts at the
-first recorded time and runs at ``speed``; each call answers with the latest recorded response for
-the same endpoint and league at or before that time (filtered by event ids when asked).
+the provider's clock and the event ids asked for. ``Replay`` plays such a folder back as a provider:
+its clock starts at the first recorded time and runs at ``speed``; each call answers what the
+provider said by then (the latest whole-league answer, overlaid with newer answers about some of
+its events).
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ class Recorder:
     def slowdown(self) -> float:
         return self.inner.slowdown()
 
-    def _write(self, method: str, league: str, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _write(self, method: str, league: str, data: list[dict[str, Any]],
+               ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         self._file.write(orjson.dumps({"t": self.inner.now_ms(), "method": method, "league": league,
-                                       "data": data}) + b"\n")
+                                       "ids": list(ids) if ids else None, "data": data}) + b"\n")
         self._file.flush()
         return data
 
@@ -53,11 +55,11 @@ class Recorder:
 
     async def odds(self, league: str, markets: tuple[str, ...],
                    event_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-        return self._write("odds", league, await self.inner.odds(league, markets, event_ids))
+        return self._write("odds", league, await self.inner.odds(league, markets, event_ids), event_ids)
 
     async def scores(self, league: str, event_ids: tuple[str, ...] | None = None,
                      days_from: int | None = None) -> list[dict[str, Any]]:
-        return self._write("scores", league, await self.inner.scores(league, event_ids, days_from))
+        return self._write("scores", league, await self.inner.scores(league, event_ids, days_from), event_ids)
 
     async def close(self) -> None:
         self._file.close()
@@ -73,24 +75,18 @@ class Replay:
         self.speed = speed
         self._clock = clock
         self._t0 = clock()
-        # (method, league) -> sorted times and their responses
-        self._times: dict[tuple[str, str], list[int]] = {}
-        self._data: dict[tuple[str, str], list[list[dict[str, Any]]]] = {}
-        first: int | None = None
+        records: dict[tuple[str, str], list[tuple[int, bool, list[dict[str, Any]]]]] = {}
         with (folder / FILE).open("rb") as f:
             for line in f:
-                if not line.strip():
-                    continue
-                rec = orjson.loads(line)
-                key = (rec["method"], rec["league"])
-                self._times.setdefault(key, []).append(int(rec["t"]))
-                self._data.setdefault(key, []).append(rec["data"])
-                first = int(rec["t"]) if first is None else min(first, int(rec["t"]))
-        for key in self._times:  # recordings are appended in time order; keep them sorted anyway
-            order = sorted(range(len(self._times[key])), key=self._times[key].__getitem__)
-            self._times[key] = [self._times[key][i] for i in order]
-            self._data[key] = [self._data[key][i] for i in order]
-        self.start_ms = first or 0
+                if line.strip():
+                    rec = orjson.loads(line)
+                    records.setdefault((rec["method"], rec["league"]), []).append(
+                        (int(rec["t"]), not rec.get("ids"), rec["data"]))
+        for recs in records.values():
+            recs.sort(key=lambda r: r[0])  # stable: calls at the same time keep their order
+        self._records = records
+        self._times = {key: [r[0] for r in recs] for key, recs in records.items()}
+        self.start_ms = min((recs[0][0] for recs in records.values()), default=0)
 
     def now_ms(self) -> int:
         return self.start_ms + int((self._clock() - self._t0) * self.speed * 1000)
@@ -104,33 +100,38 @@ class Replay:
     async def close(self) -> None:
         return None
 
-    def _at(self, method: str, league: str) -> list[dict[str, Any]]:
+    def _upto(self, method: str, league: str) -> list[tuple[int, bool, list[dict[str, Any]]]]:
         key = (method, league)
-        times = self._times.get(key)
-        if not times:
-            return []
-        i = bisect.bisect_right(times, self.now_ms()) - 1
-        return self._data[key][max(i, 0)] if i >= 0 or method == "sports" else []
+        upto = bisect.bisect_right(self._times.get(key, []), self.now_ms())
+        return self._records.get(key, [])[:upto]
 
-    async def sports(self) -> list[dict[str, Any]]:
-        return self._at("sports", "")
-
-    async def events(self, league: str) -> list[dict[str, Any]]:
-        return self._at("events", league)
+    def _latest(self, method: str, league: str) -> list[dict[str, Any]]:
+        recs = self._upto(method, league)
+        if not recs and method == "sports" and self._records.get(("sports", "")):
+            recs = self._records[("sports", "")][:1]  # the league list is needed before anything else
+        return recs[-1][2] if recs else []
 
     def _merged(self, method: str, league: str, event_ids: tuple[str, ...] | None) -> list[dict[str, Any]]:
-        """Per event, its latest recorded item up to now (recorded calls may each cover a subset)."""
-        key = (method, league)
-        times = self._times.get(key, [])
-        upto = bisect.bisect_right(times, self.now_ms())
+        recs = self._upto(method, league)
+        start = 0
+        if not event_ids:
+            fulls = [i for i, r in enumerate(recs) if r[1]]
+            if not fulls:
+                return []
+            start = fulls[-1]
         latest: dict[str, dict[str, Any]] = {}
-        for data in self._data.get(key, [])[:upto]:
-            for item in data:
+        for _t, _full, answer in recs[start:]:
+            for item in answer:
                 latest[str(item.get("id"))] = item
         if event_ids:
             return [latest[e] for e in event_ids if e in latest]
-        listed = {str(e.get("id")) for e in self._at("events", league)}
-        return [v for k, v in latest.items() if not listed or k in listed or method == "scores"]
+        return list(latest.values())
+
+    async def sports(self) -> list[dict[str, Any]]:
+        return self._latest("sports", "")
+
+    async def events(self, league: str) -> list[dict[str, Any]]:
+        return self._latest("events", league)
 
     async def odds(self, league: str, markets: tuple[str, ...],
                    event_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:

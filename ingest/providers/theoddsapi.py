@@ -66,7 +66,7 @@ class TheOddsApi:
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         """Exponential back-off with full jitter; a Retry-After header is a floor."""
-        delay = self.backoff * (2 ** attempt) * self._rng.uniform(0.5, 1.5)
+        delay: float = self.backoff * (2.0 ** attempt) * self._rng.uniform(0.5, 1.5)
         if retry_after:
             try:
                 delay = max(delay, float(retry_after))

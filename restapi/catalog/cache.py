@@ -43,6 +43,7 @@ class CatalogCache:
         self.catalog_gen = "0-0"
         self.all_gen = "0-0"
         self.invalidations = 0
+        self.ready = asyncio.Event()  # set once the invalidator has read every stream's position
 
     def generation(self, league: str | None, catalog: bool = False) -> str:
         if catalog:
@@ -69,6 +70,7 @@ class CatalogCache:
     async def get_or_load(self, endpoint: str, key: str, ttl: float | Callable[[Any], float],
                           load: Callable[[], Awaitable[Any]]) -> tuple[bytes, bool]:
         """The cached JSON body under ``key``, or ``load()`` encoded and stored; (body, hit)."""
+        cached: Any
         try:
             cached = await self.redis.get(key)
         except (redis.exceptions.RedisError, OSError):
@@ -96,7 +98,6 @@ class Invalidator:
         self.block_ms = block_ms
         self.rescan = rescan
         self.offsets: dict[str, str] = {}
-        self.ready = asyncio.Event()
 
     async def _discover(self) -> None:
         redis = self.cache.redis
@@ -104,7 +105,7 @@ class Invalidator:
             name = raw.decode() if isinstance(raw, bytes) else str(raw)
             if name in self.offsets:
                 continue
-            top = await redis.xrevrange(name, count=1)
+            top: Any = await redis.xrevrange(name, count=1)
             last = top[0][0].decode() if top else "0-0"
             self.offsets[name] = last
             if top:
@@ -119,11 +120,12 @@ class Invalidator:
                 if loop.time() >= next_scan:
                     await self._discover()
                     next_scan = loop.time() + self.rescan
-                    self.ready.set()
+                    self.cache.ready.set()
                 if not self.offsets:
                     await asyncio.wait_for(stop.wait(), self.rescan)
                     continue
-                replies = await self.cache.redis.xread(self.offsets, block=self.block_ms, count=1000)
+                streams_: Any = self.offsets
+                replies: Any = await self.cache.redis.xread(streams_, block=self.block_ms, count=1000)
                 for stream, entries in replies or ():
                     name = stream.decode() if isinstance(stream, bytes) else str(stream)
                     league = name.split(":", 1)[1]

@@ -51,6 +51,7 @@ def test_applying_the_diff_to_the_old_snapshot_gives_the_new(old: dict[str, Any]
     assert diff(new, new, t) == []
 
 
+@settings(deadline=None)
 @given(snapshot(), snapshot())
 def test_event_changes_come_before_their_price_changes(old: dict[str, Any], new: dict[str, Any]) -> None:
     seen_prices: set[str] = set()

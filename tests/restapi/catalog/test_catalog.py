@@ -69,7 +69,8 @@ async def test_odds_carry_every_book_with_last_update_status_and_start(filled: F
                     assert oc["last_update"] <= bm["last_update"]
     starts = [ev["commence_time"] for ev in body["events"]]
     assert starts == sorted(starts)
-    second = await _json(filled, "/api/v1/betting/odds?league=basketball_nba&status=upcoming,scheduled&limit=5&offset=5")
+    second = await _json(filled, "/api/v1/betting/odds?league=basketball_nba&status=upcoming,scheduled"
+                                 "&limit=5&offset=5")
     assert not {e["id"] for e in second["events"]} & {e["id"] for e in body["events"]}
 
 
