@@ -25,7 +25,8 @@ def main() -> None:
         exit_on_config_error(exc)
     jlog.configure("pushd", settings.log_level)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=settings.reuse_port,
-                shutdown_timeout=settings.drain_window + 5, access_log=None, print=None, loop=uvloop.new_event_loop())
+                backlog=2048, shutdown_timeout=settings.drain_window + 5, access_log=None, print=None,
+                loop=uvloop.new_event_loop())
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from pushd.config import PushSettings
@@ -9,7 +12,6 @@ from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.node import drain_on_shutdown, node_ctx
 from pushd.session import ws_handler
 from shared.health import redis_check
-from shared.redis import redis_ctx
 from shared.web import SERVICE, add_health_routes, standard_middlewares
 
 
@@ -17,6 +19,21 @@ async def _reader_check(app: web.Application) -> None:
     node = app.get(NODE)
     if node is None or not node.reader.connected:
         raise ConnectionError("degraded: stream reader is reconnecting to Redis (sockets stay open)")
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """A bounded, blocking pool: a reconnect storm waits for a connection instead of failing at once."""
+    s = app[SETTINGS]
+    pool = aioredis.BlockingConnectionPool.from_url(
+        s.redis_url, max_connections=s.redis_max_connections, timeout=5, socket_connect_timeout=2.0,
+        health_check_interval=15)
+    client = aioredis.Redis(connection_pool=pool)
+    app[REDIS] = client
+    try:
+        yield
+    finally:
+        await client.aclose()
+        await pool.disconnect()
 
 
 def create_app(settings: PushSettings) -> web.Application:
@@ -27,7 +44,7 @@ def create_app(settings: PushSettings) -> web.Application:
     app = web.Application(middlewares=standard_middlewares())
     app[SERVICE] = "pushd"
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))
+    app.cleanup_ctx.append(_redis_ctx)
     app.cleanup_ctx.append(node_ctx)
     app.on_shutdown.append(drain_on_shutdown)
     add_health_routes(app, {"redis": redis_check(REDIS), "reader": _reader_check}, timeout=settings.ready_timeout)

@@ -20,6 +20,10 @@ class PushSettings(CommonSettings):
     jwks_url: str = setting(
         "PUSHD_JWKS_URL", "", help="Optional JWKS URL whose keys also verify access JWTs (fetched at start)"
     )
+    redis_max_connections: int = setting(
+        "PUSHD_REDIS_MAX_CONNECTIONS", 32, help="Redis connections per process (more requests wait for one)",
+        min=2, max=10_000,
+    )
     hello_timeout: float = setting(
         "PUSHD_HELLO_TIMEOUT", 10.0, help="Seconds a socket has to send `hello` (else close 4001)", min=0.1, max=120
     )

@@ -14,6 +14,7 @@ call is sent keeps the rule above: the read still happens after every joiner bec
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ from pushd.hub import Conn, Hub, Key
 from pushd.reader import REDIS_DOWN, Reader
 from shared import streams
 from shared.redis import Redis
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,8 @@ class Recovery:
                 sport = await self.reader.sport_of_event(name)
                 if sport is not None and await self.reader.ensure_sport(sport):
                     return sport
-        except REDIS_DOWN:
+        except REDIS_DOWN as exc:
+            log.warning("topic lookup failed: %r", exc)
             raise p.ProtocolError("unavailable", "Redis is unreachable; retry shortly", topic=topic) from None
         raise p.ProtocolError("unknown_topic", f"No such topic {topic!r}", topic=topic)
 
@@ -80,7 +84,8 @@ class Recovery:
         self.hub.begin_pending(conn, topic)
         try:
             result = await self._read(topic, sport, since)
-        except REDIS_DOWN:
+        except REDIS_DOWN as exc:
+            log.warning("recovery read failed: %r", exc)
             self.hub.unsubscribe(conn, topic)
             raise p.ProtocolError("unavailable", "Redis is unreachable; retry shortly", topic=topic) from None
         except BaseException:

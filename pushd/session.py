@@ -91,7 +91,8 @@ async def _hello(node: Node, ws: web.WebSocketResponse, transport: asyncio.Trans
         transport.write(p.error_frame(exc.code, exc.message))
         await _close(ws, exc.ws_close, exc.code)
         return None
-    except REDIS_DOWN:
+    except REDIS_DOWN as exc:
+        log.warning("hello: credentials check failed: %r", exc)
         err = Unavailable("Cannot check credentials right now; retry shortly")
         transport.write(p.error_frame(err.code, err.message))
         await _close(ws, err.ws_close, err.code)
