@@ -48,20 +48,29 @@ SELECT u.id, u.login, u.display_name, u.agent_id, u.status,
 """
 
 # Agent dashboard
-WEEK_WINLOSS = """
-SELECT coalesce(sum(e.amount_cents) FILTER (WHERE e.created_at >= %(this_start)s), 0)::bigint,
-       coalesce(sum(e.amount_cents) FILTER (WHERE e.created_at < %(this_start)s), 0)::bigint
-  FROM ledger_entries e
-  JOIN users u ON u.id = e.account_id AND u.role = 'player'
+# Revenue this week and last, and active players, in one pass over the ledger_daily rollup (whole
+# UTC days), plus one pass over the ledger for the partial-day edges of both weeks
+# (restapi.agent.reports.split_days computes the pieces).
+DASH_ROLLUP = """
+SELECT coalesce(sum(d.winloss_cents) FILTER (WHERE d.day >= %(this_from)s AND d.day < %(this_to)s), 0)::bigint,
+       coalesce(sum(d.winloss_cents) FILTER (WHERE d.day >= %(last_from)s AND d.day < %(last_to)s), 0)::bigint,
+       count(DISTINCT d.account_id) FILTER (WHERE d.day >= %(active_from)s AND d.bets > 0)::int
+  FROM ledger_daily d
+  JOIN users u ON u.id = d.account_id AND u.role = 'player'
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = u.agent_id
- WHERE e.created_at >= %(last_start)s AND e.kind IN ('bet_win', 'bet_loss')
+ WHERE d.day >= least(%(last_from)s, %(active_from)s)
 """
-ACTIVE_PLAYERS = """
-SELECT count(DISTINCT e.account_id)::int
+DASH_EDGES = """
+SELECT coalesce(sum(e.amount_cents) FILTER (WHERE (e.created_at >= %(t1a)s AND e.created_at < %(t1b)s)
+                                             OR (e.created_at >= %(t2a)s AND e.created_at < %(t2b)s)), 0)::bigint,
+       coalesce(sum(e.amount_cents) FILTER (WHERE (e.created_at >= %(l1a)s AND e.created_at < %(l1b)s)
+                                             OR (e.created_at >= %(l2a)s AND e.created_at < %(l2b)s)), 0)::bigint
   FROM ledger_entries e
   JOIN users u ON u.id = e.account_id AND u.role = 'player'
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = u.agent_id
- WHERE e.created_at >= %(since)s AND e.kind = 'bet_risk'
+ WHERE e.kind IN ('bet_win', 'bet_loss')
+   AND ((e.created_at >= %(t1a)s AND e.created_at < %(t1b)s) OR (e.created_at >= %(t2a)s AND e.created_at < %(t2b)s)
+        OR (e.created_at >= %(l1a)s AND e.created_at < %(l1b)s) OR (e.created_at >= %(l2a)s AND e.created_at < %(l2b)s))
 """
 BOOK_TOTALS = """
 SELECT count(*)::int, count(*) FILTER (WHERE u.status = 'active')::int,
@@ -79,11 +88,12 @@ SELECT count(*) FILTER (WHERE c.due_at >= now())::int,
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = c.agent_id
  WHERE st.status <> 'settled'
 """
-# Open risk by event: held risk minus released risk of recent bet entries, per event in their meta.
+# Open risk by event: held minus released risk of recent bet entries, per event in their meta, over
+# the players that hold risk at all (most hold none, which keeps this small).
 EXPOSURE_BY_EVENT = """
 SELECT e.meta ->> 'event', sum(e.risk_cents)::bigint, count(*) FILTER (WHERE e.kind = 'bet_risk')::int
   FROM ledger_entries e
-  JOIN users u ON u.id = e.account_id AND u.role = 'player'
+  JOIN users u ON u.id = e.account_id AND u.role = 'player' AND u.pending_risk_cents > 0
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = u.agent_id
  WHERE e.created_at >= %(since)s AND e.kind IN ('bet_risk', 'bet_win', 'bet_loss', 'bet_release')
    AND e.meta ? 'event'

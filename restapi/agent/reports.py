@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import aiopg
@@ -103,10 +103,7 @@ async def agent_dashboard(pool: aiopg.Pool, redis: Redis, viewer: int, ttl: floa
         schedule = await schedule_for(cur, viewer)
         this_start, this_end = week_bounds(now, schedule, current=True)
         last_start = shift(this_start, schedule, -1)
-        await cur.execute(q.WEEK_WINLOSS, {"viewer": viewer, "this_start": this_start, "last_start": last_start})
-        this_wl, last_wl = await cur.fetchone()
-        await cur.execute(q.ACTIVE_PLAYERS, {"viewer": viewer, "since": now - timedelta(days=7)})
-        (active,) = await cur.fetchone()
+        this_wl, last_wl, active = await _revenue(cur, viewer, last_start, this_start, now)
         await cur.execute(q.BOOK_TOTALS, {"viewer": viewer})
         players, active_accounts, balances, open_risk = await cur.fetchone()
         await cur.execute(q.SETTLEMENT_TOTALS, {"viewer": viewer})
@@ -127,6 +124,42 @@ async def agent_dashboard(pool: aiopg.Pool, redis: Redis, viewer: int, ttl: floa
     if ttl > 0:
         await redis.set(key, orjson.dumps(result), px=int(ttl * 1000))
     return {**result, "cached": False}
+
+
+def split_days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """[start, end) as whole UTC days [day_from, day_to) plus the partial edges before and after them."""
+    def midnight(d: date) -> datetime:
+        return datetime.combine(d, time(), UTC)
+
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    day_from = start.date() if start == midnight(start.date()) else start.date() + timedelta(days=1)
+    day_to = end.date()
+    if day_from >= day_to:
+        return day_from, day_from, [(start, end)] if start < end else []
+    edges = [(start, midnight(day_from))] if start < midnight(day_from) else []
+    if end > midnight(day_to):
+        edges.append((midnight(day_to), end))
+    return day_from, day_to, edges
+
+
+def _edge_params(prefix: str, edges: list[tuple[datetime, datetime]], empty: datetime) -> dict[str, datetime]:
+    padded = (edges + [(empty, empty), (empty, empty)])[:2]
+    return {f"{prefix}{i}{end}": padded[i - 1][j] for i in (1, 2) for j, end in enumerate("ab")}
+
+
+async def _revenue(cur: Any, viewer: int, last_start: datetime, this_start: datetime,
+                   now: datetime) -> tuple[int, int, int]:
+    """Player win/loss this week and last, and players who bet in the last 7 days."""
+    this_from, this_to, this_edges = split_days(this_start, now)
+    last_from, last_to, last_edges = split_days(last_start, this_start)
+    await cur.execute(q.DASH_ROLLUP, {"viewer": viewer, "this_from": this_from, "this_to": this_to,
+                                      "last_from": last_from, "last_to": last_to,
+                                      "active_from": (now - timedelta(days=7)).date()})
+    this_days, last_days, active = await cur.fetchone()
+    await cur.execute(q.DASH_EDGES, {"viewer": viewer, **_edge_params("t", this_edges, now),
+                                     **_edge_params("l", last_edges, now)})
+    this_edge, last_edge = await cur.fetchone()
+    return this_days + this_edge, last_days + last_edge, active
 
 
 async def online_now(redis: Redis) -> int | None:

@@ -41,7 +41,8 @@ opening_balance balance              0                      first entry of a pre
 ==============  ===================  =====================  ==========================================
 
 The weekly figure of a player is the sum of ``amount_cents`` over ``FIGURE_KINDS`` in the week;
-handle is the sum of ``risk_cents`` of ``bet_risk`` entries.
+handle is the sum of ``risk_cents`` of ``bet_risk`` entries. Bet entries also update the
+``ledger_daily`` rollup (bets, handle, win/loss per account and UTC day) in the same transaction.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ VALUES (%(account_id)s, %(seq)s, %(amount_cents)s, %(risk_cents)s, %(balance_aft
         %(kind)s, %(ref_type)s, %(ref_id)s, %(actor_id)s, %(memo)s, %(meta)s, %(override)s,
         %(created_at)s, %(prev_hash)s, %(hash)s)
 RETURNING id
+"""
+# Bet activity per account and UTC day (sql/0014_ledger_daily.sql), for dashboards.
+ROLLUP_DAY = """
+INSERT INTO ledger_daily AS d (account_id, day, bets, handle_cents, winloss_cents)
+VALUES (%(account_id)s, (%(created_at)s::timestamptz AT TIME ZONE 'UTC')::date, %(bets)s, %(handle)s, %(winloss)s)
+ON CONFLICT (account_id, day) DO UPDATE SET bets = d.bets + EXCLUDED.bets,
+    handle_cents = d.handle_cents + EXCLUDED.handle_cents, winloss_cents = d.winloss_cents + EXCLUDED.winloss_cents
 """
 UPDATE_ACCOUNT = """
 UPDATE users SET balance_cents = %(balance_after)s, pending_risk_cents = %(risk_after)s,
@@ -226,4 +234,10 @@ async def _append(cur: Any, head: str, fields: dict[str, Any]) -> Entry:
     await cur.execute(INSERT_ENTRY, params)
     (entry_id,) = await cur.fetchone()
     await cur.execute(UPDATE_ACCOUNT, params)
+    kind = fields["kind"]
+    if kind in ("bet_risk", "bet_win", "bet_loss"):
+        risk = kind == "bet_risk"
+        await cur.execute(ROLLUP_DAY, {
+            "account_id": fields["account_id"], "created_at": fields["created_at"], "bets": int(risk),
+            "handle": fields["risk_cents"] if risk else 0, "winloss": 0 if risk else fields["amount_cents"]})
     return Entry(id=entry_id, prev_hash=head, hash=digest, **fields)

@@ -122,3 +122,54 @@ async def test_agent_dashboard_and_role_based_dashboard(book: Book) -> None:
     assert status == 403
     resp = await book.client.get("/api/v1/dashboard")
     assert resp.status == 401
+
+
+def test_split_days_covers_the_interval_exactly() -> None:
+    from restapi.agent.reports import split_days
+
+    a = datetime(2026, 11, 17, 5, tzinfo=UTC)
+    b = datetime(2026, 11, 24, 5, tzinfo=UTC)
+    day_from, day_to, edges = split_days(a, b)
+    assert (str(day_from), str(day_to)) == ("2026-11-18", "2026-11-24")
+    assert edges == [(a, datetime(2026, 11, 18, tzinfo=UTC)), (datetime(2026, 11, 24, tzinfo=UTC), b)]
+    midnight = datetime(2026, 11, 17, tzinfo=UTC)
+    assert split_days(midnight, midnight + timedelta(days=7))[2] == []
+    assert split_days(a, a + timedelta(hours=3))[2] == [(a, a + timedelta(hours=3))]
+    assert split_days(a, a) [2] == []
+
+
+async def test_ledger_daily_rollup_matches_the_ledger(book: Book) -> None:
+    await _book_of_bets(book.dsn)
+    rollup = await book.sql("SELECT account_id, day, bets, handle_cents, winloss_cents FROM ledger_daily "
+                            "ORDER BY 1, 2")
+    raw = await book.sql("""
+        SELECT account_id, (created_at AT TIME ZONE 'UTC')::date,
+               count(*) FILTER (WHERE kind = 'bet_risk')::int,
+               coalesce(sum(risk_cents) FILTER (WHERE kind = 'bet_risk'), 0)::bigint,
+               coalesce(sum(amount_cents) FILTER (WHERE kind IN ('bet_win', 'bet_loss')), 0)::bigint
+          FROM ledger_entries GROUP BY 1, 2 ORDER BY 1, 2""")
+    assert rollup == raw and len(rollup) >= 5
+
+
+async def test_dashboard_revenue_equals_the_ledger_for_a_non_utc_week(book: Book) -> None:
+    """Rollup days plus partial-day edges add up to exactly the ledger's win/loss in each week."""
+    from restapi.agent.cycles import Schedule, week_bounds
+
+    await book.sql("INSERT INTO agent_settings (agent_id, timezone, close_dow, close_time) "
+                   "VALUES (2, 'America/New_York', 2, '06:30')")
+    now = datetime.now(UTC)
+    for hours in range(3, 15 * 24, 7):
+        await _bet(book.dsn, 10 + hours % 3, 100 + hours, 1 if hours % 2 else -1, now - timedelta(hours=hours),
+                   "soccer_epl", "e9")
+    schedule = Schedule(timezone="America/New_York", close_time=datetime.strptime("06:30", "%H:%M").time())
+    this_start, _ = week_bounds(now, schedule, current=True)
+    last_start, _ = week_bounds(this_start - timedelta(seconds=1), schedule, current=True)
+    (this_raw, last_raw), = await book.sql("""
+        SELECT coalesce(sum(amount_cents) FILTER (WHERE created_at >= %(t)s), 0)::bigint,
+               coalesce(sum(amount_cents) FILTER (WHERE created_at < %(t)s), 0)::bigint
+          FROM ledger_entries WHERE kind IN ('bet_win', 'bet_loss') AND created_at >= %(l)s""",
+                                           {"t": this_start, "l": last_start})
+    status, body = await book.get("a", "/api/v1/agent/dashboard")
+    assert status == 200 and body["week"]["start"] == this_start.isoformat()
+    assert body["revenue"] == {"this_week_cents": -this_raw, "last_week_cents": -last_raw}
+    assert this_raw != 0 and last_raw != 0
