@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from restapi.auth.routes import setup_auth
+from restapi.betting.routes import setup_betting
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
@@ -41,4 +42,5 @@ def create_app(settings: RestSettings) -> web.Application:
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
     setup_auth(app)
     setup_user(app)
+    setup_betting(app)
     return app
