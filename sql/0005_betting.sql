@@ -50,9 +50,10 @@ CREATE TABLE bet_legs (
 );
 CREATE INDEX bet_legs_pending_event_idx ON bet_legs (event_id) WHERE result = 'pending';
 
--- The first answer to (user, Idempotency-Key). The row is inserted first in the placing transaction,
--- so a concurrent retry with the same key waits on the unique index until that transaction ends,
--- then replays the stored response (or, if the first attempt failed and rolled back, goes ahead).
+-- The first answer to (user, Idempotency-Key), inserted in the placing transaction right after the
+-- account row is locked: a concurrent retry with the same key waits on that lock until the first
+-- attempt ends, then finds this row and replays the stored response (or, if the first attempt was
+-- refused and rolled back, goes ahead itself).
 CREATE TABLE bet_requests (
     user_id      bigint NOT NULL REFERENCES users (id),
     key          text   NOT NULL,

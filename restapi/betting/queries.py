@@ -16,7 +16,7 @@ SELECT p.event_id, p.market, p.outcome,
   LEFT JOIN odds o ON o.event_id = p.event_id AND o.market = p.market AND o.outcome = p.outcome
 """
 
-# First statement of a placement: claims the key, or waits for a concurrent holder of it to finish.
+# Under the account lock: claims the key, or finds it taken by an earlier, committed placement.
 CLAIM_REQUEST = """
 INSERT INTO bet_requests (user_id, key, request_hash) VALUES (%(user_id)s, %(key)s, %(request_hash)s)
 ON CONFLICT (user_id, key) DO NOTHING
@@ -28,8 +28,8 @@ UPDATE bet_requests SET bet_id = %(bet_id)s, response = %(response)s::jsonb
  WHERE user_id = %(user_id)s AND key = %(key)s
 """
 
-# The account, locked for the rest of the placement (the ledger posting locks it again, a no-op), so
-# the status, limits and credit read here hold until commit.
+# First statement of a placement: the account, locked until commit (the ledger posting locks it again,
+# a no-op), so the status, limits and credit read here hold, and placements of one account queue here.
 LOCK_BETTOR = """
 SELECT u.status, u.role, u.agent_id, u.min_wager_cents, u.max_wager_cents, u.credit_limit_cents,
        COALESCE((SELECT p.accept_price_changes FROM user_preferences p WHERE p.user_id = u.id), 'none'),

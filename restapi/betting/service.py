@@ -1,10 +1,15 @@
 """Placing bets (one transaction, idempotent per user and key), reading them back, notifying users.
 
-A placement runs, in one transaction: claim the idempotency key (a concurrent request with the same
-key waits here until the first one ends, then replays its stored answer), lock the account row,
-read the current lines, check the price policy and the stake limits, insert the bet and its legs,
-and post the ``bet_risk`` ledger entry (which refuses the bet when the credit is short). The stored
-answer commits with the bet; a refused request rolls back and leaves the key unused.
+A placement runs, in one transaction: lock the account row (``FOR UPDATE``: every placement and
+ledger posting of the account queues here, so a retry with the same key waits for a first attempt
+still in flight), claim the idempotency key (taken already: replay the stored answer), read the
+current lines, check the price policy and the stake limits, insert the bet and its legs, and post
+the ``bet_risk`` ledger entry (which refuses the bet when the credit is short). The stored answer
+commits with the bet; a refused request rolls back and leaves the key unused.
+
+The account is locked before the key row is inserted on purpose: that insert (and the bet's) takes
+a KEY SHARE lock on the account through the foreign key, and taking FOR UPDATE after it would
+deadlock two concurrent placements.
 """
 
 from __future__ import annotations
@@ -138,10 +143,14 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur:
         async with cur.begin():
+            await cur.execute(q.LOCK_BETTOR, {"user_id": user_id})
+            account = await cur.fetchone()
+            if account is None:
+                raise NotFound("This account no longer exists", code="user_not_found")
             await cur.execute(q.CLAIM_REQUEST, {"user_id": user_id, "key": key, "request_hash": digest})
             if await cur.fetchone() is None:
                 return 200, await _replay(cur, user_id, key, digest)
-            body = await _place(cur, settings, user_id, key, digest, req)
+            body = await _place(cur, settings, user_id, key, digest, req, account)
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
         "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
@@ -151,7 +160,7 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
 async def _replay(cur: Any, user_id: int, key: str, digest: str) -> dict[str, Any]:
     await cur.execute(q.SELECT_REQUEST, {"user_id": user_id, "key": key})
     row = await cur.fetchone()
-    if row is None or row[1] is None:  # cannot happen: the row commits with its answer
+    if row is None or row[1] is None:  # cannot happen: the row commits with its answer, under the account lock
         raise Conflict("A request with this Idempotency-Key is still being processed; retry",
                        code="idempotency_key_in_use")
     if row[0] != digest:
@@ -161,12 +170,8 @@ async def _replay(cur: Any, user_id: int, key: str, digest: str) -> dict[str, An
     return response
 
 
-async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str,
-                 req: BetRequest) -> dict[str, Any]:
-    await cur.execute(q.LOCK_BETTOR, {"user_id": user_id})
-    account = await cur.fetchone()
-    if account is None:
-        raise NotFound("This account no longer exists", code="user_not_found")
+async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
+                 account: tuple[Any, ...]) -> dict[str, Any]:
     status, role, agent_id, min_w, max_w, credit_limit, policy, caps = account
     if status != "active":
         raise Forbidden("This account is not active; contact your agent", code="account_inactive")

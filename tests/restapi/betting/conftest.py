@@ -30,7 +30,8 @@ INSERT INTO sports (key, title, american) VALUES ('basketball', 'Basketball', tr
 INSERT INTO leagues (key, sport, title) VALUES ('basketball_nba', 'basketball', 'NBA'), ('soccer_epl', 'soccer', 'EPL');
 INSERT INTO books (key, title) VALUES ('draftkings', 'DraftKings'), ('fanduel', 'FanDuel');
 INSERT INTO events (id, sport, league, home_team, away_team, commence_time, status) VALUES
-  ('ev1', 'basketball', 'basketball_nba', 'Boston Celtics', 'Los Angeles Lakers', now() + interval '1 day', 'scheduled'),
+  ('ev1', 'basketball', 'basketball_nba', 'Boston Celtics', 'Los Angeles Lakers', now() + interval '1 day',
+   'scheduled'),
   ('ev2', 'basketball', 'basketball_nba', 'Miami Heat', 'Chicago Bulls', now() + interval '2 hours', 'upcoming'),
   ('ev3', 'soccer', 'soccer_epl', 'Arsenal', 'Chelsea', now() + interval '1 day', 'scheduled'),
   ('live1', 'basketball', 'basketball_nba', 'Denver Nuggets', 'Utah Jazz', now() - interval '1 hour', 'live');
