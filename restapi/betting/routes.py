@@ -136,7 +136,7 @@ async def place_bet(request: web.Request) -> web.Response:
 async def list_bets(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     page_max = request.app[SETTINGS].betting_page_max
-    return json_response(await service.history(request.app[PG], who.user_id, request["data"], page_max))
+    return json_response(await service.history(request.app[PG], who.user_id, request["querystring"], page_max))
 
 
 @docs(tags=["betting"], summary="One of the caller's bets", security=BEARER)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import decimal
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -15,6 +16,7 @@ from shared.odds import MAX_AMERICAN, MIN_AMERICAN
 BOOK_RE = r"^[a-z0-9_]+$"
 MAX_CENTS = 10**12  # far above any limit, far below bigint: keeps absurd numbers out of SQL
 MAX_POINT = decimal.Decimal("99999.99")  # numeric(7, 2)
+OFFSET_SPACE = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
 STATUSES = ("open", "won", "lost", "push", "void")
 
 
@@ -48,6 +50,20 @@ class Point(fields.Decimal):
         if point != point.quantize(decimal.Decimal("0.01")) or abs(point) > MAX_POINT:
             raise ValidationError("At most two decimals and |point| <= 99999.99.")
         return point
+
+
+class Instant(fields.Field):
+    """An ISO 8601 date or date-time; without a zone it is UTC (``2026-02-01`` is that day's 00:00 UTC)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValidationError("Not a valid date or datetime.")
+        try:
+            # An unescaped '+' of a zone offset arrives from a query string as a space.
+            when = datetime.fromisoformat(OFFSET_SPACE.sub(r"+\1", value))
+        except ValueError:
+            raise ValidationError("Not a valid date or datetime (ISO 8601).") from None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 class SelectionIn(Schema):
@@ -100,10 +116,10 @@ class HistoryQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     sport = fields.String(load_default=None, validate=[validate.Length(max=64), validate.Regexp(BOOK_RE)],
                           metadata={"description": "A sport ('basketball') or league key ('basketball_nba')"})
-    since = fields.AwareDateTime(load_default=None, default_timezone=UTC, data_key="from",
-                                 metadata={"description": "Placed at or after (ISO 8601; no zone means UTC)"})
-    until = fields.AwareDateTime(load_default=None, default_timezone=UTC, data_key="to",
-                                 metadata={"description": "Placed before (ISO 8601; no zone means UTC)"})
+    since = Instant(load_default=None, data_key="from",
+                    metadata={"description": "Placed at or after (ISO 8601 date or date-time; no zone means UTC)"})
+    until = Instant(load_default=None, data_key="to",
+                    metadata={"description": "Placed before (ISO 8601 date or date-time; no zone means UTC)"})
     cursor = fields.String(load_default=None, validate=validate.Length(max=40))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=1000),
                            metadata={"description": "Bets per page (capped by BETTING_PAGE_MAX)"})
