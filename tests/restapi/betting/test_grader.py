@@ -23,7 +23,6 @@ from tests.restapi.betting.conftest import (
     ADMIN,
     AGENT,
     OTHER_AGENT,
-    PLAYER,
     Book,
     account,
     ledger_sums,
