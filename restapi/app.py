@@ -8,6 +8,7 @@ from aiohttp import web
 
 from restapi import agent
 from restapi.auth.routes import setup_auth
+from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
@@ -47,4 +48,5 @@ def create_app(settings: RestSettings) -> web.Application:
     agent.setup(app)
     catalog_routes.setup(app)
     setup_web(app)
+    setup_betting(app)
     return app

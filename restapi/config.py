@@ -62,3 +62,36 @@ class RestSettings(CommonSettings):
     agent_dashboard_ttl: float = setting(
         "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
     )
+    betting_books: tuple[str, ...] = setting(
+        "BETTING_BOOKS", (), help="Books bets are taken at, in priority order (a selection without a book gets "
+                                  "the first that quotes it); empty: any book, best price when none is named"
+    )
+    betting_min_stake: int = setting(
+        "BETTING_MIN_STAKE_CENTS", 100, help="Smallest stake in cents (a player's own minimum wins)", min=1
+    )
+    betting_max_stake: int = setting(
+        "BETTING_MAX_STAKE_CENTS", 1_000_000, help="Largest stake of one bet in cents (house limit)", min=1,
+        max=10**12,
+    )
+    betting_max_payout: int = setting(
+        "BETTING_MAX_PAYOUT_CENTS", 10_000_000, help="Largest total return of one bet in cents", min=1, max=10**14
+    )
+    betting_max_legs: int = setting("BETTING_MAX_PARLAY_LEGS", 12, help="Most legs of a parlay", min=2, max=25)
+    betting_slip_ttl: int = setting(
+        "BETTING_SLIP_TTL", 86400, help="Seconds a betting slip lives in Redis after its last change", min=60
+    )
+    betting_slip_max: int = setting("BETTING_SLIP_MAX", 25, help="Most selections on one slip", min=1, max=100)
+    betting_page_max: int = setting("BETTING_PAGE_MAX", 100, help="Most bets on one history page", min=1, max=1000)
+    grader_batch: int = setting(
+        "BETTING_GRADER_BATCH", 50, help="Results the grader reads per XREADGROUP", min=1, max=1000
+    )
+    grader_block_ms: int = setting(
+        "BETTING_GRADER_BLOCK_MS", 2000, help="Milliseconds XREADGROUP blocks waiting for results", min=1, max=60000
+    )
+    grader_claim_idle: float = setting(
+        "BETTING_GRADER_CLAIM_IDLE", 60.0, min=1,
+        help="Seconds before another grader claims a result left unacknowledged",
+    )
+    grader_sweep: float = setting(
+        "BETTING_GRADER_SWEEP", 60.0, help="Seconds between sweeps grading open legs of events already final", min=1
+    )

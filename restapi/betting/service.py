@@ -1,0 +1,257 @@
+"""Placing bets (one transaction, idempotent per user and key), reading them back, notifying users.
+
+A placement runs, in one transaction: lock the account row (``FOR UPDATE``: every placement and
+ledger posting of the account queues here, so a retry with the same key waits for a first attempt
+still in flight), claim the idempotency key (taken already: replay the stored answer), read the
+current lines, check the price policy and the stake limits, insert the bet and its legs, and post
+the ``bet_risk`` ledger entry (which refuses the bet when the credit is short). The stored answer
+commits with the bet; a refused request rolls back and leaves the key unused.
+
+The account is locked before the key row is inserted on purpose: that insert (and the bet's) takes
+a KEY SHARE lock on the account through the foreign key, and taking FOR UPDATE after it would
+deadlock two concurrent placements.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import aiopg
+import orjson
+from redis.exceptions import RedisError
+
+from restapi import ledger
+from restapi.betting import pricing
+from restapi.betting import queries as q
+from restapi.config import RestSettings
+from shared import streams
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.odds import parlay_payout, straight_payout
+from shared.redis import Redis
+
+log = logging.getLogger(__name__)
+NOTIFY_MAXLEN = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class BetRequest:
+    """A validated ``POST betting/bets`` body."""
+
+    bet_type: str
+    stake_cents: int
+    picks: tuple[pricing.Pick, ...]
+
+    def digest(self) -> str:
+        """sha256 of the request's meaning (field order and number spelling do not matter)."""
+        legs = [[p.event_id, p.market, p.outcome, None if p.point is None else str(p.point.normalize()), p.book,
+                 p.price] for p in self.picks]
+        return hashlib.sha256(orjson.dumps([self.bet_type, self.stake_cents, legs])).hexdigest()
+
+
+def pick_from(data: dict[str, Any]) -> pricing.Pick:
+    """A ``Pick`` from a validated selection."""
+    return pricing.Pick(event_id=data["event_id"], market=data["market"], outcome=data["outcome"],
+                        point=data.get("point"), book=data.get("book"), price=data.get("price"))
+
+
+def bet_request(data: dict[str, Any]) -> BetRequest:
+    """A ``BetRequest`` from a validated body."""
+    return BetRequest(data["type"], data["stake_cents"], tuple(pick_from(s) for s in data["selections"]))
+
+
+async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """What the catalog says now about each pick, in one query."""
+    offers = {p.triple: pricing.Offer() for p in picks}
+    await cur.execute(q.SELECT_OFFERS, {"events": [p.event_id for p in picks], "markets": [p.market for p in picks],
+                                        "outcomes": [p.outcome for p in picks]})
+    for (event_id, market, outcome, sport, league, home, away, commence, status, is_open, live_bettable, book, price,
+         point, last_update) in await cur.fetchall():
+        offer = offers[(event_id, market, outcome)]
+        if offer.event is None:
+            offer.event = pricing.EventInfo(event_id, sport, league, home, away, commence, status)
+        if is_open is not None:
+            offer.market = pricing.MarketInfo(is_open, live_bettable)
+        if book is not None:
+            offer.prices[book] = pricing.Price(price, point, last_update)
+    return offers
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def leg_json(row: Sequence[Any]) -> dict[str, Any]:
+    """A ``LEG_COLUMNS`` row (without bet_id) as API JSON."""
+    (leg_no, event_id, sport, league, home, away, commence, market, outcome, point, book, price, price_seen,
+     point_seen, live, result, graded_at) = row
+    return {"leg_no": leg_no, "event_id": event_id, "sport": sport, "league": league, "home_team": home,
+            "away_team": away, "commence_time": _iso(commence), "market": market, "outcome": outcome,
+            "point": _num(point), "book": book, "price": price, "price_seen": price_seen,
+            "point_seen": _num(point_seen), "live": live, "result": result, "graded_at": _iso(graded_at)}
+
+
+def bet_json(row: Sequence[Any], legs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ``BET_COLUMNS`` row and its legs as API JSON."""
+    bet_id, _user, bet_type, status, stake, potential, payout, placed, settled, regraded = row[:10]
+    return {"id": bet_id, "type": bet_type, "status": status, "stake_cents": stake,
+            "potential_payout_cents": potential, "payout_cents": payout, "placed_at": _iso(placed),
+            "settled_at": _iso(settled), "regraded_at": _iso(regraded), "legs": legs}
+
+
+async def fetch_legs(cur: Any, bet_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The legs of ``bet_ids`` as JSON, by bet id."""
+    legs: dict[int, list[dict[str, Any]]] = {b: [] for b in bet_ids}
+    if bet_ids:
+        await cur.execute(q.SELECT_LEGS, {"bet_ids": bet_ids})
+        for row in await cur.fetchall():
+            legs[row[0]].append(leg_json(row[1:]))
+    return legs
+
+
+async def notify(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    """Write a ``notify`` entry; the money already moved, so a Redis failure is logged, not raised."""
+    try:
+        await redis.xadd(streams.NOTIFY, streams.encode_notify(user_id, kind, data),  # type: ignore[arg-type]
+                         maxlen=NOTIFY_MAXLEN, approximate=True)
+    except (RedisError, OSError) as exc:
+        log.warning("could not write %s notify entry: %s", kind, exc)
+
+
+def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: dict[str, int],
+            legs: list[pricing.Accepted]) -> pricing.Limits:
+    return pricing.Limits(house_min=settings.betting_min_stake, house_max=settings.betting_max_stake,
+                          max_payout=settings.betting_max_payout, player_min=min_w, player_max=max_w,
+                          sport_caps=pricing.sport_caps(caps, [leg.event for leg in legs]))
+
+
+async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
+                    req: BetRequest) -> tuple[int, dict[str, Any]]:
+    """Place ``req`` once per (user, key): (201, the bet) the first time, (200, the same answer) on a retry."""
+    pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
+    digest = req.digest()
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        async with cur.begin():
+            await cur.execute(q.LOCK_BETTOR, {"user_id": user_id})
+            account = await cur.fetchone()
+            if account is None:
+                raise NotFound("This account no longer exists", code="user_not_found")
+            await cur.execute(q.CLAIM_REQUEST, {"user_id": user_id, "key": key, "request_hash": digest})
+            if await cur.fetchone() is None:
+                return 200, await _replay(cur, user_id, key, digest)
+            body = await _place(cur, settings, user_id, key, digest, req, account)
+    await notify(redis, user_id, "bet.accepted", {
+        "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
+        "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
+    return 201, body
+
+
+async def _replay(cur: Any, user_id: int, key: str, digest: str) -> dict[str, Any]:
+    await cur.execute(q.SELECT_REQUEST, {"user_id": user_id, "key": key})
+    row = await cur.fetchone()
+    if row is None or row[1] is None:  # cannot happen: the row commits with its answer, under the account lock
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry",
+                       code="idempotency_key_in_use")
+    if row[0] != digest:
+        raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
+                               code="idempotency_key_reused")
+    response: dict[str, Any] = row[1]
+    return response
+
+
+async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
+                 account: tuple[Any, ...]) -> dict[str, Any]:
+    status, role, agent_id, min_w, max_w, credit_limit, policy, caps = account
+    if status != "active":
+        raise Forbidden("This account is not active; contact your agent", code="account_inactive")
+    if role != "player":
+        raise Forbidden("Only players place bets", code="wrong_role")
+    offers = await load_offers(cur, req.picks)
+    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, datetime.now(UTC))
+    prices = [leg.price for leg in legs]
+    potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
+                 else parlay_payout(req.stake_cents, prices))
+    pricing.check_limits(req.stake_cents, potential, _limits(settings, min_w, max_w, caps, legs))
+    leagues = sorted({leg.event.league for leg in legs})
+    params: dict[str, Any] = {
+        "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type, "stake_cents": req.stake_cents,
+        "potential_payout_cents": potential,
+        "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
+        "leg_no": list(range(1, len(legs) + 1)), "event_id": [leg.event.id for leg in legs],
+        "sport": [leg.event.sport for leg in legs], "league": [leg.event.league for leg in legs],
+        "home_team": [leg.event.home_team for leg in legs], "away_team": [leg.event.away_team for leg in legs],
+        "commence_time": [leg.event.commence_time for leg in legs], "market": [leg.pick.market for leg in legs],
+        "outcome": [leg.pick.outcome for leg in legs], "point": [leg.point for leg in legs],
+        "book": [leg.book for leg in legs], "price": prices, "price_seen": [leg.pick.price for leg in legs],
+        "point_seen": [leg.pick.point for leg in legs], "live": [leg.live for leg in legs],
+    }
+    await cur.execute(q.INSERT_BET, params)
+    bet_id, placed_at = await cur.fetchone()
+    entry = await ledger.post(
+        cur, account_id=user_id, amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet",
+        ref_id=bet_id, actor_id=user_id,
+        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
+    leg_rows = [[i + 1, leg.event.id, leg.event.sport, leg.event.league, leg.event.home_team, leg.event.away_team,
+                 leg.event.commence_time, leg.pick.market, leg.pick.outcome, leg.point, leg.book, leg.price,
+                 leg.pick.price, leg.pick.point, leg.live, "pending", None] for i, leg in enumerate(legs)]
+    body = bet_json([bet_id, user_id, req.bet_type, "open", req.stake_cents, potential, None, placed_at, None, None],
+                    [leg_json(r) for r in leg_rows])
+    body["available_cents"] = ledger.available_cents(entry.balance_after, credit_limit, entry.risk_after)
+    await cur.execute(q.SAVE_RESPONSE, {"user_id": user_id, "key": key, "bet_id": bet_id,
+                                        "response": orjson.dumps(body).decode()})
+    return body
+
+
+async def get_bet(pool: aiopg.Pool, user_id: int, bet_id: int) -> dict[str, Any]:
+    """One of the caller's bets (404 for anyone else's)."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.SELECT_OWN_BET, {"bet_id": bet_id, "user_id": user_id})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound("No such bet", code="bet_not_found")
+        legs = await fetch_legs(cur, [bet_id])
+    return bet_json(row, legs[bet_id])
+
+
+def encode_cursor(bet_id: int) -> str:
+    """An opaque cursor for the page after ``bet_id``."""
+    return base64.urlsafe_b64encode(f"b{bet_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The bet id of a cursor, or 422."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("b") or not text[1:].isdigit() or len(text) > 20:
+            raise ValueError(cursor)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("Invalid cursor; pass back next_cursor as given",
+                               details={"cursor": ["Invalid cursor."]}) from None
+
+
+async def history(pool: aiopg.Pool, user_id: int, filters: dict[str, Any], page_max: int) -> dict[str, Any]:
+    """A page of the caller's bets, newest first, and the cursor of the next page (or None)."""
+    limit = min(filters.get("limit") or 20, page_max)
+    before = decode_cursor(filters["cursor"]) if filters.get("cursor") else None
+    params = {"user_id": user_id, "status": filters.get("status"), "sport": filters.get("sport"),
+              "since": filters.get("since"), "until": filters.get("until"), "before_id": before,
+              "limit": limit + 1}
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.SELECT_HISTORY, params)
+        rows = await cur.fetchall()
+        page = rows[:limit]
+        legs = await fetch_legs(cur, [r[0] for r in page])
+    return {"bets": [bet_json(r, legs[r[0]]) for r in page],
+            "next_cursor": encode_cursor(page[-1][0]) if len(rows) > limit else None}
