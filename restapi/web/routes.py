@@ -121,8 +121,8 @@ async def service_worker(request: web.Request) -> web.Response:
 
 
 async def robots(request: web.Request) -> web.Response:
-    """``/robots.txt``: the app is private; let crawlers see only the login page."""
-    return web.Response(text="User-agent: *\nAllow: /login\nDisallow: /\n", content_type="text/plain",
+    """``/robots.txt``: pages are public shells (data needs a login); keep crawlers off the API."""
+    return web.Response(text="User-agent: *\nDisallow: /api/\n", content_type="text/plain",
                         headers={"Cache-Control": "public, max-age=86400"})
 
 

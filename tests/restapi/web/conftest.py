@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiopg
 import orjson
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -40,6 +41,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+UPDATE_ODDS = """
+UPDATE odds SET price = %(price)s, point = %(point)s, last_update = to_timestamp(%(t)s / 1000.0)
+ WHERE event_id = %(event)s AND book = %(book)s AND market = %(market)s AND outcome = %(outcome)s
+"""
 
 
 class Service:
@@ -98,7 +103,11 @@ class Stack:
         return self.rest.url
 
     async def publish(self, league: str, changes: list[dict[str, Any]]) -> str:
-        """Write odds changes as ingest does: XADD to ``odds:{league}`` and update the snapshot in one MULTI."""
+        """Write odds changes as ingest does: the catalog row in PostgreSQL (bets are priced from it), then
+        XADD to ``odds:{league}`` and the snapshot update."""
+        async with aiopg.connect(self.env["DATABASE_URL"]) as conn, conn.cursor() as cur:
+            for c in changes:
+                await cur.execute(UPDATE_ODDS, c)
         redis = create_client(self.env["REDIS_URL"])
         try:
             snap = streams.snap_key(league)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.async_api import BrowserContext, Page, expect
@@ -44,7 +45,7 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     await page.click("#login-form button[type=submit]")
     error = page.locator("#login-form .error")
     await expect(error).to_be_visible()
-    await expect(error).to_have_class("error")
+    await expect(error).to_have_class(re.compile(r"\berror\b"))
     await page.fill("#password", "player-pass-123")
     await page.click("#login-form button[type=submit]")
     await page.wait_for_url(f"{stack.base}/sports")
@@ -74,7 +75,7 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     await stack.publish(LEAGUE, [{"event": event, "book": book, "market": "h2h", "outcome": outcome,
                                   "price": price, "point": None, "t": int(time.time() * 1000)}])
     await expect(cell).to_have_text(f"+{price}", timeout=10_000)
-    await expect(cell).to_have_class(__import__("re").compile(r"\b(up|down)\b"))
+    await expect(cell).to_have_class(re.compile(r"\b(up|down)\b"))
     await shot(page, "board")
 
     await page.click(f"#ev-{event} .ev-head a")
@@ -161,4 +162,22 @@ async def test_profile_switches_odds_to_decimal(stack: Stack, phone: BrowserCont
     await shot(page, "profile")
     await page.goto(f"{stack.base}/league/{LEAGUE}")
     first = page.locator(".ev .price:not([disabled])").first
-    await expect(first).to_have_text(__import__("re").compile(r"^\d+\.\d\d$"))
+    await expect(first).to_have_text(re.compile(r"^\d+\.\d\d$"))
+
+
+async def test_offline_board_shows_the_last_odds_marked_stale(stack: Stack, phone: BrowserContext) -> None:
+    page = await phone.new_page()
+    await _open_board(page, stack)
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    await page.reload()  # now through the service worker, which keeps the page and the odds it served
+    await expect(page.locator(".ev").first).to_be_visible()
+    first = await page.locator(".ev .price:not([disabled])").first.inner_text()
+    stack.rest.kill()
+    stack.push.kill()
+    await phone.set_offline(True)
+    await page.reload()
+    await expect(page.locator("#stale")).to_be_visible(timeout=10_000)
+    await expect(page.locator("#stale")).to_contain_text("Offline: showing the odds saved")
+    await expect(page.locator(".ev .price:not([disabled])").first).to_have_text(first)
+    await expect(page.locator("#live")).not_to_have_attribute("data-state", "live")
+    await shot(page, "board_offline")

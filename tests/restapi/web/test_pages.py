@@ -101,6 +101,6 @@ async def test_favicon_robots_and_root(client: TestClient) -> None:
     assert icon.status == 200 and icon.headers["Content-Type"] == "image/svg+xml"
     assert b"<svg" in await icon.read()
     robots = await client.get("/robots.txt")
-    assert robots.status == 200 and "Allow: /login" in await robots.text()
+    assert robots.status == 200 and "Disallow: /api/" in await robots.text()
     root = await client.get("/", allow_redirects=False)
     assert root.status == 302 and root.headers["Location"] == "/sports"

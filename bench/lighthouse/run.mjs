@@ -1,0 +1,47 @@
+// Lighthouse in mobile mode on WagerBabe pages, logged in through the real login page first.
+// Usage: CHROME_PATH=/usr/bin/chromium node run.mjs BASE OUTDIR   (bench/lighthouse.py calls it)
+import fs from "node:fs";
+import path from "node:path";
+import puppeteer from "puppeteer-core";
+import lighthouse from "lighthouse";
+
+const [base, outDir] = process.argv.slice(2);
+const chrome = process.env.CHROME_PATH || "/usr/bin/chromium";
+const PAGES = [
+  { name: "login", path: "/login", as: null },
+  { name: "board", path: "/league/basketball_nba", as: ["player01", "player-pass-123", "/sports"] },
+  { name: "agent_dashboard", path: "/agent", as: ["agent1", "agent-pass-123", "/agent"] },
+];
+
+fs.mkdirSync(outDir, { recursive: true });
+const results = {};
+for (const p of PAGES) {
+  const browser = await puppeteer.launch({ executablePath: chrome, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run"] });
+  try {
+    const page = await browser.newPage();
+    if (p.as) {
+      // The access token lives in sessionStorage: log in in this tab, then let Lighthouse keep the storage.
+      await page.goto(`${base}/login`, { waitUntil: "networkidle0" });
+      await page.type("#login", p.as[0]);
+      await page.type("#password", p.as[1]);
+      await Promise.all([page.waitForNavigation({ waitUntil: "networkidle0" }), page.click("#login-form button[type=submit]")]);
+    }
+    const flags = { output: "json", logLevel: "error", formFactor: "mobile", screenEmulation: { mobile: true, width: 412, height: 823, deviceScaleFactor: 1.75, disabled: false },
+      throttlingMethod: "simulate", disableStorageReset: true,
+      onlyCategories: ["performance", "accessibility", "best-practices", "seo"] };
+    const run = await lighthouse(`${base}${p.path}`, flags, undefined, page);
+    fs.writeFileSync(path.join(outDir, `${p.name}.json`), run.report);
+    const c = run.lhr.categories;
+    const a = run.lhr.audits;
+    results[p.name] = { performance: c.performance.score, accessibility: c.accessibility.score,
+      best_practices: c["best-practices"].score, seo: c.seo.score,
+      fcp_ms: a["first-contentful-paint"].numericValue, lcp_ms: a["largest-contentful-paint"].numericValue,
+      tbt_ms: a["total-blocking-time"].numericValue, cls: a["cumulative-layout-shift"].numericValue,
+      failed: Object.values(a).filter((x) => x.score !== null && x.score < 0.9 && x.scoreDisplayMode === "binary").map((x) => x.id) };
+  } finally {
+    await browser.close();
+  }
+}
+console.log(JSON.stringify(results));

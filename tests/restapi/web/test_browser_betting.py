@@ -1,0 +1,67 @@
+"""Betting in real Chromium: a 3-leg parlay through a price-change prompt, then the bet in history."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.async_api import BrowserContext, expect
+
+from tests.restapi.web.conftest import Stack, shot
+from tests.restapi.web.test_browser_player import LEAGUE, _new_price, _open_board
+
+
+async def test_player_builds_a_three_leg_parlay_accepts_a_price_change_and_sees_it_in_history(
+    stack: Stack, phone: BrowserContext
+) -> None:
+    page = await phone.new_page()
+    await _open_board(page, stack)
+    cards = page.locator(".ev")
+    keys = []
+    for i in range(3):  # one moneyline from each of three games
+        button = cards.nth(i).locator(".price[data-sel*='|h2h|']:not([disabled])").first
+        keys.append(await button.get_attribute("data-sel"))
+        await button.click()
+        await expect(button).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#slip-count")).to_have_text("3")
+
+    await page.click("#slip-open")
+    await page.check("input[name=slip-mode][value=parlay]")
+    await page.fill("#slip-stake", "10")
+    await expect(page.locator("#slip-payout")).to_have_text(re.compile(r"^Parlay [+−]\d+ · returns \$\d"))
+    await expect(page.locator("#slip-place")).to_have_text("Place 3-leg parlay")
+
+    # The first leg's price moves while the slip is open: the slip shows it, the server asks to confirm.
+    event, book, market, outcome = (keys[0] or "").split("|")
+    shown = await page.locator(f'#slip-legs li[data-sel="{keys[0]}"] strong').inner_text()
+    price = _new_price(shown)
+    await stack.publish(LEAGUE, [{"event": event, "book": book, "market": market, "outcome": outcome,
+                                  "price": price, "point": None, "t": int(time.time() * 1000)}])
+    await expect(page.locator(f'#slip-legs li[data-sel="{keys[0]}"] .moved')).to_have_text(f" → now +{price}")
+    await page.click("#slip-place")
+    prompt = page.locator("#slip-prompt")
+    await expect(prompt).to_be_visible()
+    await expect(prompt).to_contain_text(f"{outcome}: {shown} → +{price}")
+    await shot(page, "slip_price_change")
+    await page.click("#slip-accept")
+    done = page.locator("#slip-done .ok")
+    await expect(done).to_contain_text("Bet placed: #")
+    await expect(done).to_contain_text("(parlay)")
+    bet_id = re.search(r"#(\d+)", await done.inner_text()).group(1)  # type: ignore[union-attr]
+    await expect(page.locator("#slip-count")).to_have_text("0")
+    await shot(page, "slip_placed")
+
+    await page.click("#slip-done a[href='/history']")
+    await page.wait_for_url(f"{stack.base}/history")
+    card = page.locator(f"article[data-bet='{bet_id}']")
+    await expect(card).to_contain_text("3-leg parlay · open")
+    await expect(card.locator("li")).to_have_count(3)
+    await expect(card).to_contain_text(f"+{price}")  # the accepted new price
+    await shot(page, "history")
+    await page.select_option("#history-filters select[name=status]", "won")
+    await page.click("#history-filters button[type=submit]")
+    await expect(page.locator("#history")).to_contain_text("No bets match these filters.")
+    await page.select_option("#history-filters select[name=status]", "open")
+    await page.select_option("#history-filters select[name=type]", "parlay")
+    await page.click("#history-filters button[type=submit]")
+    await expect(page.locator(f"article[data-bet='{bet_id}']")).to_be_visible()
