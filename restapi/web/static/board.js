@@ -49,15 +49,21 @@ function lastT(ev) {
   return t;
 }
 
+/** Write a price into its button (text, label, enabled): cheap enough for every live change. */
+function fillButton(btn, o, book, market, outcome) {
+  const label = market === "h2h" ? "moneyline" : market === "spreads" ? "spread" : "total";
+  const on = !!o && o.price !== null && o.price !== undefined;
+  btn.disabled = !on;
+  btn.setAttribute("aria-label", on ? `${outcome} ${label} ${fmtPoint(o.point, market)} ${fmtOdds(o.price)} at ${bookTitles[book] || book}` : `${outcome} ${label} not offered`);
+  btn.replaceChildren(...(on && o.point != null ? [h("small", {}, fmtPoint(o.point, market))] : []), on ? fmtOdds(o.price) : "—");
+}
+
 function priceButton(ev, book, market, outcome) {
   const o = ev.books.get(book)?.[market]?.[outcome];
   const sel = { event_id: ev.id, book, market, outcome, price: o ? o.price : null, point: o ? o.point : null };
   const key = selKey(sel);
-  const label = market === "h2h" ? "moneyline" : market === "spreads" ? "spread" : "total";
-  const btn = h("button", { type: "button", class: "price", "data-sel": key, "aria-pressed": isSelected(key) ? "true" : "false",
-    disabled: !o || o.price === null || o.price === undefined,
-    "aria-label": o && o.price != null ? `${outcome} ${label} ${fmtPoint(o.point, market)} ${fmtOdds(o.price)} at ${bookTitles[book] || book}` : `${outcome} ${label} not offered` },
-  o && o.point != null ? h("small", {}, fmtPoint(o.point, market)) : null, o && o.price != null ? fmtOdds(o.price) : "—");
+  const btn = h("button", { type: "button", class: "price", "data-sel": key, "aria-pressed": isSelected(key) ? "true" : "false" });
+  fillButton(btn, o, book, market, outcome);
   btn.addEventListener("click", () => {
     const cur = ev.books.get(book)?.[market]?.[outcome];
     if (!cur || cur.price == null) return;
@@ -91,13 +97,22 @@ function card(ev) {
     h("p", { class: "updated", "data-t": String(lastT(ev)) }, lastT(ev) ? ago(lastT(ev)) : ""));
 }
 
+const FIRST = 4; // cards rendered at once; the rest follow in small tasks so input never waits long
+
 function renderAll() {
   const box = $("#board");
   cells.clear();
   const list = [...events.values()].filter((e) => SHOWN.has(e.status));
   if (!list.length) box.replaceChildren(h("p", { class: "muted" }, "No games on the board right now."));
-  else box.replaceChildren(...list.map(card));
+  else box.replaceChildren(...list.slice(0, FIRST).map(card));
   box.setAttribute("aria-busy", "false");
+  let i = FIRST;
+  const more = () => {
+    const end = Math.min(list.length, i + 3);
+    for (; i < end; i++) if (events.has(list[i].id) && !document.getElementById(`ev-${list[i].id}`)) box.append(card(list[i]));
+    if (i < list.length) setTimeout(more, 0);
+  };
+  if (i < list.length) setTimeout(more, 0);
 }
 
 function rerender(ev) {
@@ -127,10 +142,8 @@ function applyPrice(c) {
   const key = `${c.event}|${c.book}|${c.market}|${c.outcome}`;
   const btn = cells.get(key);
   if (!btn || !btn.isConnected) { if (document.getElementById(`ev-${ev.id}`)) rerender(ev); return; }
-  const fresh = priceButton(ev, c.book, c.market, c.outcome);
-  btn.replaceWith(fresh);
-  if (before && c.price !== null && before.price !== c.price) flash(fresh, c.price > before.price ? "up" : "down");
-  if (document.activeElement === btn) fresh.focus();
+  fillButton(btn, markets[c.market][c.outcome], c.book, c.market, c.outcome);
+  if (before && c.price !== null && before.price !== c.price) flash(btn, c.price > before.price ? "up" : "down");
   const upd = document.querySelector(`#ev-${CSS.escape(ev.id)} .updated`);
   if (upd) { upd.dataset.t = String(c.t); upd.textContent = ago(c.t); }
   if (c.price !== null) priceUpdate(key, c.price, c.point);
@@ -178,12 +191,14 @@ function onFrame(f) {
 }
 
 let saveTimer = null;
+const idle = window.requestIdleCallback || ((f) => setTimeout(f, 0));
 function save() {
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => {
+  if (saveTimer) return; // at most one copy every few seconds, written when the page is idle
+  saveTimer = setTimeout(() => idle(() => {
+    saveTimer = null;
     const data = [...events.values()].map((e) => ({ ...e, books: Object.fromEntries(e.books) }));
     try { localStorage.setItem(`wb.odds.${single ? "event." + eventId : league}`, JSON.stringify({ saved: Date.now(), title, bookTitles, events: data })); } catch { /* storage full: fine */ }
-  }, 1000);
+  }), 3000);
 }
 
 function loadSaved() {
@@ -241,6 +256,9 @@ async function main() {
   window.__wbLive = live;
   live.subscribe([single ? `event:${eventId}` : `sport:${leagueKey}`]);
   live.start();
+  // An open WebSocket keeps a page out of the back/forward cache: close it on pagehide, resume on return.
+  window.addEventListener("pagehide", () => live.pause());
+  window.addEventListener("pageshow", (ev) => { if (ev.persisted) live.resume(); });
   save();
 }
 

@@ -89,6 +89,15 @@ export class Live {
     this.timer = setTimeout(() => this.connect(), wait);
   }
 
+  /** Stop without reconnecting (page hidden); ``resume`` picks up from the held offsets. */
+  pause() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.ws) { const ws = this.ws; this.ws = null; this.ready = false; ws.close(1000); }
+  }
+
+  resume() { this.stopped = false; this.retry = 1; this.connect(); }
+
   /** Close the socket as a network cut would (tests and the "reconnect" hint use it). */
   cut() { if (this.ws) this.ws.close(); }
 
