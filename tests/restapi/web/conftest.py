@@ -147,7 +147,13 @@ async def fill_odds(env: dict[str, str], leagues: int = 110) -> None:
 
 
 @pytest.fixture
-async def stack(base_env: dict[str, str]) -> AsyncIterator[Stack]:
+def stack_env() -> dict[str, str]:
+    """Extra environment of the stack's services (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def stack(base_env: dict[str, str], stack_env: dict[str, str]) -> AsyncIterator[Stack]:
     """restapi + pushd processes on real ports over a seeded book with simulated odds."""
     await seed(base_env["DATABASE_URL"])
     await fill_odds(base_env)
@@ -157,7 +163,7 @@ async def stack(base_env: dict[str, str]) -> AsyncIterator[Stack]:
            "RESTAPI_PUSH_URL": f"ws://127.0.0.1:{push_port}/ws",
            # One browser makes every call of a user from one IP: the per-user API limit is not under test here.
            "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
-           "PUSHD_RESCAN_INTERVAL": "0.5", "LOG_LEVEL": "WARNING"}
+           "PUSHD_RESCAN_INTERVAL": "0.5", "LOG_LEVEL": "WARNING", **stack_env}
     st = Stack(Service("restapi", rest_port, env), Service("pushd", push_port, env), env)
     try:
         await asyncio.gather(st.push.start(), st.rest.start())
