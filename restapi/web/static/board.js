@@ -1,6 +1,6 @@
 // Odds board of a league (and the event page): several books, "updated Ns ago", live over pushd.
 import { api, requireLogin } from "./api.js";
-import { $, h, chrome, fmtOdds, fmtPoint, fmtTime, ago, toast } from "./ui.js";
+import { $, h, chrome, fmtOdds, fmtPoint, fmtTime, ago, toast, refreshBalance } from "./ui.js";
 import { Live } from "./live.js";
 import { initSlip, toggleSelection, isSelected, onSlipChange, priceUpdate, selKey } from "./slip.js";
 
@@ -185,6 +185,13 @@ function onFrame(f) {
       } else applyPrice(c);
     }
     save();
+  } else if (f.op === "user") {
+    // Private events of this player (bet accepted/graded, balance moved): say so and refresh the balance.
+    const d = f.data || {};
+    const text = f.kind === "bet.graded" ? `Bet #${d.bet_id ?? ""} graded: ${d.status ?? d.result ?? "settled"}`
+      : f.kind === "bet.accepted" ? `Bet #${d.bet_id ?? ""} accepted` : f.kind === "balance.changed" ? "Your balance changed" : null;
+    if (text) toast(text);
+    refreshBalance();
   } else if (f.op === "error" && f.code !== "invalid_ticket") {
     toast(f.message || "Live updates failed", "error");
   }
