@@ -41,6 +41,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+CLS_SCRIPT = """
+window.__cls = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+}).observe({ type: "layout-shift", buffered: true });
+"""
 UPDATE_ODDS = """
 UPDATE odds SET price = %(price)s, point = %(point)s, last_update = to_timestamp(%(t)s / 1000.0)
  WHERE event_id = %(event)s AND book = %(book)s AND market = %(market)s AND outcome = %(outcome)s
@@ -193,6 +199,8 @@ async def phone(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx = await browser.new_context(viewport=PHONE, has_touch=True, device_scale_factor=1, accept_downloads=True)
     errors: list[str] = []
     ctx.on("page", lambda p: p.on("pageerror", lambda e: errors.append(str(e))))
+    # Sum the page's layout shifts (CLS) as they happen, for tests to read as window.__cls.
+    await ctx.add_init_script(CLS_SCRIPT)
     try:
         yield ctx
         assert not errors, f"uncaught errors in the page: {errors}"
@@ -204,6 +212,11 @@ async def shot(page: Page, name: str) -> None:
     """A phone-size screenshot of the page under artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+async def layout_shift(page: Page) -> float:
+    """The cumulative layout shift of the page so far."""
+    return float(await page.evaluate("window.__cls"))
 
 
 async def login(page: Page, base: str, who: str, password: str, landing: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiopg
 from playwright.async_api import BrowserContext, expect
 
-from tests.restapi.web.conftest import Stack, login, shot
+from tests.restapi.web.conftest import Stack, layout_shift, login, shot
 
 
 async def _balance(stack: Stack, login_name: str) -> int:
@@ -29,6 +29,7 @@ async def test_agent_creates_a_customer_credits_them_records_a_payment_and_downl
     await expect(page.locator("#kpis")).to_have_attribute("aria-busy", "false")
     await expect(page.locator("#kpis .kpi-label").first).to_have_text("Revenue this week")
     assert await page.locator("#chart svg rect").count() > 5
+    assert await layout_shift(page) < 0.1
     await shot(page, "agent_dashboard")
 
     # Customers: search, then create one; a bad amount is refused in red first.

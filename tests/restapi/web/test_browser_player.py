@@ -7,7 +7,7 @@ import time
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.restapi.web.conftest import Stack, login, shot
+from tests.restapi.web.conftest import Stack, layout_shift, login, shot
 
 LEAGUE = "basketball_nba"
 
@@ -58,6 +58,7 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     assert total > 100 and rendered < total / 2, (total, rendered)
     nba = page.locator(f"a[data-league={LEAGUE}]")
     assert "games" in (await nba.get_attribute("aria-label") or "")
+    assert await layout_shift(page) < 0.1
     await page.fill("#league-filter", "NBA")
     await expect(page.locator("#sidebar .vrow[data-league]")).to_have_count(1)
     await shot(page, "sports")
@@ -67,6 +68,7 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     await page.wait_for_url(f"{stack.base}/league/{LEAGUE}")
     await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
     await expect(page.locator(".ev .updated").first).to_contain_text("ago")
+    assert await layout_shift(page) < 0.1  # skeletons hold the space the cards take
     books = await page.locator(".ev").first.locator("tbody tr").count()
     assert books >= 2  # several books per event
     event, book, outcome, key = await _first_h2h(page)
