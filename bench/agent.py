@@ -73,8 +73,10 @@ SELECT account_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FILTER (WHERE
        coalesce(sum(risk_cents) FILTER (WHERE kind = 'bet_risk'), 0),
        coalesce(sum(amount_cents) FILTER (WHERE kind IN ('bet_win', 'bet_loss')), 0)
   FROM ledger_entries GROUP BY 1, 2;
-UPDATE users u SET balance_cents = t.bal, ledger_seq = t.seq
-  FROM (SELECT account_id, sum(amount_cents) AS bal, max(seq) AS seq FROM ledger_entries GROUP BY account_id) t
+UPDATE users u SET balance_cents = t.bal, ledger_seq = t.seq, last_bet_at = t.last_bet
+  FROM (SELECT account_id, sum(amount_cents) AS bal, max(seq) AS seq,
+               max(created_at) FILTER (WHERE kind = 'bet_risk') AS last_bet
+          FROM ledger_entries GROUP BY account_id) t
  WHERE u.id = t.account_id;
 ANALYZE;
 """
