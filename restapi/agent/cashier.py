@@ -16,9 +16,8 @@ import orjson
 
 from restapi import ledger
 from restapi.agent import queries as q
-from restapi.agent.common import decode_cursor, encode_cursor, iso, scoped_customer
-from restapi.agent.customers import NOTIFY_MAXLEN, audit
-from shared import streams
+from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
+from restapi.agent.customers import audit
 from shared.errors import Conflict, ValidationFailed
 from shared.redis import Redis
 
@@ -73,8 +72,8 @@ async def move(pool: aiopg.Pool, redis: Redis, viewer: int, direction: str, body
                     raise Conflict("This Idempotency-Key was used for a different request",
                                    code="idempotency_key_reused")
                 return status, {**response, "replayed": True}
-    await redis.xadd(streams.NOTIFY, streams.encode_notify(body["player_id"], "balance.changed", {
-        "balance_cents": entry.balance_after, "kind": entry.kind}), maxlen=NOTIFY_MAXLEN, approximate=True)
+    await push(redis, body["player_id"], "balance.changed", {"balance_cents": entry.balance_after,
+                                                             "kind": entry.kind})
     return status, response
 
 

@@ -14,14 +14,12 @@ import bcrypt
 import orjson
 
 from restapi.agent import queries as q
-from restapi.agent.common import decode_cursor, encode_cursor, iso, scoped_customer
+from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
 from restapi.agent.cycles import schedule_for, week_bounds
-from shared import streams
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.redis import Redis
 
 BCRYPT_COST = 12
-NOTIFY_MAXLEN = 100_000
 AUDITED = ("email", "display_name", "phone", "notes", "credit_limit_cents", "max_wager_cents",
            "min_wager_cents", "status")
 
@@ -184,6 +182,5 @@ async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int
         action = "customer.deactivate" if status == "inactive" else "customer.reactivate"
         await audit(cur, viewer, action, player_id, {"status": current["status"]}, {"status": status})
     # After the commit: a push for a change that rolled back would be wrong.
-    await redis.xadd(streams.NOTIFY, streams.encode_notify(player_id, "account.status", {"status": status}),
-                     maxlen=NOTIFY_MAXLEN, approximate=True)
+    await push(redis, player_id, "account.status", {"status": status})
     return await detail(pool, viewer, player_id)

@@ -17,10 +17,9 @@ import aiopg
 
 from restapi import ledger
 from restapi.agent import queries_settle as q
-from restapi.agent.common import iso
-from restapi.agent.customers import NOTIFY_MAXLEN
+from restapi.agent.common import iso, push
 from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, shift
-from shared import mail, streams
+from shared import mail
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
@@ -205,9 +204,9 @@ async def send_due_reminders(pool: aiopg.Pool, redis: Redis, settings: Any,
             await cur.execute(q.AGENT_CONTACT, {"agent_id": agent_id})
             email, name = await cur.fetchone()
             subject, body = reminder_text(name or "agent", week_end, pending, week)
-            await redis.xadd(streams.NOTIFY, streams.encode_notify(agent_id, "settlement.reminder", {
+            await push(redis, agent_id, "settlement.reminder", {
                 "week_end": iso(week_end), "open": pending[0], "outstanding_cents": pending[1],
-                "overdue": pending[2], "week_players": week[0]}), maxlen=NOTIFY_MAXLEN, approximate=True)
+                "overdue": pending[2], "week_players": week[0]})
             if email:
                 try:
                     await mail.send(settings, email, subject, body)
