@@ -79,7 +79,7 @@ async def move(pool: aiopg.Pool, redis: Redis, viewer: int, direction: str, body
 
 async def balances(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict[str, Any]:
     """Balances, credit limits, pending risk and available credit of the viewer's customers."""
-    after = decode_cursor(query.get("cursor"), 1)
+    after = decode_cursor(query.get("cursor"), ("id",))
     async with pool.acquire() as conn, conn.cursor() as cur:
         if query.get("player_id") is not None:
             await scoped_customer(cur, viewer, query["player_id"])
@@ -101,7 +101,7 @@ async def balances(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict
 async def transactions(pool: aiopg.Pool, viewer: int, query: dict[str, Any], start: datetime,
                        end: datetime) -> dict[str, Any]:
     """Ledger entries of one customer or all of the viewer's, newest first, by date range and type."""
-    before = decode_cursor(query.get("cursor"), 1)
+    before = decode_cursor(query.get("cursor"), ("id",))
     async with pool.acquire() as conn, conn.cursor() as cur:
         if query.get("player_id") is not None:
             await scoped_customer(cur, viewer, query["player_id"])

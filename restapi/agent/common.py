@@ -62,17 +62,33 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
-    """The values of a cursor from ``encode_cursor``; 422 when it was not made by us."""
+def decode_cursor(cursor: str | None, kinds: tuple[str, ...]) -> list[Any] | None:
+    """The values of a cursor from ``encode_cursor``, checked against ``kinds`` ("id", "int", "text",
+    "time"); 422 when it was not made by us, so a tampered cursor never reaches the SQL casts."""
     if not cursor:
         return None
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, orjson.JSONDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(kinds) or not all(
+            _cursor_value_ok(v, k) for v, k in zip(values, kinds, strict=True)):
         raise ValidationFailed("Invalid cursor", details={"cursor": ["not a cursor this endpoint returned"]})
     return values
+
+
+def _cursor_value_ok(value: Any, kind: str) -> bool:
+    if kind in ("id", "int"):
+        low = 0 if kind == "id" else -(2**63)
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
+    if not isinstance(value, str) or len(value) > 300:
+        return False
+    if kind == "time":
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return True
 
 
 def date_range(start: date | None, end: date | None, *, default_days: int = 7,

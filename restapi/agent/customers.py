@@ -20,6 +20,7 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.redis import Redis
 
 BCRYPT_COST = 12
+CURSOR_KINDS = {"login": "text", "balance": "int", "last_active": "time", "created": "time"}
 AUDITED = ("email", "display_name", "phone", "notes", "credit_limit_cents", "max_wager_cents",
            "min_wager_cents", "status")
 
@@ -85,7 +86,7 @@ def _list_params(viewer: int, query: dict[str, Any]) -> dict[str, Any]:
     if query.get("q"):
         escaped = query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
-    after = decode_cursor(query.get("cursor"), 2)
+    after = decode_cursor(query.get("cursor"), (CURSOR_KINDS[query["sort"]], "id"))
     return {
         "viewer": viewer, "agent_id": query.get("agent_id"), "status": query.get("status"),
         "balance_below": query.get("balance_below"), "balance_above": query.get("balance_above"),

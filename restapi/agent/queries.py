@@ -81,7 +81,7 @@ LIST_COLUMNS = (
 SORTS = {
     "login": ("u.login", "text"),
     "balance": ("u.balance_cents", "bigint"),
-    "last_active": ("coalesce(u.last_active_at, '-infinity'::timestamptz)", "timestamptz"),
+    "last_active": ("coalesce(u.last_active_at, '1970-01-01 00:00+00'::timestamptz)", "timestamptz"),
     "created": ("u.created_at", "timestamptz"),
 }
 _LIST_TEMPLATE = """
