@@ -64,6 +64,8 @@ async def get_schedule(request: web.Request) -> web.Response:
 async def put_schedule(request: web.Request) -> web.Response:
     who = await require_role(request, "agent")
     body = request[schemas.BODY]
+    if not body:
+        raise ValidationFailed("Nothing to change", details={"body": ["send at least one field"]})
     if "timezone" in body:
         try:
             zone(body["timezone"])
