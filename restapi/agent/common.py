@@ -18,7 +18,7 @@ from aiohttp import web
 from restapi.agent import queries as q
 from restapi.auth.principal import Principal, require_role
 from shared import streams
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
 MAX_RANGE_DAYS = 366
@@ -55,6 +55,15 @@ async def scoped_customer(cur: Any, viewer: int, player_id: int, *, write: bool 
     if active and customer["status"] != "active":
         raise Conflict("The customer is deactivated", code="account_inactive", details={"player_id": player_id})
     return customer
+
+
+def idempotency_key(request: web.Request) -> str:
+    """The request's Idempotency-Key header (required: 1-100 printable characters)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 100 or not key.isprintable():
+        raise BadRequest("Send an Idempotency-Key header (1-100 characters) with every cashier move",
+                         code="idempotency_key_required")
+    return key
 
 
 def encode_cursor(values: list[Any]) -> str:

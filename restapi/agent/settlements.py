@@ -14,9 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import aiopg
+import orjson
 
 from restapi import ledger
+from restapi.agent import queries as cq
 from restapi.agent import queries_settle as q
+from restapi.agent.cashier import request_fingerprint
 from restapi.agent.common import iso, push
 from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, shift
 from shared import mail
@@ -70,39 +73,61 @@ async def close_due_weeks(pool: aiopg.Pool, now: datetime | None = None) -> list
 
 
 async def pay(pool: aiopg.Pool, viewer: int, settlement_id: int, body: dict[str, Any], *,
-              at: datetime | None = None) -> dict[str, Any]:
+              key: str | None = None, at: datetime | None = None) -> dict[str, Any]:
     """Record a (partial) payment of a settlement and post it to the ledger, in one transaction.
 
-    ``at`` backdates the payment (the demo seed only).
+    With an Idempotency-Key ``key`` a retry returns the first payment instead of paying twice
+    (same mechanism as the cashier). ``at`` backdates the payment (the demo seed only).
     """
     at = at or datetime.now(UTC)
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
-        await cur.execute(q.SETTLEMENT_FOR_PAYMENT, {"viewer": viewer, "id": settlement_id})
-        row = await cur.fetchone()
-        if row is None:
-            raise NotFound("No such settlement in your book", code="settlement_not_found")
-        _id, player_id, figure, paid, status, writable = row
-        if not writable:
-            raise Forbidden("This settlement belongs to a sub-agent's book you may only read", code="read_only")
-        if status == "settled":
-            raise Conflict("The settlement is already settled", code="already_settled")
-        remaining = abs(figure) - paid
-        if body["amount_cents"] > remaining:
-            raise ValidationFailed("The payment is more than what is owed",
-                                   details={"amount_cents": [f"at most {remaining}"], "remaining_cents": remaining})
-        player_pays = figure < 0
-        entry = await ledger.post(
-            cur, account_id=player_id, amount_cents=body["amount_cents"] if player_pays else -body["amount_cents"],
-            kind="settlement", ref_type="settlement", ref_id=settlement_id, actor_id=viewer,
-            memo=f"{body['method']} {body['reference']}".strip(), override=not player_pays, at=at,
-        )
-        await cur.execute(q.INSERT_PAYMENT, {"id": settlement_id, **body, "actor_id": viewer, "entry_id": entry.id,
-                                             "at": at})
-        payment_id, created_at = await cur.fetchone()
-        paid += body["amount_cents"]
-        status = settlement_status(figure, paid)
-        await cur.execute(q.UPDATE_SETTLEMENT, {"id": settlement_id, "paid_cents": paid, "status": status,
-                                                "at": at})
+        claim = None
+        if key is not None:
+            claim = {"actor_id": viewer, "key": key,
+                     "request_hash": request_fingerprint(f"payment:{settlement_id}", body)}
+            await cur.execute(cq.CLAIM_IDEMPOTENCY, claim)
+            if await cur.fetchone() is None:
+                await cur.execute(cq.STORED_IDEMPOTENCY, claim)
+                stored_hash, _status, stored = await cur.fetchone()
+                if stored_hash != claim["request_hash"]:
+                    raise Conflict("This Idempotency-Key was used for a different request",
+                                   code="idempotency_key_reused")
+                return {**stored, "replayed": True}
+        result = await _pay(cur, viewer, settlement_id, body, at)
+        if claim is not None:
+            await cur.execute(cq.FINISH_IDEMPOTENCY, {**claim, "status": 201,
+                                                      "response": orjson.dumps(result).decode()})
+    return {**result, "replayed": False}
+
+
+async def _pay(cur: Any, viewer: int, settlement_id: int, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """Pay inside the caller's transaction: lock the settlement, post to the ledger, update it."""
+    await cur.execute(q.SETTLEMENT_FOR_PAYMENT, {"viewer": viewer, "id": settlement_id})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound("No such settlement in your book", code="settlement_not_found")
+    _id, player_id, figure, paid, status, writable = row
+    if not writable:
+        raise Forbidden("This settlement belongs to a sub-agent's book you may only read", code="read_only")
+    if status == "settled":
+        raise Conflict("The settlement is already settled", code="already_settled")
+    remaining = abs(figure) - paid
+    if body["amount_cents"] > remaining:
+        raise ValidationFailed("The payment is more than what is owed",
+                               details={"amount_cents": [f"at most {remaining}"], "remaining_cents": remaining})
+    player_pays = figure < 0
+    entry = await ledger.post(
+        cur, account_id=player_id, amount_cents=body["amount_cents"] if player_pays else -body["amount_cents"],
+        kind="settlement", ref_type="settlement", ref_id=settlement_id, actor_id=viewer,
+        memo=f"{body['method']} {body['reference']}".strip(), override=not player_pays, at=at,
+    )
+    await cur.execute(q.INSERT_PAYMENT, {"id": settlement_id, **body, "actor_id": viewer, "entry_id": entry.id,
+                                         "at": at})
+    payment_id, created_at = await cur.fetchone()
+    paid += body["amount_cents"]
+    status = settlement_status(figure, paid)
+    await cur.execute(q.UPDATE_SETTLEMENT, {"id": settlement_id, "paid_cents": paid, "status": status,
+                                            "at": at})
     return {"payment": {"id": payment_id, "settlement_id": settlement_id, **body, "created_at": iso(created_at),
                         "ledger_entry_id": entry.id},
             "settlement": {"id": settlement_id, "figure_cents": figure, "paid_cents": paid,

@@ -75,8 +75,13 @@ async def test_payments_partial_then_settled_and_scoped(book: Book) -> None:
     ((alice_sid,),) = await book.sql("SELECT id FROM settlements WHERE player_id = 10")
     ((zed_sid,),) = await book.sql("SELECT id FROM settlements WHERE player_id = 20")
     (balance_before,), = await book.sql("SELECT balance_cents FROM users WHERE id = 10")
-    status, body = await book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 100, "method": "cash"})
+    status, body = await book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 100, "method": "cash"},
+                                   **{"Idempotency-Key": "pay-1"})
     assert status == 201 and body["settlement"]["status"] == "partial" and body["settlement"]["remaining_cents"] == 200
+    retries = await asyncio.gather(*(book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 100,
+                                                                                 "method": "cash"},
+                                               **{"Idempotency-Key": "pay-1"}) for _ in range(3)))
+    assert all(s == 201 and b["replayed"] and b["payment"]["id"] == body["payment"]["id"] for s, b in retries)
     status, body = await book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 201, "method": "card"})
     assert status == 422 and body["details"]["remaining_cents"] == 200
     status, body = await book.post("a", f"{S}/{alice_sid}/payments",
