@@ -27,6 +27,7 @@ from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
+MAX_CATCH_UP_WEEKS = 12
 
 
 def settlement_status(figure_cents: int, paid_cents: int) -> str:
@@ -56,19 +57,42 @@ async def close_week(pool: aiopg.Pool, agent_id: int, week_end: datetime, schedu
     return int(cycle_id)
 
 
+def missed_closes(last_closed: datetime | None, now: datetime, schedule: Schedule,
+                  limit: int = MAX_CATCH_UP_WEEKS) -> list[datetime]:
+    """Closing instants due by ``now`` after ``last_closed`` (oldest first, at most ``limit``).
+
+    An agent with no cycle yet starts with the latest ended week; after downtime the jobs catch up
+    on every week they missed rather than skipping one.
+    """
+    latest = last_close(now, schedule)
+    if last_closed is None:
+        return [latest]
+    closes: list[datetime] = []
+    close = shift(last_closed, schedule, 1)
+    while close <= latest:
+        closes.append(close)
+        close = shift(close, schedule, 1)
+    return closes[-limit:]
+
+
 async def close_due_weeks(pool: aiopg.Pool, now: datetime | None = None) -> list[int]:
-    """Close, for every agent, the most recent week that has ended and is not closed yet."""
+    """Close, for every agent, each ended week that is not closed yet (catching up after downtime)."""
     now = now or datetime.now(UTC)
     closed: list[int] = []
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.AGENTS)
         agents = [a for (a,) in await cur.fetchall()]
-        schedules = {a: await schedule_for(cur, a) for a in agents}
-    for agent_id in agents:
-        end = last_close(now, schedules[agent_id])
-        cycle = await close_week(pool, agent_id, end, schedules[agent_id], now=now)
-        if cycle is not None:
-            closed.append(cycle)
+        due: dict[int, tuple[Schedule, list[datetime]]] = {}
+        for agent_id in agents:
+            schedule = await schedule_for(cur, agent_id)
+            await cur.execute(q.LAST_CYCLE_END, {"agent_id": agent_id})
+            (last_closed,) = await cur.fetchone()
+            due[agent_id] = (schedule, missed_closes(last_closed, now, schedule))
+    for agent_id, (schedule, closes) in due.items():
+        for end in closes:
+            cycle = await close_week(pool, agent_id, end, schedule, now=now)
+            if cycle is not None:
+                closed.append(cycle)
     return closed
 
 

@@ -163,3 +163,22 @@ async def test_reminders_go_by_smtp_and_push_once_per_cycle(book: Book, base_env
     assert "Open settlements from earlier weeks: 2 (2 overdue)" in to_a.get_payload(decode=True).decode()
     reminders = [(e["user"], e["data"]["open"]) for e in entries if e["kind"] == "settlement.reminder"]
     assert sorted(reminders) == [(2, 2), (3, 0), (4, 1)]
+
+
+async def test_jobs_catch_up_on_weeks_missed_while_down(book: Book) -> None:
+    await _week_of_bets(book.dsn)
+    pool = await create_pool(book.dsn, 1, 2)
+    try:
+        await settlements.close_due_weeks(pool, NOW)
+        later = NOW + timedelta(days=21)
+        closed = await settlements.close_due_weeks(pool, later)
+        assert len(closed) == 9  # three agents, three missed weeks each
+        ends = await book.sql("SELECT week_end FROM settlement_cycles WHERE agent_id = 2 ORDER BY 1")
+        assert [e for (e,) in ends] == [WEEK_END + timedelta(days=7 * k) for k in range(4)]
+        rows = await book.sql("SELECT s.figure_cents FROM settlements s JOIN settlement_cycles c "
+                              "ON c.id = s.cycle_id WHERE c.week_end = %(end)s AND s.player_id = 11",
+                              {"end": WEEK_END + timedelta(days=7)})
+        assert rows == [(999,)]  # the win posted at the first close landed in the following week
+    finally:
+        pool.close()
+        await pool.wait_closed()
