@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -113,6 +114,14 @@ async def run(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, A
 
     keys = Path(tempfile.mkdtemp(prefix="wb-bench-keys-"))
     ring = KeyRing.load(keys, create=True)
+    try:
+        return await _measure(args, dsn, redis_url, keys, ring, generate_s)
+    finally:
+        shutil.rmtree(keys, ignore_errors=True)
+
+
+async def _measure(args: argparse.Namespace, dsn: str, redis_url: str, keys: Path, ring: KeyRing,
+                   generate_s: float) -> dict[str, Any]:
     env = {"DATABASE_URL": dsn, "REDIS_URL": redis_url, "AUTH_KEYS_DIR": str(keys), "LOG_LEVEL": "WARNING"}
     results: dict[str, Any] = {"players": args.players, "bets": args.bets, "ledger_rows": 2 * args.bets,
                                "generate_s": round(generate_s, 1)}
@@ -233,6 +242,7 @@ def main() -> None:
             redis_srv.stop()
         if pg:
             pg.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":
