@@ -16,7 +16,7 @@ import orjson
 from restapi.agent import queries as q
 from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
 from restapi.agent.cycles import schedule_for, week_bounds
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
 BCRYPT_COST = 12
@@ -62,9 +62,12 @@ async def create(pool: aiopg.Pool, viewer: int, data: dict[str, Any]) -> dict[st
               "email": data["email"].strip().lower() if data["email"] else None}
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         await cur.execute(q.AGENT_IN_SCOPE, {"viewer": viewer, "agent_id": params["agent_id"] or viewer})
-        if await cur.fetchone() is None:
-            raise NotFound("No such agent in your tree", code="agent_not_found",
-                           details={"agent_id": params["agent_id"]})
+        scope = await cur.fetchone()
+        if scope is None:
+            raise NotFound("No such agent in your tree (an admin must name the agent_id)",
+                           code="agent_not_found", details={"agent_id": params["agent_id"]})
+        if not scope[0]:
+            raise Forbidden("You may only read this sub-agent's book", code="read_only")
         params["agent_id"] = params["agent_id"] or viewer
         await cur.execute(q.INSERT_CUSTOMER, params)
         row = await cur.fetchone()

@@ -129,6 +129,10 @@ async def test_master_write_to_sub_book_can_be_turned_off(book: Book) -> None:
     await book.sql("INSERT INTO agent_settings (agent_id, master_can_write) VALUES (2, false)")
     status, body = await book.patch("a", C + "/12", {"notes": "x"})
     assert status == 403 and body["error"] == "read_only"
+    status, body = await book.post("a", C, {"login": "undersub", "agent_id": 3})
+    assert status == 403 and body["error"] == "read_only"
+    status, body = await book.post("a", C, {"login": "undermaster"})
+    assert status == 201
     status, _ = await book.get("a", C + "/12")
     assert status == 200
 
