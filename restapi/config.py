@@ -19,3 +19,13 @@ class RestSettings(CommonSettings):
     )
     jobs_host: str = setting("JOBS_HOST", "127.0.0.1", help="Address of the jobs process's health/metrics port")
     jobs_port: int = setting("JOBS_PORT", 9102, help="Health/metrics port of the jobs process", min=0, max=65535)
+    smtp_host: str = setting("SMTP_HOST", "", help="SMTP server for outgoing mail; empty: mail is logged, not sent")
+    smtp_port: int = setting("SMTP_PORT", 25, help="SMTP server port", min=1, max=65535)
+    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.local>", help="From address of mail")
+    agent_job_interval: float = setting(
+        "AGENT_JOB_INTERVAL", 60.0, help="Seconds between runs of the weekly-close and reminder jobs", min=0.05,
+        max=3600,
+    )
+    agent_dashboard_ttl: float = setting(
+        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
+    )

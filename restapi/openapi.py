@@ -11,6 +11,10 @@ from marshmallow import ValidationError
 from shared.errors import ValidationFailed
 
 SPEC_URL = "/docs/openapi.json"
+# apigami stores validated input under a request key; a typed RequestKey (not a str) avoids
+# aiohttp's NotAppKeyWarning, which the test suite turns into an error. Use ``put_into`` with a
+# ``web.RequestKey`` of your own, or read ``request[VALIDATED]``.
+VALIDATED: web.RequestKey[Any] = web.RequestKey("validated", object)
 
 
 def validation_error(error: ValidationError, req: web.Request, schema: Any, *args: Any, **kw: Any) -> NoReturn:
@@ -39,6 +43,7 @@ def setup_openapi(app: web.Application, version: str) -> None:
         static_path="/docs/static",
         openapi_version="3.0.2",
         error_callback=validation_error,
+        request_data_name=VALIDATED,  # type: ignore[arg-type]
         info={"description": "Pay-per-head sportsbook backend. Errors are always "
                              '`{"error", "message", "details"}`.'},
     )

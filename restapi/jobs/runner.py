@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
 from restapi.config import RestSettings
 from shared.daemon import DaemonContext, daemon_resources
 
@@ -26,7 +27,7 @@ class Job(Protocol):
 
 
 JobFactory = Callable[[DaemonContext, RestSettings], Job]
-JOBS: list[JobFactory] = []
+JOBS: list[JobFactory] = [WeeklyCloseJob, ReminderJob]
 
 
 async def run(settings: RestSettings, stop: asyncio.Event, jobs: list[JobFactory] | None = None,
