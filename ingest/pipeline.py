@@ -61,9 +61,11 @@ class Poller:
         self._sem = asyncio.Semaphore(concurrency)
 
     def full_state(self, league: str) -> Snapshot:
+        """The in-memory snapshot of one league (what the sinks resync from)."""
         return self.state.get(league, {})
 
     def league_list(self) -> list[League]:
+        """The leagues being polled."""
         return list(self.leagues.values())
 
     async def bootstrap(self, stop: asyncio.Event | None = None) -> bool:
@@ -97,6 +99,7 @@ class Poller:
         return True
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Bootstrap, then tick every ``tick`` seconds until ``stop``."""
         if not await self.bootstrap(stop):
             return
         while not stop.is_set():

@@ -226,6 +226,7 @@ class Store:
         return int(row[0])
 
     async def refresh_sidebar(self) -> None:
+        """Refresh the sidebar view without blocking its readers."""
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(q.REFRESH_SIDEBAR)
 
@@ -241,6 +242,7 @@ class SidebarRefresher:
         self.refreshes = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Wait for a change, refresh, pause ``debounce``; until ``stop``."""
         while not stop.is_set():
             dirty = asyncio.ensure_future(self.store.sidebar_dirty.wait())
             stopped = asyncio.ensure_future(stop.wait())

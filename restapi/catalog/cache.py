@@ -46,6 +46,7 @@ class CatalogCache:
         self.ready = asyncio.Event()  # set once the invalidator has read every stream's position
 
     def generation(self, league: str | None, catalog: bool = False) -> str:
+        """The generation a read depends on: its league's, all leagues', or the catalog's."""
         if catalog:
             return self.catalog_gen
         if league is None:
@@ -64,6 +65,7 @@ class CatalogCache:
 
     @staticmethod
     def key(endpoint: str, gen: str, params: dict[str, Any]) -> str:
+        """The Redis key of one read: endpoint, generation and a digest of the parameters."""
         digest = hashlib.blake2b(orjson.dumps(params, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
         return f"{PREFIX}:{endpoint}:{gen}:{digest}"
 
@@ -112,6 +114,7 @@ class Invalidator:
                 self.cache.seen(name.split(":", 1)[1], last, event_level=True)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Follow the streams until ``stop``; after a Redis failure every cached read is unreachable."""
         delay = 0.5
         loop = asyncio.get_running_loop()
         next_scan = 0.0
