@@ -82,6 +82,7 @@ class Store:
         self.buffer_max = buffer_max
         self.queue: collections.deque[StoreBatch] = collections.deque()
         self.full_sync_needed = True  # the first write also brings the catalog rows in
+        self.catalog_dirty = False  # leagues were added since: upsert the catalog before new events
         self.book_titles = dict(book_titles or {})
         self.down = False
         self.sidebar_dirty = asyncio.Event()
@@ -104,6 +105,10 @@ class Store:
         try:
             if self.full_sync_needed:
                 await self.full_sync()
+            elif self.catalog_dirty:
+                async with self.pool.acquire() as conn, conn.cursor() as cur:
+                    await self._catalog(cur)
+                self.catalog_dirty = False
             while self.queue:
                 batch = self.queue[0]
                 try:
@@ -213,7 +218,7 @@ class Store:
             except BaseException:
                 await cur.execute("ROLLBACK")
                 raise
-        self.full_sync_needed = False
+        self.full_sync_needed = self.catalog_dirty = False
         self.sidebar_dirty.set()
         log.info("postgres full sync done")
 
