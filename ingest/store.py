@@ -196,6 +196,12 @@ class Store:
                 await self._catalog(cur)
                 await self._books(cur, set(self.book_titles))
                 self._known_books = set(self.book_titles)
+                known = [eid for lg in self.leagues() for eid in self.full_state(lg.key)]
+                await cur.execute(q.STALE_OPEN_EVENTS, {"leagues": [lg.key for lg in self.leagues()], "known": known})
+                stale = [r[0] for r in await cur.fetchall()]
+                if stale:
+                    await cur.execute(q.CLOSE_MARKETS, {"events": stale})
+                    await cur.execute(q.DELETE_EVENT_ODDS, {"events": stale})
                 for lg in self.leagues():
                     state = self.full_state(lg.key)
                     if not state:
