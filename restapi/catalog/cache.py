@@ -53,6 +53,7 @@ class CatalogCache:
         self.invalidations = 0
         self.ready = asyncio.Event()  # set once the invalidator has read every stream's position
         self.local: collections.OrderedDict[str, tuple[float, bytes]] = collections.OrderedDict()
+        self.inflight: dict[str, asyncio.Future[bytes]] = {}
 
     def _local_get(self, key: str) -> bytes | None:
         entry = self.local.get(key)
@@ -116,8 +117,21 @@ class CatalogCache:
                 self._local_put(key, bytes(cached), remaining / 1000)
             return bytes(cached), True
         CACHE_REQUESTS.labels(endpoint, "miss").inc()
-        data = await load()
-        body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        pending = self.inflight.get(key)
+        if pending is not None:  # the same read is being loaded: share it (single-flight)
+            return await asyncio.shield(pending), False
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.inflight[key] = future
+        try:
+            data = await load()
+            body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+            future.set_result(body)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unshared failure is not reported as unhandled
+            raise
+        finally:
+            del self.inflight[key]
         seconds = ttl(data) if callable(ttl) else ttl
         self._local_put(key, body, seconds)
         try:
