@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from restapi import agent
+from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
@@ -39,4 +40,5 @@ def create_app(settings: RestSettings) -> web.Application:
     setup_openapi(app, VERSION)
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
     agent.setup(app)
+    catalog_routes.setup(app)
     return app

@@ -29,3 +29,12 @@ class RestSettings(CommonSettings):
     agent_dashboard_ttl: float = setting(
         "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
     )
+    cache_ttl_live: float = setting("RESTAPI_CACHE_TTL_LIVE", 5.0, help="Seconds a cached read of live odds lives",
+                                    min=0.01, max=3600)
+    cache_ttl_upcoming: float = setting("RESTAPI_CACHE_TTL_UPCOMING", 60.0,
+                                        help="Seconds a cached read of upcoming odds lives", min=0.01, max=86400)
+    cache_ttl_scheduled: float = setting("RESTAPI_CACHE_TTL_SCHEDULED", 300.0,
+                                         help="Seconds a cached read of scheduled (or finished) games lives",
+                                         min=0.01, max=86400)
+    cache_ttl_catalog: float = setting("RESTAPI_CACHE_TTL_CATALOG", 10.0,
+                                       help="Seconds a cached sports/leagues/sidebar read lives", min=0.01, max=3600)
