@@ -16,35 +16,32 @@ SELECT p.event_id, p.market, p.outcome,
   LEFT JOIN odds o ON o.event_id = p.event_id AND o.market = p.market AND o.outcome = p.outcome
 """
 
-# Under the account lock: claims the key, or finds it taken by an earlier, committed placement.
-CLAIM_REQUEST = """
-INSERT INTO bet_requests (user_id, key, request_hash) VALUES (%(user_id)s, %(key)s, %(request_hash)s)
-ON CONFLICT (user_id, key) DO NOTHING
-RETURNING 1
-"""
-SELECT_REQUEST = "SELECT request_hash, response FROM bet_requests WHERE user_id = %(user_id)s AND key = %(key)s"
-SAVE_RESPONSE = """
-UPDATE bet_requests SET bet_id = %(bet_id)s, response = %(response)s::jsonb
- WHERE user_id = %(user_id)s AND key = %(key)s
-"""
-
 # First statement of a placement: the account, locked until commit (the ledger posting locks it again,
-# a no-op), so the status, limits and credit read here hold, and placements of one account queue here.
+# a no-op), so its status, limits and credit hold, and placements of one account queue here. With it:
+# the preferences, the per-sport caps, and the new bet's id and time, so the answer is built before
+# the insert.
 LOCK_BETTOR = """
-SELECT u.status, u.role, u.agent_id, u.min_wager_cents, u.max_wager_cents, u.credit_limit_cents,
+SELECT u.status, u.role, u.agent_id, u.min_wager_cents, u.max_wager_cents, u.credit_limit_cents, u.balance_cents,
+       u.pending_risk_cents,
        COALESCE((SELECT p.accept_price_changes FROM user_preferences p WHERE p.user_id = u.id), 'none'),
        COALESCE((SELECT jsonb_object_agg(s.sport_key, s.max_wager_cents)
-                   FROM player_sport_limits s WHERE s.user_id = u.id), '{}'::jsonb)
-  FROM users u WHERE u.id = %(user_id)s
+                   FROM player_sport_limits s WHERE s.user_id = u.id), '{}'::jsonb),
+       nextval('bets_id_seq'), now()
+  FROM users u
+ WHERE u.id = %(user_id)s
    FOR UPDATE OF u
 """
 
+SELECT_REQUEST = "SELECT request_hash, response FROM bet_requests WHERE user_id = %(user_id)s AND key = %(key)s"
+
+# The bet, its legs and the stored answer to its Idempotency-Key, in one statement (placed_at is the
+# transaction's now(), the time LOCK_BETTOR returned).
 INSERT_BET = """
 WITH b AS (
-    INSERT INTO bets (user_id, agent_id, bet_type, stake_cents, potential_payout_cents, sports)
-    VALUES (%(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
+    INSERT INTO bets (id, user_id, agent_id, bet_type, stake_cents, potential_payout_cents, sports)
+    VALUES (%(bet_id)s, %(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
             %(sports)s::text[])
-    RETURNING id, placed_at
+    RETURNING id
 ), legs AS (
     INSERT INTO bet_legs (bet_id, leg_no, event_id, sport, league, home_team, away_team, commence_time, market,
                           outcome, point, book, price, price_seen, point_seen, live)
@@ -57,8 +54,11 @@ WITH b AS (
                      %(live)s::boolean[])
            AS x (leg_no, event_id, sport, league, home_team, away_team, commence_time, market, outcome, point,
                  book, price, price_seen, point_seen, live)
+), request AS (
+    INSERT INTO bet_requests (user_id, key, request_hash, bet_id, response)
+    SELECT %(user_id)s, %(key)s, %(request_hash)s, b.id, %(response)s::jsonb FROM b
 )
-SELECT id, placed_at FROM b
+SELECT id FROM b
 """
 
 BET_COLUMNS = """b.id, b.user_id, b.bet_type, b.status, b.stake_cents, b.potential_payout_cents, b.payout_cents,
