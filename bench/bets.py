@@ -180,6 +180,12 @@ def pgbench(dsn: str, seconds: float, concurrency: int) -> dict[str, Any] | None
             "latency_avg_ms": float(lat.group(1)) if lat else float("nan")}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
@@ -231,7 +237,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         urls = [f"http://127.0.0.1:{port}/api/v1/betting/bets" for port in ports]
 
         warm = await drive_bets(urls, tokens, 1.0, args.concurrency)  # warm-up: connections, pools, caches
+        cpu0 = sum(cpu_seconds(p.pid) for p in servers)
         bets = await drive_bets(urls, tokens, args.seconds, args.concurrency)
+        bets["server_cpu_ms_per_bet"] = (sum(cpu_seconds(p.pid) for p in servers) - cpu0) * 1000 / max(1, bets["ok"])
         for proc in servers:
             proc.terminate()
         for proc in servers:
@@ -285,6 +293,7 @@ def main() -> None:
         print(f"{what:<32} {rate:>14} {p50:>8} {p99:>10}")
     print(f"bets/s ÷ UPDATE-loop tps = {ratio_loop:.2f}" + (f";  bets/s ÷ pgbench tps = {ratio_pgb:.2f}"
                                                           if ratio_pgb else ""))
+    print(f"restapi CPU per bet: {bets['server_cpu_ms_per_bet']:.2f} ms")
     print(f"statuses {bets['statuses']} errors {bets['errors']}; bets in the database: {result['bets_in_db']}")
     out = {"benchmark": "bets", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},

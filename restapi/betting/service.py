@@ -5,8 +5,8 @@ ledger posting of the account queues here, so a retry with the same key waits fo
 still in flight, then finds its stored answer and replays it), read the current lines, check the
 price policy, the stake limits and the credit, insert the bet, its legs and the answer to the key
 (unique per user) in one statement, and post the ``bet_risk`` ledger entry. A refused request
-rolls back and leaves the key unused. Nine round trips in all: BEGIN, lock, key, lines, insert, the
-ledger's three, COMMIT.
+rolls back and leaves the key unused. Six round trips in all: BEGIN with the lock and every read
+(``queries.BEGIN_PLACEMENT``), the insert, the ledger's three, COMMIT.
 
 The account is locked first on purpose: the inserts take a KEY SHARE lock on the account through
 their foreign keys, and taking FOR UPDATE after that would deadlock two concurrent placements.
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from typing import Any
 
 import aiopg
 import orjson
+import psycopg2
 from redis.exceptions import RedisError
 
 from restapi import ledger
@@ -67,21 +69,47 @@ def bet_request(data: dict[str, Any]) -> BetRequest:
     return BetRequest(data["type"], data["stake_cents"], tuple(pick_from(s) for s in data["selections"]))
 
 
-async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
-    """What the catalog says now about each pick, in one query."""
+def parse_offers(picks: Sequence[pricing.Pick], rows: list[list[Any]]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """The offers of ``picks`` from the JSON rows of ``queries.SELECT_OFFERS``."""
     offers = {p.triple: pricing.Offer() for p in picks}
-    await cur.execute(q.SELECT_OFFERS, {"events": [p.event_id for p in picks], "markets": [p.market for p in picks],
-                                        "outcomes": [p.outcome for p in picks]})
     for (event_id, market, outcome, sport, league, home, away, commence, status, is_open, live_bettable, book, price,
-         point, last_update) in await cur.fetchall():
+         point, last_update) in rows:
         offer = offers[(event_id, market, outcome)]
         if offer.event is None:
-            offer.event = pricing.EventInfo(event_id, sport, league, home, away, commence, status)
+            offer.event = pricing.EventInfo(event_id, sport, league, home, away, datetime.fromisoformat(commence),
+                                            status)
         if is_open is not None:
             offer.market = pricing.MarketInfo(is_open, live_bettable)
         if book is not None:
-            offer.prices[book] = pricing.Price(price, point, last_update)
+            offer.prices[book] = pricing.Price(price, None if point is None else Decimal(str(point)),
+                                               datetime.fromisoformat(last_update))
     return offers
+
+
+def _offer_params(picks: Sequence[pricing.Pick]) -> dict[str, list[str]]:
+    return {"events": [p.event_id for p in picks], "markets": [p.market for p in picks],
+            "outcomes": [p.outcome for p in picks]}
+
+
+async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """What the catalog says now about each pick, in one query."""
+    await cur.execute(q.SELECT_OFFERS, _offer_params(picks))
+    (rows,) = await cur.fetchone()
+    return parse_offers(picks, rows)
+
+
+@contextlib.asynccontextmanager
+async def transaction(cur: Any) -> AsyncIterator[None]:
+    """COMMIT when the block ends, ROLLBACK when it raises; the block's first statement starts with
+    BEGIN itself (one round trip fewer than ``cur.begin()``)."""
+    try:
+        yield
+    except BaseException:
+        if not cur.connection.closed:
+            with contextlib.suppress(psycopg2.Error):
+                await cur.execute("ROLLBACK")
+        raise
+    await cur.execute("COMMIT")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -142,15 +170,12 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur:
-        async with cur.begin():
-            await cur.execute(q.LOCK_BETTOR, {"user_id": user_id})
+        async with transaction(cur):
+            await cur.execute(q.BEGIN_PLACEMENT, {"user_id": user_id, "key": key, **_offer_params(req.picks)})
             account = await cur.fetchone()
             if account is None:
                 raise NotFound("This account no longer exists", code="user_not_found")
-            # A statement of its own, after the lock: in READ COMMITTED it sees a placement with this key
-            # that committed while we waited (a join in the locking statement would not).
-            await cur.execute(q.SELECT_REQUEST, {"user_id": user_id, "key": key})
-            stored_hash, stored = await cur.fetchone() or (None, None)
+            stored_hash, stored = account[12], account[13]
             if stored is not None:
                 if stored_hash != digest:
                     raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
@@ -165,12 +190,13 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
 
 async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
                  account: tuple[Any, ...]) -> dict[str, Any]:
-    status, role, agent_id, min_w, max_w, credit_limit, balance, risk, policy, caps, bet_id, placed_at = account
+    (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, policy, caps, bet_id, placed_at, _hash,
+     _stored, offer_rows) = account
     if status != "active":
         raise Forbidden("This account is not active; contact your agent", code="account_inactive")
     if role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
-    offers = await load_offers(cur, req.picks)
+    offers = parse_offers(req.picks, offer_rows)
     legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, datetime.now(UTC))
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
