@@ -127,12 +127,13 @@ async def drive_bets(urls: list[str], tokens: dict[int, str], seconds: float, co
                     code = orjson.loads(payload).get("error", "?")
                     errors[code] = errors.get(code, 0) + 1
 
-        started = time.perf_counter()
+        started, cpu0 = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(i) for i in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
     ok = statuses.get("201", 0)
     return {"bets_per_s": ok / elapsed, "requests": len(latencies), "ok": ok, "statuses": statuses,
-            "errors": errors, **percentiles(latencies)}
+            "errors": errors, "client_cpu_ms_per_request": cpu * 1000 / max(1, len(latencies)),
+            "client_cpu_share": cpu / elapsed, **percentiles(latencies)}
 
 
 def percentiles(latencies: list[float]) -> dict[str, float]:
@@ -293,7 +294,8 @@ def main() -> None:
         print(f"{what:<32} {rate:>14} {p50:>8} {p99:>10}")
     print(f"bets/s ÷ UPDATE-loop tps = {ratio_loop:.2f}" + (f";  bets/s ÷ pgbench tps = {ratio_pgb:.2f}"
                                                           if ratio_pgb else ""))
-    print(f"restapi CPU per bet: {bets['server_cpu_ms_per_bet']:.2f} ms")
+    print(f"restapi CPU per bet: {bets['server_cpu_ms_per_bet']:.2f} ms; load generator CPU per request: "
+          f"{bets['client_cpu_ms_per_request']:.2f} ms ({bets['client_cpu_share']:.0%} of a core)")
     print(f"statuses {bets['statuses']} errors {bets['errors']}; bets in the database: {result['bets_in_db']}")
     out = {"benchmark": "bets", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
