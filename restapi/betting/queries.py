@@ -102,6 +102,8 @@ GRADE_LEG = """
 UPDATE bet_legs SET result = %(result)s, graded_at = now()
  WHERE bet_id = %(bet_id)s AND leg_no = %(leg_no)s
 """
+# A regrade locks the bet's legs before the bet, like a grader (legs, then bets), so the two cannot deadlock.
+LOCK_BET_LEGS = "SELECT 1 FROM bet_legs WHERE bet_id = %(bet_id)s ORDER BY leg_no FOR UPDATE"
 # Bets are always locked in id order (then accounts in id order by the ledger) so graders never deadlock.
 LOCK_BETS = f"""
 SELECT {BET_COLUMNS}, b.agent_id, b.sports
