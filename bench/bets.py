@@ -144,23 +144,29 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "max_ms": max(latencies) * 1000}
 
 
-async def update_loop(dsn: str, seconds: float, concurrency: int) -> dict[str, Any]:
+async def update_loop(dsn: str, seconds: float, concurrency: int, postmaster: int | None) -> dict[str, Any]:
     """Autocommitted single-row UPDATEs from ``concurrency`` aiopg connections for ``seconds``."""
     latencies: list[float] = []
-    stop_at = time.perf_counter() + seconds
+    conns = [await aiopg.connect(dsn) for _ in range(concurrency)]
+    try:
+        stop_at = time.perf_counter() + seconds
 
-    async def worker(n: int) -> None:
-        rng = random.Random(n)
-        async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
-            while time.perf_counter() < stop_at:
-                t0 = time.perf_counter()
-                await cur.execute("UPDATE bench_counters SET n = n + 1 WHERE id = %s", (rng.randint(1, 10000),))
-                latencies.append(time.perf_counter() - t0)
+        async def worker(n: int) -> None:
+            rng = random.Random(n)
+            async with conns[n].cursor() as cur:
+                while time.perf_counter() < stop_at:
+                    t0 = time.perf_counter()
+                    await cur.execute("UPDATE bench_counters SET n = n + 1 WHERE id = %s", (rng.randint(1, 10000),))
+                    latencies.append(time.perf_counter() - t0)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return {"tps": len(latencies) / elapsed, **percentiles(latencies)}
+        started, pg0 = time.perf_counter(), cluster_cpu_seconds(postmaster)
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed, pg_cpu = time.perf_counter() - started, cluster_cpu_seconds(postmaster) - pg0
+    finally:
+        for conn in conns:
+            await conn.close()
+    return {"tps": len(latencies) / elapsed, "updates": len(latencies),
+            "postgres_cpu_ms_per_update": pg_cpu * 1000 / max(1, len(latencies)), **percentiles(latencies)}
 
 
 def pgbench(dsn: str, seconds: float, concurrency: int) -> dict[str, Any] | None:
@@ -185,6 +191,21 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cluster_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of an embedded PostgreSQL: the postmaster and its children (backends, WAL writer...)."""
+    if postmaster is None:
+        return float("nan")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[1]) == postmaster or int(stat.parent.name) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 async def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
@@ -238,15 +259,17 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         urls = [f"http://127.0.0.1:{port}/api/v1/betting/bets" for port in ports]
 
         warm = await drive_bets(urls, tokens, 1.0, args.concurrency)  # warm-up: connections, pools, caches
-        cpu0 = sum(cpu_seconds(p.pid) for p in servers)
+        postmaster = pg.pid if pg else None
+        cpu0, pg0 = sum(cpu_seconds(p.pid) for p in servers), cluster_cpu_seconds(postmaster)
         bets = await drive_bets(urls, tokens, args.seconds, args.concurrency)
         bets["server_cpu_ms_per_bet"] = (sum(cpu_seconds(p.pid) for p in servers) - cpu0) * 1000 / max(1, bets["ok"])
+        bets["postgres_cpu_ms_per_bet"] = (cluster_cpu_seconds(postmaster) - pg0) * 1000 / max(1, bets["ok"])
         for proc in servers:
             proc.terminate()
         for proc in servers:
             proc.wait(15)
         servers.clear()
-        loop = await update_loop(dsn, args.seconds, args.concurrency)
+        loop = await update_loop(dsn, args.seconds, args.concurrency, postmaster)
         bench = await asyncio.to_thread(pgbench, dsn, args.seconds, args.concurrency)
         async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
             await cur.execute("SELECT count(*), sum(stake_cents) FROM bets")
@@ -294,8 +317,9 @@ def main() -> None:
         print(f"{what:<32} {rate:>14} {p50:>8} {p99:>10}")
     print(f"bets/s ÷ UPDATE-loop tps = {ratio_loop:.2f}" + (f";  bets/s ÷ pgbench tps = {ratio_pgb:.2f}"
                                                           if ratio_pgb else ""))
-    print(f"restapi CPU per bet: {bets['server_cpu_ms_per_bet']:.2f} ms; load generator CPU per request: "
-          f"{bets['client_cpu_ms_per_request']:.2f} ms ({bets['client_cpu_share']:.0%} of a core)")
+    print(f"CPU per bet: restapi {bets['server_cpu_ms_per_bet']:.2f} ms, PostgreSQL "
+          f"{bets['postgres_cpu_ms_per_bet']:.2f} ms (per UPDATE: {loop['postgres_cpu_ms_per_update']:.2f} ms); "
+          f"load generator {bets['client_cpu_ms_per_request']:.2f} ms per request")
     print(f"statuses {bets['statuses']} errors {bets['errors']}; bets in the database: {result['bets_in_db']}")
     out = {"benchmark": "bets", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
