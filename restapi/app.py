@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from restapi import agent
+from restapi.auth.routes import setup_auth
+from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
+from restapi.user.routes import setup_user
 from shared import VERSION
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
@@ -41,4 +44,7 @@ def create_app(settings: RestSettings) -> web.Application:
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
     agent.setup(app)
     catalog_routes.setup(app)
+    setup_auth(app)
+    setup_user(app)
+    setup_betting(app)
     return app

@@ -38,3 +38,56 @@ class RestSettings(CommonSettings):
                                          min=0.01, max=86400)
     cache_ttl_catalog: float = setting("RESTAPI_CACHE_TTL_CATALOG", 10.0,
                                        help="Seconds a cached sports/leagues/sidebar read lives", min=0.01, max=3600)
+    access_ttl: int = setting("AUTH_ACCESS_TTL", 3600, help="Seconds an access JWT lives", min=60, max=3600)
+    refresh_ttl: int = setting(
+        "AUTH_REFRESH_TTL", 7 * 86400, help="Seconds a refresh token lives (renewed on rotation)",
+        min=300, max=7 * 86400,
+    )
+    bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
+    login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
+    login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)
+    api_limit: int = setting("API_RATE_LIMIT", 100, help="Authenticated requests allowed per user per window", min=1)
+    api_window: float = setting("API_RATE_WINDOW", 60.0, help="Seconds of the API rate-limit window", min=1)
+    reset_ttl: int = setting("AUTH_RESET_TTL", 1800, help="Seconds a password reset link stays valid", min=60, max=1800)
+    push_ticket_ttl: int = setting("AUTH_PUSH_TICKET_TTL", 30, help="Seconds a push ticket stays valid", min=5, max=300)
+    me_cache_ttl: int = setting("AUTH_ME_CACHE_TTL", 30, help="Seconds auth/me answers from the Redis cache", min=0)
+    cors_origins: tuple[str, ...] = setting(
+        "CORS_ORIGINS", (), help="Comma-separated origins allowed to call the API from a browser"
+    )
+    cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
+    smtp_starttls: bool = setting("SMTP_STARTTLS", False, help="Upgrade the SMTP connection with STARTTLS")
+    smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")
+    smtp_password: str = setting("SMTP_PASSWORD", "", help="SMTP password")
+    betting_books: tuple[str, ...] = setting(
+        "BETTING_BOOKS", (), help="Books bets are taken at, in priority order (a selection without a book gets "
+                                  "the first that quotes it); empty: any book, best price when none is named"
+    )
+    betting_min_stake: int = setting(
+        "BETTING_MIN_STAKE_CENTS", 100, help="Smallest stake in cents (a player's own minimum wins)", min=1
+    )
+    betting_max_stake: int = setting(
+        "BETTING_MAX_STAKE_CENTS", 1_000_000, help="Largest stake of one bet in cents (house limit)", min=1,
+        max=10**12,
+    )
+    betting_max_payout: int = setting(
+        "BETTING_MAX_PAYOUT_CENTS", 10_000_000, help="Largest total return of one bet in cents", min=1, max=10**14
+    )
+    betting_max_legs: int = setting("BETTING_MAX_PARLAY_LEGS", 12, help="Most legs of a parlay", min=2, max=25)
+    betting_slip_ttl: int = setting(
+        "BETTING_SLIP_TTL", 86400, help="Seconds a betting slip lives in Redis after its last change", min=60
+    )
+    betting_slip_max: int = setting("BETTING_SLIP_MAX", 25, help="Most selections on one slip", min=1, max=100)
+    betting_page_max: int = setting("BETTING_PAGE_MAX", 100, help="Most bets on one history page", min=1, max=1000)
+    grader_batch: int = setting(
+        "BETTING_GRADER_BATCH", 50, help="Results the grader reads per XREADGROUP", min=1, max=1000
+    )
+    grader_block_ms: int = setting(
+        "BETTING_GRADER_BLOCK_MS", 2000, help="Milliseconds XREADGROUP blocks waiting for results", min=1, max=60000
+    )
+    grader_claim_idle: float = setting(
+        "BETTING_GRADER_CLAIM_IDLE", 60.0, min=1,
+        help="Seconds before another grader claims a result left unacknowledged",
+    )
+    grader_sweep: float = setting(
+        "BETTING_GRADER_SWEEP", 60.0, help="Seconds between sweeps grading open legs of events already final", min=1
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiopg
 from aiohttp import web
 
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
+from shared.mail import Mailer
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
 
@@ -16,3 +19,6 @@ REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring", KeyRing)
 VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
 CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
+MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
+# Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
+TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)

@@ -1,8 +1,11 @@
 """Who is calling: the verified access token of a request, and role checks every route group uses.
 
 ``principal(request)`` verifies the ``Authorization: Bearer`` access token (RS256, by kid) once per
-request and caches the result on the request. ``require_role`` checks the role on every call; agent
-endpoints use it so that the JWT and the role are checked on each request, not once per session.
+request and caches the result on the request. In the same Redis round trip it refuses a token
+whose ``jti`` was denylisted (logout, revoked session) and counts the request against the caller's
+API rate limit (``API_RATE_LIMIT`` per ``API_RATE_WINDOW``; 429 with Retry-After past it).
+``require_role`` checks the role on every call; agent endpoints use it so that the JWT and the role
+are checked on each request, not once per session.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from restapi.keys import VERIFIER
-from shared.errors import Forbidden, Unauthorized
+from restapi.keys import REDIS, SETTINGS, VERIFIER
+from shared import denylist, ratelimit
+from shared.errors import Forbidden, RateLimited, Unauthorized
 
 ROLES = ("player", "agent", "admin")
 _CACHE: web.RequestKey[Principal] = web.RequestKey("principal", object)  # type: ignore[arg-type]
@@ -29,6 +33,12 @@ class Principal:
     jti: str
     exp: int
     claims: dict[str, Any]
+
+    @property
+    def session_id(self) -> str | None:
+        """The session (device) the token was issued to, when it came from a login."""
+        sid = self.claims.get("sid")
+        return sid if isinstance(sid, str) else None
 
 
 def bearer_token(request: web.Request) -> str:
@@ -59,6 +69,7 @@ async def principal(request: web.Request) -> Principal:
         raise Unauthorized("Token claims are incomplete", code="invalid_token") from None
     if who.role not in ROLES:
         raise Unauthorized("Token has an unknown role", code="invalid_token")
+    await _check_denylist_and_rate(request, who)
     request[_CACHE] = who
     return who
 
@@ -69,3 +80,19 @@ async def require_role(request: web.Request, *roles: str) -> Principal:
     if who.role not in roles:
         raise Forbidden(f"This needs the {' or '.join(roles)} role", code="wrong_role")
     return who
+
+
+async def _check_denylist_and_rate(request: web.Request, who: Principal) -> None:
+    """One pipelined round trip: is the jti denylisted, and is the caller within the API limit?"""
+    settings = request.app[SETTINGS]
+    limit = ratelimit.Limit("api", settings.api_limit, settings.api_window)
+    pipe = request.app[REDIS].pipeline(transaction=False)
+    pipe.exists(denylist.key(who.jti))
+    member = ratelimit.queue_hit(pipe, limit, str(who.user_id))
+    denied, hit = await pipe.execute()
+    if denied:
+        raise Unauthorized("This token was revoked (logged out); log in again", code="token_revoked")
+    decision = ratelimit.decision(hit, member)
+    if not decision.allowed:
+        raise RateLimited("Too many requests; slow down", retry_after=decision.retry_after,
+                          details={"limit": limit.limit, "window_seconds": limit.window})

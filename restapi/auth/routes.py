@@ -1,0 +1,248 @@
+"""The auth route group: signup, login, logout, refresh, me, sessions, password reset, push ticket, JWKS."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiohttp_apigami import docs, request_schema, response_schema
+
+from restapi.auth import reset, service
+from restapi.auth import schemas as s
+from restapi.auth.cors import cors_middleware
+from restapi.auth.fields import ErrorSchema
+from restapi.auth.principal import principal
+from restapi.auth.queries import SELECT_USER
+from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
+from shared import pushticket
+from shared.errors import NotFound
+from shared.mail import Mailer
+from shared.web import error_middleware, json_response
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1/auth"
+NO_STORE = {"Cache-Control": "no-store"}
+BEARER = [{"bearerAuth": []}]
+
+
+def me_cache_key(user_id: int) -> str:
+    """Redis key of the cached ``auth/me`` answer (profile updates delete it)."""
+    return f"cache:me:{user_id}"
+
+
+def _deps(request: web.Request) -> service.Deps:
+    app = request.app
+    return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS])
+
+
+def _client(request: web.Request, device: str) -> service.Client:
+    # request.remote only: trusting X-Forwarded-For would let anyone pick the IP the login limit counts.
+    return service.Client(ip=request.remote or "", user_agent=request.headers.get("User-Agent", "")[:300],
+                          device=device)
+
+
+def _errors(*codes: int) -> Any:
+    """Stack ``response_schema(ErrorSchema, code)`` for each documented error status."""
+    def wrap(handler: Any) -> Any:
+        for code in codes:
+            handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
+        return handler
+    return wrap
+
+
+def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    app[TASKS].add(task)
+    task.add_done_callback(app[TASKS].discard)
+
+
+@docs(tags=["auth"], summary="Create a player account and log it in",
+      description="The player joins the book of the agent whose login is `agent`. Answers like login.")
+@request_schema(s.SignupIn, example={"email": "newplayer@example.com", "password": "a-good-pass-1", "agent": "agent1"})
+@response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
+@_errors(400, 409, 413, 422)
+async def signup(request: web.Request) -> web.Response:
+    d = request["data"]
+    user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
+                                        login=d["login"], display_name=d["display_name"],
+                                        client=_client(request, d["device"]))
+    return json_response({**issued.as_dict(), "user": user}, status=201, headers=NO_STORE)
+
+
+@docs(tags=["auth"], summary="Log in with login name or email",
+      description="Opens a session for this device. Failed attempts are limited per IP (429 with Retry-After).")
+@request_schema(s.LoginIn, example={"login": "player01", "password": "player-pass-123", "device": "iPhone 15"})
+@response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
+@_errors(400, 401, 403, 413, 422, 429)
+async def login(request: web.Request) -> web.Response:
+    d = request["data"]
+    user, issued = await service.login(_deps(request), identifier=d["login"], password=d["password"],
+                                       client=_client(request, d["device"]))
+    return json_response({**issued.as_dict(), "user": user}, headers=NO_STORE)
+
+
+@docs(tags=["auth"], summary="Rotate a refresh token",
+      description="Spends the refresh token and returns a new pair. Presenting a spent token revokes the "
+                  "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
+@request_schema(s.RefreshIn, example={"refresh_token": s.REFRESH_EXAMPLE})
+@response_schema(s.TokensOut, 200, description="A new token pair for the same session")
+@_errors(400, 401, 403, 413, 422)
+async def refresh(request: web.Request) -> web.Response:
+    issued = await service.refresh(_deps(request), request["data"]["refresh_token"])
+    return json_response(issued.as_dict(), headers=NO_STORE)
+
+
+@docs(tags=["auth"], summary="Log out this device", security=BEARER,
+      description="Revokes this session's refresh tokens and denylists the access token until it expires.",
+      responses={204: {"description": "Logged out"}})
+@_errors(401, 429)
+async def logout(request: web.Request) -> web.Response:
+    who = await principal(request)
+    await service.logout(_deps(request), who.user_id, who.session_id, who.jti, who.exp)
+    return web.Response(status=204)
+
+
+@docs(tags=["auth"], summary="Log out every device", security=BEARER,
+      description="Revokes every session of the user and denylists their access tokens.")
+@response_schema(s.RevokedOut, 200)
+@_errors(401, 429)
+async def logout_all(request: web.Request) -> web.Response:
+    who = await principal(request)
+    deps = _deps(request)
+    count = await service.revoke_all(deps, who.user_id, "logout_all")
+    await service.logout(deps, who.user_id, None, who.jti, who.exp)
+    return json_response({"revoked": count})
+
+
+@docs(tags=["auth"], summary="The caller", security=BEARER,
+      description="Answered from a short Redis cache (AUTH_ME_CACHE_TTL seconds).")
+@response_schema(s.UserOut, 200)
+@_errors(401, 404, 429)
+async def me(request: web.Request) -> web.Response:
+    who = await principal(request)
+    redis, ttl = request.app[REDIS], request.app[SETTINGS].me_cache_ttl
+    cached = await redis.get(me_cache_key(who.user_id)) if ttl else None
+    if cached is not None:
+        return web.Response(body=cached, content_type="application/json")
+    async with request.app[PG].acquire() as conn, conn.cursor() as cur:
+        await cur.execute(SELECT_USER, {"id": who.user_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("This account no longer exists", code="user_not_found")
+    body = orjson.dumps(service.user_dict(row))
+    if ttl:
+        await redis.set(me_cache_key(who.user_id), body, ex=ttl)
+    return web.Response(body=body, content_type="application/json")
+
+
+@docs(tags=["auth"], summary="The caller's active sessions (devices)", security=BEARER)
+@response_schema(s.SessionsOut, 200)
+@_errors(401, 429)
+async def list_sessions(request: web.Request) -> web.Response:
+    who = await principal(request)
+    return json_response({"sessions": await service.sessions(_deps(request), who.user_id, who.session_id)})
+
+
+@docs(tags=["auth"], summary="Revoke one of the caller's sessions", security=BEARER,
+      description="Its refresh tokens stop working and its current access token is denylisted.",
+      responses={204: {"description": "Revoked"}})
+@_errors(401, 404, 429)
+async def revoke_session(request: web.Request) -> web.Response:
+    who = await principal(request)
+    try:
+        session_id = str(uuid.UUID(request.match_info["session_id"]))
+    except ValueError:
+        raise NotFound("No such session", code="session_not_found") from None
+    if not await service.revoke_session(_deps(request), who.user_id, session_id):
+        raise NotFound("No such session", code="session_not_found")
+    return web.Response(status=204)
+
+
+@docs(tags=["auth"], summary="Ask for a password reset link",
+      description="Answers 202 the same way whether or not an account has the email; the link (valid "
+                  "30 minutes, single use) is mailed in the background. Limited per IP.")
+@request_schema(s.ResetRequestIn, example={"email": "player01@wagerbabe.test"})
+@response_schema(s.MessageOut, 202)
+@_errors(400, 413, 422, 429)
+async def reset_request(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    await service.ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
+                                    "Too many reset requests; wait and retry")
+    base = deps.settings.public_url or f"{request.scheme}://{request.host}"
+    _background(request.app, _mail_reset(deps, request.app[MAILER], request["data"]["email"], base))
+    return json_response({"message": "If an account has that email, a reset link is on its way."}, status=202)
+
+
+async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str) -> None:
+    try:
+        await reset.request_reset(deps, mailer, email, base)
+    except Exception:  # a background task has nobody to answer; log it, never the address
+        log.exception("password reset mail failed")
+
+
+@docs(tags=["auth"], summary="Set a new password with a reset token",
+      description="Spends the token, changes the password and logs out every device.")
+@request_schema(s.ResetConfirmIn, example={"token": s.REFRESH_EXAMPLE, "password": "a-new-pass-456"})
+@response_schema(s.MessageOut, 200)
+@_errors(400, 413, 422)
+async def reset_confirm(request: web.Request) -> web.Response:
+    d = request["data"]
+    await reset.confirm_reset(_deps(request), d["token"], d["password"])
+    return json_response({"message": "Password changed; log in again on every device."})
+
+
+@docs(tags=["auth"], summary="A single-use ticket for pushd", security=BEARER,
+      description="Say hello to pushd with this ticket instead of the access token, so the token never "
+                  "appears in a URL. Valid AUTH_PUSH_TICKET_TTL seconds, once.")
+@response_schema(s.PushTicketOut, 200)
+@_errors(401, 429)
+async def push_ticket(request: web.Request) -> web.Response:
+    who = await principal(request)
+    ttl = request.app[SETTINGS].push_ticket_ttl
+    ticket = await pushticket.issue(request.app[REDIS], user_id=who.user_id, role=who.role, agent_id=who.agent_id,
+                                    ttl=ttl, jti=who.jti)
+    return json_response({"ticket": ticket, "expires_in": ttl}, headers=NO_STORE)
+
+
+@docs(tags=["auth"], summary="Public keys that verify access tokens (JWKS)",
+      description="Every key that may have signed a live token; pick one by the token's `kid`.")
+@response_schema(s.JwksOut, 200)
+async def jwks(request: web.Request) -> web.Response:
+    return json_response(request.app[KEYRING].jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[TASKS] = set()
+    settings = app[SETTINGS]
+    app[MAILER] = Mailer.from_settings(settings)
+    yield
+    if app[TASKS]:  # let mails in flight finish; a reset link must not vanish on deploy
+        await asyncio.wait(list(app[TASKS]), timeout=settings.shutdown_timeout)
+
+
+def setup_auth(app: web.Application) -> None:
+    """Register the auth routes, the JWKS document and the CORS middleware."""
+    app.cleanup_ctx.append(_tasks_ctx)
+    mws = app.middlewares
+    # Just outside the error middleware, so error answers carry CORS headers too.
+    mws.insert(mws.index(error_middleware) if error_middleware in mws else 0, cors_middleware)
+    r = app.router
+    r.add_post(f"{PREFIX}/signup", signup)
+    r.add_post(f"{PREFIX}/login", login)
+    r.add_post(f"{PREFIX}/refresh", refresh)
+    r.add_post(f"{PREFIX}/logout", logout)
+    r.add_post(f"{PREFIX}/logout-all", logout_all)
+    r.add_get(f"{PREFIX}/me", me)
+    r.add_get(f"{PREFIX}/sessions", list_sessions)
+    r.add_delete(f"{PREFIX}/sessions/{{session_id}}", revoke_session)
+    r.add_post(f"{PREFIX}/password-reset/request", reset_request)
+    r.add_post(f"{PREFIX}/password-reset/confirm", reset_confirm)
+    r.add_post(f"{PREFIX}/push-ticket", push_ticket)
+    r.add_get("/.well-known/jwks.json", jwks)
+

@@ -1,0 +1,1 @@
+"""The user route group: the caller's profile and preferences."""

@@ -1,0 +1,53 @@
+"""Push tickets: short-lived single-use tickets that pushd redeems instead of an access token.
+
+A browser asks restapi (``POST /api/v1/auth/push-ticket``) for a ticket and says hello to pushd
+with it, so its access token never travels in a URL or sits in a WebSocket log. restapi calls
+``issue``; pushd calls ``redeem``, which reads and deletes the ticket in one GETDEL, so two nodes
+racing on one ticket cannot both accept it. Redis keeps only a hash of the ticket.
+
+    ticket = await pushticket.issue(redis, user_id=7, role="player", agent_id=2, ttl=30)
+    claims = await pushticket.redeem(redis, ticket)   # {"sub": "7", "role": ..., ...} or None
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from typing import Any
+
+import orjson
+
+from shared.redis import Redis
+
+PREFIX = "pt_"
+
+
+def key(ticket: str) -> str:
+    """The Redis key of a ticket (its sha256, so a Redis dump reveals no usable ticket)."""
+    return "pushticket:" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+async def issue(redis: Redis, *, user_id: int, role: str, agent_id: int | None, ttl: int = 30,
+                jti: str | None = None) -> str:
+    """Store a new ticket for the user for ``ttl`` seconds and return it (``pt_`` + 32 random bytes).
+
+    ``jti`` names the access token the ticket was bought with, so pushd may check the denylist.
+    """
+    ticket = PREFIX + secrets.token_urlsafe(32)
+    now = int(time.time())
+    claims = {"sub": str(user_id), "role": role, "agent_id": agent_id, "iat": now, "exp": now + ttl,
+              "jti": jti, "typ": "push_ticket"}
+    await redis.set(key(ticket), orjson.dumps(claims), ex=ttl)
+    return ticket
+
+
+async def redeem(redis: Redis, ticket: str) -> dict[str, Any] | None:
+    """The ticket's claims, deleting it atomically (GETDEL); None when unknown, used or expired."""
+    if not isinstance(ticket, str) or not ticket.startswith(PREFIX) or len(ticket) > 100:
+        return None
+    raw = await redis.getdel(key(ticket))
+    if raw is None:
+        return None
+    claims: dict[str, Any] = orjson.loads(raw)
+    return claims
