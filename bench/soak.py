@@ -258,10 +258,11 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
         rss_kb = server.rss_kb()
         rate = max(1.0, args.frames_per_s * len(topics) / max(1, connected))
         await gens.say("go", "going")
-        cpu0, w0 = server.cpu_s(), time.monotonic()
+        gen_pids = [g.pid for g in gens.procs]
+        cpu0, w0, gcpu0 = server.cpu_s(), time.monotonic(), sum(proc_cpu_s(p) for p in gen_pids)
         entries = await drive(server, r, topics, rate, args.seconds, seqs)
         await asyncio.sleep(0.5)
-        cpu1, w1 = server.cpu_s(), time.monotonic()
+        cpu1, w1, gcpu1 = server.cpu_s(), time.monotonic(), sum(proc_cpu_s(p) for p in gen_pids)
         stats = await gens.say("stop", "stats")
         frames = sum(s["frames"] for s in stats)
         lat = [x[1] for s in stats for x in s["lat"]]
@@ -274,7 +275,8 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
             "frames_per_s": round(frames / args.seconds), "p50_ms": round(pct(lat, 0.5), 1),
             "p99_ms": round(pct(lat, 0.99), 1), "max_ms": round(max(lat) if lat else float("nan"), 1),
             "cpu_us_per_frame": round((cpu1 - cpu0) / max(1, frames) * 1e6, 2),
-            "cpu_cores": round((cpu1 - cpu0) / (w1 - w0), 2), "gaps": sum(s["gaps"] for s in stats),
+            "cpu_cores": round((cpu1 - cpu0) / (w1 - w0), 2),
+            "loadgen_cores": round((gcpu1 - gcpu0) / (w1 - w0), 2), "gaps": sum(s["gaps"] for s in stats),
             "entries": entries, "series": series[:: max(1, len(series) // 4000)],
         }
         if kind == "pushd" and not args.no_storm:
@@ -392,7 +394,8 @@ async def main(args: argparse.Namespace) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"machine": {"cores": os.cpu_count(), "host": socket.gethostname()}, "args": vars(args),
-              "runs": [{k: v for k, v in r.items() if k != "series"} for r in rows], "ratios": ratios(rows)}
+              "runs": [{k: v for k, v in r.items() if k != "series"} for r in rows], "ratios": ratios(rows),
+              "latency_series": {f"{r['server']}-{r['n']}": r["series"] for r in rows}}
     out = RESULTS / f"{args.name}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     (RESULTS / f"{args.name}_latency.svg").write_text(svg(rows))
