@@ -96,6 +96,34 @@ class Recovery:
             return None
         return result
 
+    async def resume_user(self, conn: Conn, topic: str, since: p.Since) -> Recovered | None:
+        """Replay the private events of ``conn``'s user after ``since`` (no snapshot exists for them)."""
+        self.hub.begin_pending(conn, topic)
+        try:
+            entries = await self.redis.xrange(streams.NOTIFY, min=since.offset, max="+",
+                                              count=self.replay_limit + 2)
+        except REDIS_DOWN:
+            entries = None
+        in_stream = bool(entries) and _s(entries[0][0]) == since.offset
+        if entries is None or not in_stream or len(entries) - 1 > self.replay_limit:
+            # Not recoverable (trimmed, unknown, too far behind or Redis down): go live; the client
+            # refetches what it needs over REST.
+            self.hub.finish_pending(conn, topic, p.offset_key(since.offset), ())
+            metrics.RESUMES.labels("lost").inc()
+            return Recovered(False, "", p.offset_key(since.offset), ())
+        frames: list[bytes] = []
+        user = str(conn.user_id).encode()
+        covered = p.offset_key(since.offset)
+        for entry_id, fields in entries[1:]:
+            covered = p.offset_key(_s(entry_id))
+            if fields.get(b"user") == user:
+                frames.append(p.user_frame(conn.user_id, _s(entry_id), _s(fields.get(b"kind", b"")),
+                                           fields.get(b"data", b"{}")))
+        metrics.RESUMES.labels("replayed").inc()
+        if not self.hub.finish_pending(conn, topic, covered, frames):
+            return None
+        return Recovered(True, "", covered, tuple(frames))
+
     async def resync_sport(self, sport: str) -> None:
         """After an epoch change: move every subscriber of the sport's topics to a fresh snapshot."""
         topics = [t for t in (*self.hub.live, *self.hub.pending)
