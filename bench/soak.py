@@ -286,6 +286,8 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
             row["storm"] = {k: sum(s[k] for s in storm) for k in ("dropped", "resumed", "recovered", "snapshots",
                                                                     "gaps")}
             row["storm"]["seconds"] = round(max(s["seconds"] for s in storm), 2)
+            took = sorted(t for s in storm for t in s["took"])
+            row["storm"]["p50_s"], row["storm"]["p90_s"] = round(pct(took, 0.5), 2), round(pct(took, 0.9), 2)
         return row
     finally:
         await gens.stop()
@@ -296,11 +298,12 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("server", "n", "procs", "conn", "KB/sock", "frames/s", "p50 ms", "p99 ms", "µs CPU/frame",
-            "cores", "gaps", "storm (resumed/dropped, s, gaps)")
+            "cores", "gaps", "storm (resumed/dropped, seconds, gaps)")
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in rows:
         st = r.get("storm")
-        storm = f"{st['resumed']}/{st['dropped']}, {st['seconds']}, {st['gaps']}" if st else "-"
+        storm = (f"{st['resumed']}/{st['dropped']}, p50 {st['p50_s']} p90 {st['p90_s']} all {st['seconds']}, "
+                 f"{st['gaps']}") if st else "-"
         lines.append(" | ".join(str(x) for x in (
             r["server"], r["n"], r["procs"], r["connected"], r["rss_kb_per_socket"], r["frames_per_s"], r["p50_ms"],
             r["p99_ms"], r["cpu_us_per_frame"], r["cpu_cores"], r["gaps"], storm)))
