@@ -133,7 +133,7 @@ class Gens:
     """The load-generator processes and their JSON-lines conversation."""
 
     def __init__(self, server: Server, n: int, args: argparse.Namespace, run: str, topics: list[str]) -> None:
-        count = args.gens or max(1, math.ceil(n / 12000))
+        count = args.gens or max(1, math.ceil(n / 6000))
         self.procs: list[asyncio.subprocess.Process] = []
         self.plan = []
         for g in range(count):
@@ -418,10 +418,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--peers", default="node,websockets", help="node,websockets or none")
     ap.add_argument("--peer-max", type=int, default=18000, help="largest N for the one-process peers (fd limit)")
     ap.add_argument("--sports", type=int, default=4, help="sport topics the sockets are spread over")
-    ap.add_argument("--frames-per-s", type=int, default=30000, help="offered frames/s in total (sets the rate)")
+    ap.add_argument("--frames-per-s", type=int, default=15000, help="offered frames/s in total (sets the rate)")
     ap.add_argument("--seconds", type=float, default=10.0, help="length of the measured steady phase")
     ap.add_argument("--procs", type=int, default=0, help="pushd processes (0: max(2, N/15000))")
-    ap.add_argument("--gens", type=int, default=0, help="load generator processes (0: N/12000)")
+    ap.add_argument("--gens", type=int, default=0, help="load generator processes (0: N/6000)")
     ap.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per load generator")
     ap.add_argument("--budget", type=float, default=540, help="seconds after which no new run starts")
     ap.add_argument("--redis-url", default="", help="use this Redis (default: an embedded one)")
