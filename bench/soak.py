@@ -35,6 +35,7 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from shared import pushticket
 from shared.devservers import EmbeddedRedis, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,7 +247,7 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
         async with r.pipeline(transaction=False) as pipe:
             for cfg in gens.plan:
                 for i in range(1, int(cfg["n"] * 1.3) + 10):
-                    pipe.set(f"pushticket:pt_soak_{run}_{cfg['gen']}_{i}", claims, ex=3600)
+                    pipe.set(pushticket.key(f"pt_soak_{run}_{cfg['gen']}_{i}"), claims, ex=3600)
             await pipe.execute()
     try:
         base_rss = server.rss_kb()
