@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,8 +74,10 @@ SELECT account_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FILTER (WHERE
        coalesce(sum(risk_cents) FILTER (WHERE kind = 'bet_risk'), 0),
        coalesce(sum(amount_cents) FILTER (WHERE kind IN ('bet_win', 'bet_loss')), 0)
   FROM ledger_entries GROUP BY 1, 2;
-UPDATE users u SET balance_cents = t.bal, ledger_seq = t.seq
-  FROM (SELECT account_id, sum(amount_cents) AS bal, max(seq) AS seq FROM ledger_entries GROUP BY account_id) t
+UPDATE users u SET balance_cents = t.bal, ledger_seq = t.seq, last_bet_at = t.last_bet
+  FROM (SELECT account_id, sum(amount_cents) AS bal, max(seq) AS seq,
+               max(created_at) FILTER (WHERE kind = 'bet_risk') AS last_bet
+          FROM ledger_entries GROUP BY account_id) t
  WHERE u.id = t.account_id;
 ANALYZE;
 """
@@ -111,6 +114,14 @@ async def run(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, A
 
     keys = Path(tempfile.mkdtemp(prefix="wb-bench-keys-"))
     ring = KeyRing.load(keys, create=True)
+    try:
+        return await _measure(args, dsn, redis_url, keys, ring, generate_s)
+    finally:
+        shutil.rmtree(keys, ignore_errors=True)
+
+
+async def _measure(args: argparse.Namespace, dsn: str, redis_url: str, keys: Path, ring: KeyRing,
+                   generate_s: float) -> dict[str, Any]:
     env = {"DATABASE_URL": dsn, "REDIS_URL": redis_url, "AUTH_KEYS_DIR": str(keys), "LOG_LEVEL": "WARNING"}
     results: dict[str, Any] = {"players": args.players, "bets": args.bets, "ledger_rows": 2 * args.bets,
                                "generate_s": round(generate_s, 1)}
@@ -231,6 +242,7 @@ def main() -> None:
             redis_srv.stop()
         if pg:
             pg.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

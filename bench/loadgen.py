@@ -53,6 +53,7 @@ class Gen:
         self.all_ready = asyncio.Event()
         self.storm_done = asyncio.Event()
         self.storm_left = 0
+        self.resumed_at: list[float] = []
 
     def ticket(self) -> str:
         self.ticket_n += 1
@@ -172,6 +173,7 @@ class Client(asyncio.Protocol):
             self.ready = True
             if self.resuming:
                 self.gen.resumed += 1
+                self.gen.resumed_at.append(time.monotonic())
                 self.gen.recovered += bool((doc.get("recovered") or {}).get(self.topic))
             else:
                 self.gen.ready += 1
@@ -260,6 +262,7 @@ async def storm(gen: Gen, clients: list[Client]) -> None:
     gen.storm_left = len(dropped)
     gen.storm_done.clear()
     gen.resumed = gen.recovered = gen.snapshots = 0
+    gen.resumed_at = []
     gaps_before = gen.gaps
     start = time.monotonic()
     for c in dropped:
@@ -280,7 +283,9 @@ async def storm(gen: Gen, clients: list[Client]) -> None:
             pass
     elapsed = time.monotonic() - start
     await asyncio.sleep(1.0)  # let replayed and live frames arrive before counting gaps
-    out({"event": "storm", "dropped": len(dropped), "resumed": gen.resumed, "recovered": gen.recovered,
+    took = sorted(t - start for t in gen.resumed_at)
+    out({"event": "storm", "took": took[:: max(1, len(took) // 2000)],
+         "dropped": len(dropped), "resumed": gen.resumed, "recovered": gen.recovered,
          "snapshots": gen.snapshots, "seconds": elapsed, "gaps": gen.gaps - gaps_before})
 
 

@@ -35,6 +35,7 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from shared import pushticket
 from shared.devservers import EmbeddedRedis, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,7 +134,7 @@ class Gens:
     """The load-generator processes and their JSON-lines conversation."""
 
     def __init__(self, server: Server, n: int, args: argparse.Namespace, run: str, topics: list[str]) -> None:
-        count = args.gens or max(1, math.ceil(n / 12000))
+        count = args.gens or max(1, math.ceil(n / 6000))
         self.procs: list[asyncio.subprocess.Process] = []
         self.plan = []
         for g in range(count):
@@ -246,7 +247,7 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
         async with r.pipeline(transaction=False) as pipe:
             for cfg in gens.plan:
                 for i in range(1, int(cfg["n"] * 1.3) + 10):
-                    pipe.set(f"pushticket:pt_soak_{run}_{cfg['gen']}_{i}", claims, ex=3600)
+                    pipe.set(pushticket.key(f"pt_soak_{run}_{cfg['gen']}_{i}"), claims, ex=3600)
             await pipe.execute()
     try:
         base_rss = server.rss_kb()
@@ -258,10 +259,11 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
         rss_kb = server.rss_kb()
         rate = max(1.0, args.frames_per_s * len(topics) / max(1, connected))
         await gens.say("go", "going")
-        cpu0, w0 = server.cpu_s(), time.monotonic()
+        gen_pids = [g.pid for g in gens.procs]
+        cpu0, w0, gcpu0 = server.cpu_s(), time.monotonic(), sum(proc_cpu_s(p) for p in gen_pids)
         entries = await drive(server, r, topics, rate, args.seconds, seqs)
         await asyncio.sleep(0.5)
-        cpu1, w1 = server.cpu_s(), time.monotonic()
+        cpu1, w1, gcpu1 = server.cpu_s(), time.monotonic(), sum(proc_cpu_s(p) for p in gen_pids)
         stats = await gens.say("stop", "stats")
         frames = sum(s["frames"] for s in stats)
         lat = [x[1] for s in stats for x in s["lat"]]
@@ -274,7 +276,8 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
             "frames_per_s": round(frames / args.seconds), "p50_ms": round(pct(lat, 0.5), 1),
             "p99_ms": round(pct(lat, 0.99), 1), "max_ms": round(max(lat) if lat else float("nan"), 1),
             "cpu_us_per_frame": round((cpu1 - cpu0) / max(1, frames) * 1e6, 2),
-            "cpu_cores": round((cpu1 - cpu0) / (w1 - w0), 2), "gaps": sum(s["gaps"] for s in stats),
+            "cpu_cores": round((cpu1 - cpu0) / (w1 - w0), 2),
+            "loadgen_cores": round((gcpu1 - gcpu0) / (w1 - w0), 2), "gaps": sum(s["gaps"] for s in stats),
             "entries": entries, "series": series[:: max(1, len(series) // 4000)],
         }
         if kind == "pushd" and not args.no_storm:
@@ -284,6 +287,8 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
             row["storm"] = {k: sum(s[k] for s in storm) for k in ("dropped", "resumed", "recovered", "snapshots",
                                                                     "gaps")}
             row["storm"]["seconds"] = round(max(s["seconds"] for s in storm), 2)
+            took = sorted(t for s in storm for t in s["took"])
+            row["storm"]["p50_s"], row["storm"]["p90_s"] = round(pct(took, 0.5), 2), round(pct(took, 0.9), 2)
         return row
     finally:
         await gens.stop()
@@ -294,11 +299,12 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("server", "n", "procs", "conn", "KB/sock", "frames/s", "p50 ms", "p99 ms", "µs CPU/frame",
-            "cores", "gaps", "storm (resumed/dropped, s, gaps)")
+            "cores", "gaps", "storm (resumed/dropped, seconds, gaps)")
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in rows:
         st = r.get("storm")
-        storm = f"{st['resumed']}/{st['dropped']}, {st['seconds']}, {st['gaps']}" if st else "-"
+        storm = (f"{st['resumed']}/{st['dropped']}, p50 {st['p50_s']} p90 {st['p90_s']} all {st['seconds']}, "
+                 f"{st['gaps']}") if st else "-"
         lines.append(" | ".join(str(x) for x in (
             r["server"], r["n"], r["procs"], r["connected"], r["rss_kb_per_socket"], r["frames_per_s"], r["p50_ms"],
             r["p99_ms"], r["cpu_us_per_frame"], r["cpu_cores"], r["gaps"], storm)))
@@ -392,7 +398,8 @@ async def main(args: argparse.Namespace) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"machine": {"cores": os.cpu_count(), "host": socket.gethostname()}, "args": vars(args),
-              "runs": [{k: v for k, v in r.items() if k != "series"} for r in rows], "ratios": ratios(rows)}
+              "runs": [{k: v for k, v in r.items() if k != "series"} for r in rows], "ratios": ratios(rows),
+              "latency_series": {f"{r['server']}-{r['n']}": r["series"] for r in rows}}
     out = RESULTS / f"{args.name}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     (RESULTS / f"{args.name}_latency.svg").write_text(svg(rows))
@@ -412,10 +419,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--peers", default="node,websockets", help="node,websockets or none")
     ap.add_argument("--peer-max", type=int, default=18000, help="largest N for the one-process peers (fd limit)")
     ap.add_argument("--sports", type=int, default=4, help="sport topics the sockets are spread over")
-    ap.add_argument("--frames-per-s", type=int, default=30000, help="offered frames/s in total (sets the rate)")
+    ap.add_argument("--frames-per-s", type=int, default=15000, help="offered frames/s in total (sets the rate)")
     ap.add_argument("--seconds", type=float, default=10.0, help="length of the measured steady phase")
     ap.add_argument("--procs", type=int, default=0, help="pushd processes (0: max(2, N/15000))")
-    ap.add_argument("--gens", type=int, default=0, help="load generator processes (0: N/12000)")
+    ap.add_argument("--gens", type=int, default=0, help="load generator processes (0: N/6000)")
     ap.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per load generator")
     ap.add_argument("--budget", type=float, default=540, help="seconds after which no new run starts")
     ap.add_argument("--redis-url", default="", help="use this Redis (default: an embedded one)")

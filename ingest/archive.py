@@ -82,6 +82,7 @@ class Archived:
 
 
 def archive_path(folder: Path, day: date) -> Path:
+    """Where a day's archive lives."""
     return folder / f"odds_history_{day:%Y%m%d}.jsonl.gz"
 
 
@@ -97,6 +98,7 @@ def _row(r: tuple[Any, ...]) -> bytes:
 
 
 def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -105,6 +107,7 @@ def sha256_file(path: Path) -> str:
 
 
 def count_lines(path: Path) -> int:
+    """Lines in a gzip'd file."""
     with gzip.open(path, "rb") as f:
         return sum(1 for _ in f)
 
@@ -261,6 +264,7 @@ class Archiver:
         self.ahead = ahead
 
     async def run_once(self) -> list[Archived]:
+        """Create partitions ahead, then archive every due day."""
         first = datetime.now(UTC).date() - timedelta(days=1)
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute("SELECT odds_history_ensure_partitions(%(first)s::date, %(days)s)",
@@ -268,6 +272,7 @@ class Archiver:
         return await archive_due(self.pool, self.folder, self.keep_days)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Run once per interval until ``stop`` is set; failures wait for the next run."""
         while not stop.is_set():
             try:
                 await self.run_once()
@@ -280,6 +285,7 @@ class Archiver:
 
 
 def main() -> None:
+    """``python -m ingest.archive restore DAY | archive``."""
     parser = argparse.ArgumentParser(prog="python -m ingest.archive", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=("restore", "archive"))

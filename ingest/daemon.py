@@ -86,6 +86,7 @@ class OddsPipeline:
         self.sidebar = SidebarRefresher(self.store, settings.sidebar_debounce)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Run the poller and the sidebar refresher; close the provider at the end."""
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.poller.run(stop), name="poller")
@@ -95,10 +96,12 @@ class OddsPipeline:
 
 
 def odds_loop(ctx: DaemonContext, settings: IngestSettings) -> Loop:
+    """The odds pipeline loop (poller, sinks, sidebar refresh)."""
     return OddsPipeline(ctx, settings)
 
 
 def archive_loop(ctx: DaemonContext, settings: IngestSettings) -> Loop:
+    """The archive and partition-maintenance loop."""
     return Archiver(ctx.pg, settings.archive_dir, settings.archive_days, settings.archive_interval,
                     settings.partitions_ahead)
 

@@ -32,6 +32,8 @@ def diff_event(event_id: str, old: EventState | None, new: EventState, t: int) -
     changes: list[Change] = []
     if old is None or header(old) != header(new):
         changes.append({"event": event_id, "kind": "event", "data": header(new), "t": t})
+    if old is not None and old.get("odds") == new.get("odds"):
+        return changes  # the common case on a re-poll: one C-level comparison instead of a walk
     before = _quotes(old.get("odds", {})) if old else {}
     after = _quotes(new.get("odds", {}))
     for key in sorted(before.keys() | after.keys()):

@@ -58,12 +58,15 @@ class Poller:
         self.gone: set[str] = set()  # finished games taken off the board: never re-added
         self.books: dict[str, str] = {}
         self.ticks = 0
+        self.sports_checked = 0
         self._sem = asyncio.Semaphore(concurrency)
 
     def full_state(self, league: str) -> Snapshot:
+        """The in-memory snapshot of one league (what the sinks resync from)."""
         return self.state.get(league, {})
 
     def league_list(self) -> list[League]:
+        """The leagues being polled."""
         return list(self.leagues.values())
 
     async def bootstrap(self, stop: asyncio.Event | None = None) -> bool:
@@ -82,21 +85,46 @@ class Poller:
                     return False
                 except TimeoutError:
                     delay = min(delay * 2, 60)
+        await self._add_leagues(sports)
+        self.sports_checked = self.provider.now_ms()
+        log.info("polling %d league(s) from %s", len(self.leagues), self.provider.name)
+        return True
+
+    async def _add_leagues(self, sports: list[dict[str, Any]]) -> list[str]:
+        """Start polling the listed leagues not polled yet (their snapshot picked up from Redis)."""
+        added = []
         for raw in sports:
             lg = league_from_api(raw)
             if not lg.active or lg.has_outrights or (self.league_filter and lg.key not in self.league_filter):
                 continue
+            if lg.key in self.leagues:
+                continue
             self.leagues[lg.key] = lg
-        for key in self.leagues:
-            loaded = await self.publisher.load(key) if self.publisher else {}
-            self.state[key] = loaded
+            loaded = await self.publisher.load(lg.key) if self.publisher else {}
+            self.state[lg.key] = loaded
             for eid, ev in loaded.items():
                 if ev["status"] not in OPEN_STATUSES:
                     self.closed_at[eid] = self.provider.now_ms()
-        log.info("polling %d league(s) from %s", len(self.leagues), self.provider.name)
-        return True
+            added.append(lg.key)
+        if added and self.store is not None:
+            self.store.catalog_dirty = True
+        return added
+
+    async def _refresh_leagues(self, now: int) -> None:
+        """Re-read the league list (free) once per scheduled interval: seasons start mid-run."""
+        if now - self.sports_checked < self.scheduler.tiers.interval_ms("scheduled", self.provider.slowdown()):
+            return
+        self.sports_checked = now
+        try:
+            added = await self._add_leagues(await self.provider.sports())
+        except Exception as exc:
+            log.warning("provider sports list failed: %s", exc)
+            return
+        if added:
+            log.info("now also polling %s", ", ".join(added))
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Bootstrap, then tick every ``tick`` seconds until ``stop``."""
         if not await self.bootstrap(stop):
             return
         while not stop.is_set():
@@ -112,6 +140,7 @@ class Poller:
     async def tick(self) -> int:
         """One pass of the plan over every league; returns the number of changes produced."""
         now = self.provider.now_ms()
+        await self._refresh_leagues(now)
         plan = self.scheduler.plan(now, self.state, list(self.leagues), self.provider.slowdown())
         if plan.saved:
             CALLS_SAVED.inc(plan.saved)
@@ -127,7 +156,7 @@ class Poller:
         if self.store is not None:
             if batches:
                 await self.store.write(self._store_batch(batches))
-            elif self.store.queue or self.store.full_sync_needed:
+            elif self.store.queue or self.store.full_sync_needed or self.store.catalog_dirty:
                 await self.store.flush()
         self.ticks += 1
         return sum(len(b.changes) for b in batches)

@@ -50,6 +50,7 @@ def make_batch(league: str, changes: list[dict[str, Any]], state: Snapshot,
 
 
 def parse_id(stream_id: bytes | str) -> tuple[int, int]:
+    """``'1732-5'`` -> ``(1732, 5)``."""
     s = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
     ms, _, seq = s.partition("-")
     return int(ms), int(seq or 0)
@@ -109,6 +110,7 @@ class Publisher:
         return f"{ms}-{seq}"
 
     def buffered(self) -> int:
+        """Batches waiting for Redis, over every league."""
         return sum(len(q) for q in self.pending.values())
 
     async def publish(self, batch: Batch) -> None:

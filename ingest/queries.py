@@ -58,6 +58,14 @@ UPDATE markets SET is_open = false, updated_at = now() WHERE event_id = ANY(%(ev
 
 DELETE_EVENT_ODDS = "DELETE FROM odds WHERE event_id = ANY(%(events)s::text[])"
 
+# Open games of the polled leagues that ingest no longer holds (they left the board while it was
+# down, or Redis lost them): take them off the board until the provider lists them again.
+STALE_OPEN_EVENTS = """
+SELECT id FROM events
+WHERE league = ANY(%(leagues)s::text[]) AND status IN ('scheduled', 'upcoming', 'live')
+  AND id <> ALL(%(known)s::text[])
+"""
+
 UPSERT_ODDS = """
 INSERT INTO odds (event_id, book, market, outcome, price, point, last_update)
 SELECT e, b, m, o, p, pt, to_timestamp(t / 1000.0)

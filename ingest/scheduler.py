@@ -25,6 +25,7 @@ class Tiers:
     scheduled: float = 1800.0
 
     def interval_ms(self, status: str, slowdown: float = 1.0) -> float:
+        """The poll interval of ``status``'s tier in ms, stretched by ``slowdown``."""
         return {"live": self.live, "upcoming": self.upcoming}.get(status, self.scheduled) * 1000 * slowdown
 
 
@@ -109,15 +110,19 @@ class Scheduler:
         return plan
 
     def polled_odds(self, event_ids: list[str], now: int) -> None:
+        """Record that these events' odds were fetched at ``now``."""
         for eid in event_ids:
             self.last_odds[eid] = now
 
     def polled_scores(self, league: str, now: int) -> None:
+        """Record that the league's scores were fetched at ``now``."""
         self.last_scores[league] = now
 
     def discovered(self, league: str, now: int) -> None:
+        """Record that the league's event list was fetched at ``now``."""
         self.last_discovery[league] = now
 
     def forget(self, event_ids: list[str]) -> None:
+        """Drop events that left the board."""
         for eid in event_ids:
             self.last_odds.pop(eid, None)

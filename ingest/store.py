@@ -82,6 +82,7 @@ class Store:
         self.buffer_max = buffer_max
         self.queue: collections.deque[StoreBatch] = collections.deque()
         self.full_sync_needed = True  # the first write also brings the catalog rows in
+        self.catalog_dirty = False  # leagues were added since: upsert the catalog before new events
         self.book_titles = dict(book_titles or {})
         self.down = False
         self.sidebar_dirty = asyncio.Event()
@@ -104,6 +105,10 @@ class Store:
         try:
             if self.full_sync_needed:
                 await self.full_sync()
+            elif self.catalog_dirty:
+                async with self.pool.acquire() as conn, conn.cursor() as cur:
+                    await self._catalog(cur)
+                self.catalog_dirty = False
             while self.queue:
                 batch = self.queue[0]
                 try:
@@ -191,6 +196,12 @@ class Store:
                 await self._catalog(cur)
                 await self._books(cur, set(self.book_titles))
                 self._known_books = set(self.book_titles)
+                known = [eid for lg in self.leagues() for eid in self.full_state(lg.key)]
+                await cur.execute(q.STALE_OPEN_EVENTS, {"leagues": [lg.key for lg in self.leagues()], "known": known})
+                stale = [r[0] for r in await cur.fetchall()]
+                if stale:
+                    await cur.execute(q.CLOSE_MARKETS, {"events": stale})
+                    await cur.execute(q.DELETE_EVENT_ODDS, {"events": stale})
                 for lg in self.leagues():
                     state = self.full_state(lg.key)
                     if not state:
@@ -213,7 +224,7 @@ class Store:
             except BaseException:
                 await cur.execute("ROLLBACK")
                 raise
-        self.full_sync_needed = False
+        self.full_sync_needed = self.catalog_dirty = False
         self.sidebar_dirty.set()
         log.info("postgres full sync done")
 
@@ -226,6 +237,7 @@ class Store:
         return int(row[0])
 
     async def refresh_sidebar(self) -> None:
+        """Refresh the sidebar view without blocking its readers."""
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(q.REFRESH_SIDEBAR)
 
@@ -241,6 +253,7 @@ class SidebarRefresher:
         self.refreshes = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Wait for a change, refresh, pause ``debounce``; until ``stop``."""
         while not stop.is_set():
             dirty = asyncio.ensure_future(self.store.sidebar_dirty.wait())
             stopped = asyncio.ensure_future(stop.wait())

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from pushd.config import PushSettings
 from pushd.keys import NODE, REDIS, SETTINGS
-from pushd.node import drain_on_shutdown, node_ctx
+from pushd.node import drain_on_shutdown, node_ctx, redis_pool
 from pushd.session import ws_handler
 from shared.health import redis_check
 from shared.web import SERVICE, add_health_routes, standard_middlewares
@@ -22,11 +22,8 @@ async def _reader_check(app: web.Application) -> None:
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    """A bounded, blocking pool: a reconnect storm waits for a connection instead of failing at once."""
     s = app[SETTINGS]
-    pool = aioredis.BlockingConnectionPool.from_url(
-        s.redis_url, max_connections=s.redis_max_connections, timeout=5, socket_connect_timeout=2.0,
-        health_check_interval=15)
+    pool = redis_pool(s.redis_url, s.redis_max_connections)
     client = aioredis.Redis(connection_pool=pool)
     app[REDIS] = client
     try:

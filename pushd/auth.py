@@ -1,8 +1,8 @@
 """Who is saying hello: an access JWT (RS256, shared key ring or JWKS) or a single-use push ticket.
 
-Push tickets are redeemed here against the key ``pushticket:{ticket}`` holding orjson claims
-``{sub, role, agent_id, exp}``, read and deleted in one GETDEL so two nodes racing on one ticket
-cannot both accept it (the issuing side lives in restapi's auth).
+Push tickets are redeemed with ``shared.pushticket.redeem`` (one GETDEL of the ticket's hashed key,
+so two nodes racing on one ticket cannot both accept it); restapi issues them with
+``shared.pushticket.issue``. The expiry in the claims is checked here as well as by the key's TTL.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 import orjson
 from aiohttp import ClientSession, ClientTimeout
 
+from shared import pushticket
 from shared.errors import Unauthorized
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
 
 log = logging.getLogger(__name__)
 
-TICKET_PREFIX = "pushticket:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +31,6 @@ class Identity:
     user_id: int
     role: str
     agent_id: int | None
-
-
-def ticket_key(ticket: str) -> str:
-    """The Redis key of a push ticket."""
-    return TICKET_PREFIX + ticket
 
 
 def _identity(claims: dict[str, Any]) -> Identity:
@@ -49,13 +44,8 @@ def _identity(claims: dict[str, Any]) -> Identity:
 
 async def redeem_ticket(redis: Redis, ticket: str) -> dict[str, Any] | None:
     """The ticket's claims, deleting it atomically; None when unknown, used, malformed or expired."""
-    if not ticket or len(ticket) > 200:
-        return None
-    raw = await redis.getdel(ticket_key(ticket))
-    if raw is None:
-        return None
     try:
-        claims = orjson.loads(raw)
+        claims = await pushticket.redeem(redis, ticket)
     except orjson.JSONDecodeError:
         return None
     if not isinstance(claims, dict) or int(claims.get("exp", 0)) < time.time():

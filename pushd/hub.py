@@ -2,7 +2,10 @@
 
 A subscriber is *live* (frames are written to its transport as they come) or *pending* (it is being
 recovered: frames that arrive meanwhile are kept, by reference, and flushed after the replay or
-snapshot, minus those the recovery already covered). A subscriber whose unsent buffer passes
+snapshot, minus those the recovery already covered). When this node's reader is still behind what
+the recovery covered (the client came from a node that was ahead), the subscriber waits in
+*catch-up*: frames up to the covered offset are dropped, and the first one past it makes it live,
+so a resume never repeats a frame. A subscriber whose unsent buffer passes
 ``max_buffer`` is closed with 4008 instead of being written to, so it never slows anyone else.
 """
 
@@ -48,6 +51,7 @@ class Hub:
         self.max_pending = max_pending
         self.live: dict[str, dict[Conn, None]] = {}
         self.pending: dict[str, dict[Conn, list[tuple[Key, bytes]]]] = {}
+        self.catchup: dict[str, dict[Conn, Key]] = {}
         self.conns: set[Conn] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -66,10 +70,10 @@ class Hub:
 
     def topics_of_kind(self, kind: str) -> list[str]:
         prefix = kind + ":"
-        return [t for t in (*self.live, *self.pending) if t.startswith(prefix)]
+        return [t for t in {*self.live, *self.pending, *self.catchup} if t.startswith(prefix)]
 
     def has_subscribers(self, topic: str) -> bool:
-        return topic in self.live or topic in self.pending
+        return topic in self.live or topic in self.pending or topic in self.catchup
 
     def subscribe_live(self, conn: Conn, topic: str) -> None:
         if topic not in conn.topics:
@@ -80,13 +84,19 @@ class Hub:
     def begin_pending(self, conn: Conn, topic: str) -> None:
         """Start recovering ``conn`` on ``topic``: frames from now on are kept for it."""
         self._drop(self.live, conn, topic)
+        self._drop(self.catchup, conn, topic)
         if topic not in conn.topics:
             conn.topics.add(topic)
             metrics.SUBSCRIPTIONS.labels(topic.partition(":")[0]).inc()
         self.pending.setdefault(topic, {})[conn] = []
 
-    def finish_pending(self, conn: Conn, topic: str, covered: Key, frames: Iterable[bytes]) -> bool:
-        """Write the recovery ``frames``, then the kept frames past ``covered``; go live. False if gone."""
+    def finish_pending(self, conn: Conn, topic: str, covered: Key, frames: Iterable[bytes],
+                       reader_at: Key) -> bool:
+        """Write the recovery ``frames``, then the kept frames past ``covered``; go live. False if gone.
+
+        ``reader_at`` is where this node's reader stands in the topic's stream: if it has not reached
+        ``covered`` yet, the subscriber waits in catch-up instead of going live.
+        """
         kept = self.pending.get(topic, {}).pop(conn, None)
         if topic in self.pending and not self.pending[topic]:
             del self.pending[topic]
@@ -94,12 +104,17 @@ class Hub:
             return False
         for f in frames:
             self.send(conn, f)
+        last = covered
         for key, f in kept:
-            if key > covered:
+            if key > last:
                 self.send(conn, f)
+                last = key
         if conn.closed:
             return False
-        self.live.setdefault(topic, {})[conn] = None
+        if reader_at < last:
+            self.catchup.setdefault(topic, {})[conn] = last
+        else:
+            self.live.setdefault(topic, {})[conn] = None
         return True
 
     def unsubscribe(self, conn: Conn, topic: str) -> None:
@@ -108,6 +123,7 @@ class Hub:
             metrics.SUBSCRIPTIONS.labels(topic.partition(":")[0]).dec()
         self._drop(self.live, conn, topic)
         self._drop(self.pending, conn, topic)
+        self._drop(self.catchup, conn, topic)
 
     @staticmethod
     def _drop(table: dict[str, dict[Conn, Any]], conn: Conn, topic: str) -> None:
@@ -136,6 +152,15 @@ class Hub:
                     slow.append(conn)
                     continue
                 sent += 1
+        behind = self.catchup.get(topic)
+        if behind:
+            for conn, floor in list(behind.items()):
+                if key > floor:  # the reader passed what the recovery covered: live from here on
+                    del behind[conn]
+                    self.live.setdefault(topic, {})[conn] = None
+                    self.send(conn, frame)
+            if not behind:
+                del self.catchup[topic]
         waiting = self.pending.get(topic)
         if waiting:
             for conn, kept in waiting.items():

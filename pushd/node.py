@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator
 from importlib import metadata
 
 import orjson
+import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from pushd import metrics
 from pushd import protocol as p
@@ -38,13 +41,14 @@ except metadata.PackageNotFoundError:  # running from a plain checkout
 class Node:
     """Everything one pushd process shares between its sockets."""
 
-    def __init__(self, settings: PushSettings, redis: Redis, verifier: Verifier | None) -> None:
+    def __init__(self, settings: PushSettings, redis: Redis, verifier: Verifier | None,
+                 reader_redis: Redis | None = None) -> None:
         self.settings = settings
         self.redis = redis
         self.node_id = settings.node_id or f"{socket.gethostname()}-{os.getpid()}"
         self.hub = Hub(settings.max_buffer_bytes, max_pending=max(10_000, settings.replay_limit * 4))
-        self.reader = Reader(redis, self.hub, block_ms=settings.read_block_ms, count=settings.read_count,
-                             rescan=settings.rescan_interval)
+        self.reader = Reader(reader_redis or redis, self.hub, block_ms=settings.read_block_ms,
+                             count=settings.read_count, rescan=settings.rescan_interval)
         self.recovery = Recovery(redis, self.hub, self.reader, settings.replay_limit)
         self.auth = Authenticator(redis, verifier)
         self.draining = False
@@ -96,11 +100,23 @@ class Node:
         await self.hub.wait_closed(timeout=5.0)
 
 
+def redis_pool(url: str, max_connections: int) -> aioredis.BlockingConnectionPool:
+    """A bounded, blocking pool (a storm waits for a connection instead of failing at once) whose
+    commands retry twice on a dropped connection, so a restarted Redis is transparent to callers."""
+    return aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=5, socket_connect_timeout=2.0, health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2))
+
+
 async def node_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the node (keys, reader offsets), run its reader and heartbeat, and stop them on shutdown."""
     settings = app[SETTINGS]
     verifier = await load_verifier(settings.keys_dir, settings.jwks_url)
-    node = Node(settings, app[REDIS], verifier)
+    # The reader has connections of its own: a reconnect storm queueing on the shared pool must not
+    # delay the live fan-out of everyone else.
+    reader_pool = redis_pool(settings.redis_url, 4)
+    reader_redis = aioredis.Redis(connection_pool=reader_pool)
+    node = Node(settings, app[REDIS], verifier, reader_redis)
     app[NODE] = node
     try:
         await node.reader.start()
@@ -118,6 +134,8 @@ async def node_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(*REDIS_DOWN):
             await node.redis.hdel(streams.PUSHD_NODES, node.node_id)
+        await reader_redis.aclose()
+        await reader_pool.disconnect()
 
 
 async def drain_on_shutdown(app: web.Application) -> None:

@@ -222,7 +222,8 @@ class Reader:
             except (orjson.JSONDecodeError, AttributeError):
                 status = None
             if status == "inactive":
-                conns = [*self.hub.live.get(topic, ()), *self.hub.pending.get(topic, ())]
+                conns = [*self.hub.live.get(topic, ()), *self.hub.pending.get(topic, ()),
+                         *self.hub.catchup.get(topic, ())]
                 for conn in conns:
                     metrics.CLOSES.labels(str(p.CLOSE_FORBIDDEN)).inc()
                     self.hub.kick(conn, p.CLOSE_FORBIDDEN, "account inactive")

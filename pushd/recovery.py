@@ -92,17 +92,49 @@ class Recovery:
             self.hub.unsubscribe(conn, topic)
             raise
         metrics.RESUMES.labels("replayed" if result.recovered else "snapshot").inc()
-        if not self.hub.finish_pending(conn, topic, result.covered, result.frames):
+        if not self.hub.finish_pending(conn, topic, result.covered, result.frames, self._reader_at(sport)):
             return None
         return result
 
+    def _reader_at(self, sport: str | None) -> Key:
+        stream = streams.NOTIFY if sport is None else streams.odds_stream(sport)
+        return p.offset_key(self.reader.offsets.get(stream, "0-0"))
+
+    async def resume_user(self, conn: Conn, topic: str, since: p.Since) -> Recovered | None:
+        """Replay the private events of ``conn``'s user after ``since`` (no snapshot exists for them)."""
+        self.hub.begin_pending(conn, topic)
+        try:
+            entries = await self.redis.xrange(streams.NOTIFY, min=since.offset, max="+",
+                                              count=self.replay_limit + 2)
+        except REDIS_DOWN:
+            entries = None
+        in_stream = bool(entries) and _s(entries[0][0]) == since.offset
+        if entries is None or not in_stream or len(entries) - 1 > self.replay_limit:
+            # Not recoverable (trimmed, unknown, too far behind or Redis down): go live; the client
+            # refetches what it needs over REST.
+            self.hub.finish_pending(conn, topic, p.offset_key(since.offset), (), self._reader_at(None))
+            metrics.RESUMES.labels("lost").inc()
+            return Recovered(False, "", p.offset_key(since.offset), ())
+        frames: list[bytes] = []
+        user = str(conn.user_id).encode()
+        covered = p.offset_key(since.offset)
+        for entry_id, fields in entries[1:]:
+            covered = p.offset_key(_s(entry_id))
+            if fields.get(b"user") == user:
+                frames.append(p.user_frame(conn.user_id, _s(entry_id), _s(fields.get(b"kind", b"")),
+                                           fields.get(b"data", b"{}")))
+        metrics.RESUMES.labels("replayed").inc()
+        if not self.hub.finish_pending(conn, topic, covered, frames, self._reader_at(None)):
+            return None
+        return Recovered(True, "", covered, tuple(frames))
+
     async def resync_sport(self, sport: str) -> None:
         """After an epoch change: move every subscriber of the sport's topics to a fresh snapshot."""
-        topics = [t for t in (*self.hub.live, *self.hub.pending)
+        topics = [t for t in {*self.hub.live, *self.hub.pending, *self.hub.catchup}
                   if t == "sport:" + sport or (t.startswith("event:") and
                                                self.reader.event_sport.get(t[6:]) == sport)]
         for topic in topics:
-            conns = list(self.hub.live.get(topic, ()))
+            conns = [*self.hub.live.get(topic, ()), *self.hub.catchup.get(topic, ())]
             for conn in conns:
                 self.hub.begin_pending(conn, topic)
             try:
@@ -112,7 +144,7 @@ class Recovery:
                     self.hub.kick(conn, p.CLOSE_INTERNAL, "resync failed: reconnect")
                 continue
             for conn in conns:
-                self.hub.finish_pending(conn, topic, result.covered, result.frames)
+                self.hub.finish_pending(conn, topic, result.covered, result.frames, self._reader_at(sport))
 
     # ---- single flight ----
     async def _read(self, topic: str, sport: str, since: p.Since | None) -> Recovered:

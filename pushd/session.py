@@ -159,6 +159,12 @@ async def _sub(node: Node, conn: Conn, cmd: p.Sub) -> None:
             if kind == "user":
                 if name != str(conn.user_id):
                     raise p.ProtocolError("forbidden", "Only your own private topic", topic=topic)
+                user_since = cmd.since.get(topic)
+                if user_since is not None:
+                    resumed = await node.recovery.resume_user(conn, topic, user_since)
+                    if resumed is None:
+                        return
+                    recovered[topic] = resumed.recovered
                 done.append(topic)
                 continue
             sport = await node.recovery.sport_for(topic)

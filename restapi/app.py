@@ -43,10 +43,10 @@ def create_app(settings: RestSettings) -> web.Application:
     )
     setup_openapi(app, VERSION)
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
-    setup_auth(app)
-    setup_user(app)
     agent.setup(app)
     catalog_routes.setup(app)
-    setup_web(app)
+    setup_auth(app)
+    setup_user(app)
     setup_betting(app)
+    setup_web(app)
     return app

@@ -22,33 +22,15 @@ class RestSettings(CommonSettings):
     )
     jobs_host: str = setting("JOBS_HOST", "127.0.0.1", help="Address of the jobs process's health/metrics port")
     jobs_port: int = setting("JOBS_PORT", 9102, help="Health/metrics port of the jobs process", min=0, max=65535)
-    access_ttl: int = setting("AUTH_ACCESS_TTL", 3600, help="Seconds an access JWT lives", min=60, max=3600)
-    refresh_ttl: int = setting(
-        "AUTH_REFRESH_TTL", 7 * 86400, help="Seconds a refresh token lives (renewed on rotation)",
-        min=300, max=7 * 86400,
-    )
-    bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
-    login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
-    login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)
-    signup_limit: int = setting("AUTH_SIGNUP_LIMIT", 10, help="Signups allowed per IP per login window", min=1)
-    api_limit: int = setting("API_RATE_LIMIT", 100, help="Authenticated requests allowed per user per window", min=1)
-    api_window: float = setting("API_RATE_WINDOW", 60.0, help="Seconds of the API rate-limit window", min=1)
-    reset_ttl: int = setting("AUTH_RESET_TTL", 1800, help="Seconds a password reset link stays valid", min=60, max=1800)
-    push_ticket_ttl: int = setting("AUTH_PUSH_TICKET_TTL", 30, help="Seconds a push ticket stays valid", min=5, max=300)
-    me_cache_ttl: int = setting("AUTH_ME_CACHE_TTL", 30, help="Seconds auth/me answers from the Redis cache", min=0)
-    cors_origins: tuple[str, ...] = setting(
-        "CORS_ORIGINS", (), help="Comma-separated origins allowed to call the API from a browser"
-    )
-    cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
-    smtp_host: str = setting("SMTP_HOST", "127.0.0.1", help="SMTP server that sends mail (password resets)")
-    smtp_port: int = setting("SMTP_PORT", 25, help="Port of the SMTP server", min=1, max=65535)
-    smtp_starttls: bool = setting("SMTP_STARTTLS", False, help="Upgrade the SMTP connection with STARTTLS")
-    smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")
-    smtp_password: str = setting("SMTP_PASSWORD", "", help="SMTP password")
-    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.test>", help="From address of mail")
+    smtp_host: str = setting("SMTP_HOST", "", help="SMTP server for outgoing mail; empty: mail is logged, not sent")
+    smtp_port: int = setting("SMTP_PORT", 25, help="SMTP server port", min=1, max=65535)
+    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.local>", help="From address of mail")
     agent_job_interval: float = setting(
         "AGENT_JOB_INTERVAL", 60.0, help="Seconds between runs of the weekly-close and reminder jobs", min=0.05,
         max=3600,
+    )
+    agent_dashboard_ttl: float = setting(
+        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
     )
     cache_ttl_live: float = setting("RESTAPI_CACHE_TTL_LIVE", 5.0, help="Seconds a cached read of live odds lives",
                                     min=0.01, max=3600)
@@ -59,9 +41,26 @@ class RestSettings(CommonSettings):
                                          min=0.01, max=86400)
     cache_ttl_catalog: float = setting("RESTAPI_CACHE_TTL_CATALOG", 10.0,
                                        help="Seconds a cached sports/leagues/sidebar read lives", min=0.01, max=3600)
-    agent_dashboard_ttl: float = setting(
-        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
+    access_ttl: int = setting("AUTH_ACCESS_TTL", 3600, help="Seconds an access JWT lives", min=60, max=3600)
+    refresh_ttl: int = setting(
+        "AUTH_REFRESH_TTL", 7 * 86400, help="Seconds a refresh token lives (renewed on rotation)",
+        min=300, max=7 * 86400,
     )
+    bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
+    login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
+    login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)
+    api_limit: int = setting("API_RATE_LIMIT", 100, help="Authenticated requests allowed per user per window", min=1)
+    api_window: float = setting("API_RATE_WINDOW", 60.0, help="Seconds of the API rate-limit window", min=1)
+    reset_ttl: int = setting("AUTH_RESET_TTL", 1800, help="Seconds a password reset link stays valid", min=60, max=1800)
+    push_ticket_ttl: int = setting("AUTH_PUSH_TICKET_TTL", 30, help="Seconds a push ticket stays valid", min=5, max=300)
+    me_cache_ttl: int = setting("AUTH_ME_CACHE_TTL", 30, help="Seconds auth/me answers from the Redis cache", min=0)
+    cors_origins: tuple[str, ...] = setting(
+        "CORS_ORIGINS", (), help="Comma-separated origins allowed to call the API from a browser"
+    )
+    cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
+    smtp_starttls: bool = setting("SMTP_STARTTLS", False, help="Upgrade the SMTP connection with STARTTLS")
+    smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")
+    smtp_password: str = setting("SMTP_PASSWORD", "", help="SMTP password")
     betting_books: tuple[str, ...] = setting(
         "BETTING_BOOKS", (), help="Books bets are taken at, in priority order (a selection without a book gets "
                                   "the first that quotes it); empty: any book, best price when none is named"

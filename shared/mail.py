@@ -1,8 +1,8 @@
 """Outgoing mail over SMTP (stdlib ``smtplib`` run in a thread, so the event loop never blocks).
 
-``Mailer`` (auth): host, port, sender and optional STARTTLS/login; ``Mailer.send`` raises
-``Unavailable`` when the server cannot be reached. ``send(settings, ...)`` (agent hub): an empty
-``smtp_host`` logs the message without its body instead of sending it.
+Settings are host, port, sender and optional STARTTLS/login; ``Mailer.send`` raises
+``Unavailable`` when the server cannot be reached or refuses the message. With no host configured
+(``SMTP_HOST`` empty) a message is logged by subject only and not sent.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 from shared.errors import Unavailable
 
 log = logging.getLogger(__name__)
-TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +31,12 @@ class Mailer:
     username: str = ""
     password: str = ""
     timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Mailer:
+        """A mailer for the SMTP_* / MAIL_FROM settings of a service."""
+        return cls(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_starttls,
+                   settings.smtp_username, settings.smtp_password)
 
     def build(self, to: str, subject: str, body: str) -> EmailMessage:
         """The message ``send`` would deliver (pure; useful to test the content)."""
@@ -54,31 +59,11 @@ class Mailer:
 
     async def send(self, to: str, subject: str, body: str) -> None:
         """Deliver one message; ``Unavailable`` when the SMTP server fails."""
+        if not self.host:
+            log.info("mail not sent (SMTP_HOST is empty): %s", subject)
+            return
         msg = self.build(to, subject, body)
         try:
             await asyncio.to_thread(self._send_sync, msg)
         except (OSError, smtplib.SMTPException) as exc:
             raise Unavailable(f"Mail server failed: {type(exc).__name__}", code="mail_unavailable") from None
-
-
-def build(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message."""
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
-    msg.set_content(body)
-    return msg
-
-
-def _send_sync(host: str, port: int, msg: EmailMessage) -> None:
-    with smtplib.SMTP(host, port, timeout=TIMEOUT) as smtp:
-        smtp.send_message(msg)
-
-
-async def send(settings: Any, to: str, subject: str, body: str) -> bool:
-    """Send one message; False when no SMTP server is configured. SMTP errors propagate."""
-    if not settings.smtp_host:
-        log.info("mail not sent (SMTP_HOST is empty): %s", subject)
-        return False
-    msg = build(settings.mail_from, to, subject, body)
-    await asyncio.to_thread(_send_sync, settings.smtp_host, settings.smtp_port, msg)
-    return True

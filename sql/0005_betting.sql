@@ -50,10 +50,10 @@ CREATE TABLE bet_legs (
 );
 CREATE INDEX bet_legs_pending_event_idx ON bet_legs (event_id) WHERE result = 'pending';
 
--- The first answer to (user, Idempotency-Key), inserted in the placing transaction right after the
--- account row is locked: a concurrent retry with the same key waits on that lock until the first
--- attempt ends, then finds this row and replays the stored response (or, if the first attempt was
--- refused and rolled back, goes ahead itself).
+-- The first answer to (user, Idempotency-Key), inserted with the bet by the placing transaction,
+-- which holds the account row locked: a concurrent retry with the same key waits on that lock until
+-- the first attempt ends, then finds this row and replays the stored response (or, if the first
+-- attempt was refused and rolled back, goes ahead itself).
 CREATE TABLE bet_requests (
     user_id      bigint NOT NULL REFERENCES users (id),
     key          text   NOT NULL,

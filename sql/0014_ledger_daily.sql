@@ -19,3 +19,13 @@ SELECT account_id, (created_at AT TIME ZONE 'UTC')::date,
        coalesce(sum(amount_cents) FILTER (WHERE kind IN ('bet_win', 'bet_loss')), 0)
   FROM ledger_entries WHERE kind IN ('bet_risk', 'bet_win', 'bet_loss')
  GROUP BY 1, 2;
+
+-- When the player last placed a bet (set by ledger.post on bet_risk): "active in 7 days" without
+-- scanning the ledger.
+ALTER TABLE users ADD COLUMN last_bet_at timestamptz;
+UPDATE users u SET last_bet_at = t.at
+  FROM (SELECT account_id, max(created_at) AS at FROM ledger_entries WHERE kind = 'bet_risk' GROUP BY 1) t
+ WHERE u.id = t.account_id;
+
+-- Cash movements per account and time, for the customer activity report.
+CREATE INDEX ledger_cash_idx ON ledger_entries (account_id, created_at) WHERE kind IN ('deposit', 'withdrawal');

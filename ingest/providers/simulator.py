@@ -252,7 +252,10 @@ class Simulator:
         if lg is None:
             return CORE_MISSING, [], self.now_ms()
         now = self.now_ms()
-        return lg, [g for g in self._games(lg, now) if self._state(lg, g, now) in ("pre", "live")], now
+        # A cancelled game stays listed (without prices) until it would have ended, so ingest sees
+        # it cancelled in the scores instead of just losing it from the board.
+        return lg, [g for g in self._games(lg, now) if self._state(lg, g, now) in ("pre", "live")
+                    or (self._state(lg, g, now) == "cancelled" and now < g["commence_ms"] + self.game_ms)], now
 
     @staticmethod
     def _event(g: dict[str, Any]) -> dict[str, Any]:
@@ -275,6 +278,8 @@ class Simulator:
                 continue
             books = []
             for book, title in BOOKS:
+                if self._cancelled(lg, g) and now >= g["commence_ms"] - 30 * 60_000:
+                    break  # books take a cancelled game off the board
                 if _u(self.seed, book, g["id"], "lists") < 0.15:
                     continue  # not every book prices every game
                 step = self._book_step(book, g, now)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -35,11 +36,12 @@ class TheOddsApi:
 
     def __init__(self, base_url: str, api_key: str, *, regions: str = "us", daily_budget: int = 500,
                  retries: int = 4, backoff: float = 1.0, timeout: float = 15.0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.time) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self.regions = regions
-        self.quota = Quota(daily_budget)
+        self._clock = clock
+        self.quota = Quota(daily_budget, clock)
         self.retries = retries
         self.backoff = backoff
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -47,7 +49,7 @@ class TheOddsApi:
         self._session: aiohttp.ClientSession | None = None
 
     def now_ms(self) -> int:
-        return int(time.time() * 1000)
+        return int(self._clock() * 1000)
 
     def can_spend(self, cost: int) -> bool:
         return self.quota.can_spend(cost)

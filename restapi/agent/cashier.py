@@ -16,9 +16,8 @@ import orjson
 
 from restapi import ledger
 from restapi.agent import queries as q
-from restapi.agent.common import decode_cursor, encode_cursor, iso, scoped_customer
-from restapi.agent.customers import NOTIFY_MAXLEN, audit
-from shared import streams
+from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
+from restapi.agent.customers import audit
 from shared.errors import Conflict, ValidationFailed
 from shared.redis import Redis
 
@@ -73,14 +72,14 @@ async def move(pool: aiopg.Pool, redis: Redis, viewer: int, direction: str, body
                     raise Conflict("This Idempotency-Key was used for a different request",
                                    code="idempotency_key_reused")
                 return status, {**response, "replayed": True}
-    await redis.xadd(streams.NOTIFY, streams.encode_notify(body["player_id"], "balance.changed", {
-        "balance_cents": entry.balance_after, "kind": entry.kind}), maxlen=NOTIFY_MAXLEN, approximate=True)
+    await push(redis, body["player_id"], "balance.changed", {"balance_cents": entry.balance_after,
+                                                             "kind": entry.kind})
     return status, response
 
 
 async def balances(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict[str, Any]:
     """Balances, credit limits, pending risk and available credit of the viewer's customers."""
-    after = decode_cursor(query.get("cursor"), 1)
+    after = decode_cursor(query.get("cursor"), ("id",))
     async with pool.acquire() as conn, conn.cursor() as cur:
         if query.get("player_id") is not None:
             await scoped_customer(cur, viewer, query["player_id"])
@@ -102,7 +101,7 @@ async def balances(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict
 async def transactions(pool: aiopg.Pool, viewer: int, query: dict[str, Any], start: datetime,
                        end: datetime) -> dict[str, Any]:
     """Ledger entries of one customer or all of the viewer's, newest first, by date range and type."""
-    before = decode_cursor(query.get("cursor"), 1)
+    before = decode_cursor(query.get("cursor"), ("id",))
     async with pool.acquire() as conn, conn.cursor() as cur:
         if query.get("player_id") is not None:
             await scoped_customer(cur, viewer, query["player_id"])

@@ -17,9 +17,18 @@ from aiohttp import web
 
 from restapi.agent import queries as q
 from restapi.auth.principal import Principal, require_role
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared import streams
+from shared.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from shared.redis import Redis
 
 MAX_RANGE_DAYS = 366
+NOTIFY_MAXLEN = 100_000  # the notify stream keeps about this many entries
+
+
+async def push(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    """Append a private ``user`` event to the ``notify`` stream (pushd delivers it to ``user:{id}``)."""
+    fields: dict[Any, Any] = streams.encode_notify(user_id, kind, data)
+    await redis.xadd(streams.NOTIFY, fields, maxlen=NOTIFY_MAXLEN, approximate=True)
 
 
 async def agent_caller(request: web.Request) -> Principal:
@@ -48,22 +57,47 @@ async def scoped_customer(cur: Any, viewer: int, player_id: int, *, write: bool 
     return customer
 
 
+def idempotency_key(request: web.Request) -> str:
+    """The request's Idempotency-Key header (required: 1-100 printable characters)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 100 or not key.isprintable():
+        raise BadRequest("Send an Idempotency-Key header (1-100 characters) with every cashier move",
+                         code="idempotency_key_required")
+    return key
+
+
 def encode_cursor(values: list[Any]) -> str:
     """An opaque cursor for keyset pagination."""
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
-    """The values of a cursor from ``encode_cursor``; 422 when it was not made by us."""
+def decode_cursor(cursor: str | None, kinds: tuple[str, ...]) -> list[Any] | None:
+    """The values of a cursor from ``encode_cursor``, checked against ``kinds`` ("id", "int", "text",
+    "time"); 422 when it was not made by us, so a tampered cursor never reaches the SQL casts."""
     if not cursor:
         return None
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, orjson.JSONDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(kinds) or not all(
+            _cursor_value_ok(v, k) for v, k in zip(values, kinds, strict=True)):
         raise ValidationFailed("Invalid cursor", details={"cursor": ["not a cursor this endpoint returned"]})
     return values
+
+
+def _cursor_value_ok(value: Any, kind: str) -> bool:
+    if kind in ("id", "int"):
+        low = 0 if kind == "id" else -(2**63)
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
+    if not isinstance(value, str) or len(value) > 300:
+        return False
+    if kind == "time":
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return True
 
 
 def date_range(start: date | None, end: date | None, *, default_days: int = 7,

@@ -14,14 +14,13 @@ import bcrypt
 import orjson
 
 from restapi.agent import queries as q
-from restapi.agent.common import decode_cursor, encode_cursor, iso, scoped_customer
+from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
 from restapi.agent.cycles import schedule_for, week_bounds
-from shared import streams
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
 BCRYPT_COST = 12
-NOTIFY_MAXLEN = 100_000
+CURSOR_KINDS = {"login": "text", "balance": "int", "last_active": "time", "created": "time"}
 AUDITED = ("email", "display_name", "phone", "notes", "credit_limit_cents", "max_wager_cents",
            "min_wager_cents", "status")
 
@@ -63,9 +62,12 @@ async def create(pool: aiopg.Pool, viewer: int, data: dict[str, Any]) -> dict[st
               "email": data["email"].strip().lower() if data["email"] else None}
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         await cur.execute(q.AGENT_IN_SCOPE, {"viewer": viewer, "agent_id": params["agent_id"] or viewer})
-        if await cur.fetchone() is None:
-            raise NotFound("No such agent in your tree", code="agent_not_found",
-                           details={"agent_id": params["agent_id"]})
+        scope = await cur.fetchone()
+        if scope is None:
+            raise NotFound("No such agent in your tree (an admin must name the agent_id)",
+                           code="agent_not_found", details={"agent_id": params["agent_id"]})
+        if not scope[0]:
+            raise Forbidden("You may only read this sub-agent's book", code="read_only")
         params["agent_id"] = params["agent_id"] or viewer
         await cur.execute(q.INSERT_CUSTOMER, params)
         row = await cur.fetchone()
@@ -87,7 +89,7 @@ def _list_params(viewer: int, query: dict[str, Any]) -> dict[str, Any]:
     if query.get("q"):
         escaped = query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
-    after = decode_cursor(query.get("cursor"), 2)
+    after = decode_cursor(query.get("cursor"), (CURSOR_KINDS[query["sort"]], "id"))
     return {
         "viewer": viewer, "agent_id": query.get("agent_id"), "status": query.get("status"),
         "balance_below": query.get("balance_below"), "balance_above": query.get("balance_above"),
@@ -184,6 +186,5 @@ async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int
         action = "customer.deactivate" if status == "inactive" else "customer.reactivate"
         await audit(cur, viewer, action, player_id, {"status": current["status"]}, {"status": status})
     # After the commit: a push for a change that rolled back would be wrong.
-    await redis.xadd(streams.NOTIFY, streams.encode_notify(player_id, "account.status", {"status": status}),
-                     maxlen=NOTIFY_MAXLEN, approximate=True)
+    await push(redis, player_id, "account.status", {"status": status})
     return await detail(pool, viewer, player_id)

@@ -24,7 +24,10 @@ SCOPED_CUSTOMER = _CUSTOMER_SELECT
 SCOPED_CUSTOMER_LOCK = _CUSTOMER_SELECT + " FOR UPDATE OF u"
 
 # The agent a new customer goes under must be the viewer or one of its sub-agents.
-AGENT_IN_SCOPE = "SELECT depth FROM agent_scope(%(viewer)s) WHERE agent_id = %(agent_id)s"
+AGENT_IN_SCOPE = """
+SELECT depth = 0 OR coalesce((SELECT a.master_can_write FROM agent_settings a WHERE a.agent_id = %(viewer)s), true)
+  FROM agent_scope(%(viewer)s) WHERE agent_id = %(agent_id)s
+"""
 LOGIN_OR_EMAIL_TAKEN = """
 SELECT login = %(login)s, email = %(email)s FROM users WHERE login = %(login)s OR email = %(email)s LIMIT 1
 """
@@ -81,7 +84,7 @@ LIST_COLUMNS = (
 SORTS = {
     "login": ("u.login", "text"),
     "balance": ("u.balance_cents", "bigint"),
-    "last_active": ("coalesce(u.last_active_at, '-infinity'::timestamptz)", "timestamptz"),
+    "last_active": ("coalesce(u.last_active_at, '1970-01-01 00:00+00'::timestamptz)", "timestamptz"),
     "created": ("u.created_at", "timestamptz"),
 }
 _LIST_TEMPLATE = """

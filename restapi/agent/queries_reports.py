@@ -28,37 +28,41 @@ PERF_BY_BET_TYPE = ("SELECT coalesce(e.meta ->> 'bet_type', 'unknown')," + _PERF
 CUSTOMER_ACTIVITY_COLUMNS = ("player_id", "login", "display_name", "agent_id", "status", "bets", "stake_cents",
                              "player_winloss_cents", "deposits_cents", "withdrawals_cents", "last_bet_at",
                              "last_active_at")
-# One page of players (keyset on id) with their activity in the range.
+# One page of players (keyset on id) with their activity in the range: bets from the ledger_daily
+# rollup (report ranges are whole UTC days, so it is exact), cash from the ledger's cash index.
 CUSTOMER_ACTIVITY = """
 SELECT u.id, u.login, u.display_name, u.agent_id, u.status,
-       count(e.id) FILTER (WHERE e.kind = 'bet_risk')::bigint,
-       coalesce(sum(e.risk_cents) FILTER (WHERE e.kind = 'bet_risk'), 0)::bigint,
-       coalesce(sum(e.amount_cents) FILTER (WHERE e.kind IN ('bet_win', 'bet_loss')), 0)::bigint,
-       coalesce(sum(e.amount_cents) FILTER (WHERE e.kind = 'deposit'), 0)::bigint,
-       coalesce(-sum(e.amount_cents) FILTER (WHERE e.kind = 'withdrawal'), 0)::bigint,
-       max(e.created_at) FILTER (WHERE e.kind = 'bet_risk'),
-       u.last_active_at
+       coalesce(r.bets, 0), coalesce(r.stake, 0), coalesce(r.winloss, 0),
+       coalesce(c.deposits, 0), coalesce(c.withdrawals, 0), u.last_bet_at, u.last_active_at
   FROM users u
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = u.agent_id
-  LEFT JOIN ledger_entries e ON e.account_id = u.id AND e.created_at >= %(start)s AND e.created_at < %(end)s
+  LEFT JOIN LATERAL (
+       SELECT sum(d.bets)::bigint AS bets, sum(d.handle_cents)::bigint AS stake,
+              sum(d.winloss_cents)::bigint AS winloss
+         FROM ledger_daily d
+        WHERE d.account_id = u.id AND d.day >= %(day_from)s AND d.day < %(day_to)s) r ON true
+  LEFT JOIN LATERAL (
+       SELECT sum(e.amount_cents) FILTER (WHERE e.kind = 'deposit')::bigint AS deposits,
+              (-sum(e.amount_cents) FILTER (WHERE e.kind = 'withdrawal'))::bigint AS withdrawals
+         FROM ledger_entries e
+        WHERE e.account_id = u.id AND e.kind IN ('deposit', 'withdrawal')
+          AND e.created_at >= %(start)s AND e.created_at < %(end)s) c ON true
  WHERE u.role = 'player' AND u.id > %(after_id)s
- GROUP BY u.id
  ORDER BY u.id
  LIMIT %(limit)s
 """
 
 # Agent dashboard
-# Revenue this week and last, and active players, in one pass over the ledger_daily rollup (whole
+# Revenue this week and last in one pass over the ledger_daily rollup (whole
 # UTC days), plus one pass over the ledger for the partial-day edges of both weeks
 # (restapi.agent.reports.split_days computes the pieces).
 DASH_ROLLUP = """
 SELECT coalesce(sum(d.winloss_cents) FILTER (WHERE d.day >= %(this_from)s AND d.day < %(this_to)s), 0)::bigint,
-       coalesce(sum(d.winloss_cents) FILTER (WHERE d.day >= %(last_from)s AND d.day < %(last_to)s), 0)::bigint,
-       count(DISTINCT d.account_id) FILTER (WHERE d.day >= %(active_from)s AND d.bets > 0)::int
+       coalesce(sum(d.winloss_cents) FILTER (WHERE d.day >= %(last_from)s AND d.day < %(last_to)s), 0)::bigint
   FROM ledger_daily d
   JOIN users u ON u.id = d.account_id AND u.role = 'player'
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = u.agent_id
- WHERE d.day >= least(%(last_from)s, %(active_from)s)
+ WHERE d.day >= %(last_from)s
 """
 DASH_EDGES = """
 SELECT coalesce(sum(e.amount_cents) FILTER (WHERE (e.created_at >= %(t1a)s AND e.created_at < %(t1b)s)
@@ -74,7 +78,8 @@ SELECT coalesce(sum(e.amount_cents) FILTER (WHERE (e.created_at >= %(t1a)s AND e
 """
 BOOK_TOTALS = """
 SELECT count(*)::int, count(*) FILTER (WHERE u.status = 'active')::int,
-       coalesce(sum(u.balance_cents), 0)::bigint, coalesce(sum(u.pending_risk_cents), 0)::bigint
+       coalesce(sum(u.balance_cents), 0)::bigint, coalesce(sum(u.pending_risk_cents), 0)::bigint,
+       count(*) FILTER (WHERE u.last_bet_at >= %(active_since)s)::int
   FROM users u JOIN agent_scope(%(viewer)s) s ON s.agent_id = u.agent_id
  WHERE u.role = 'player'
 """

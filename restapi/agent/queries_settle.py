@@ -22,7 +22,7 @@ SELECT %(cycle_id)s, e.account_id, sum(e.amount_cents)
 ON CONFLICT (cycle_id, player_id) DO NOTHING
 """
 AGENTS = "SELECT id FROM users WHERE role = 'agent' ORDER BY id"
-CYCLE_EXISTS = "SELECT 1 FROM settlement_cycles WHERE agent_id = %(agent_id)s AND week_end = %(week_end)s"
+LAST_CYCLE_END = "SELECT max(week_end) FROM settlement_cycles WHERE agent_id = %(agent_id)s"
 
 SETTLEMENT_FOR_PAYMENT = """
 SELECT s.id, s.player_id, s.figure_cents, s.paid_cents, s.status,

@@ -65,6 +65,7 @@ async def customer_pages(pool: aiopg.Pool, viewer: int, start: datetime,
     async with pool.acquire() as conn, conn.cursor() as cur:
         while True:
             await cur.execute(q.CUSTOMER_ACTIVITY, {"viewer": viewer, "start": start, "end": end,
+                                                    "day_from": start.date(), "day_to": end.date(),
                                                     "after_id": after, "limit": PAGE})
             rows = await cur.fetchall()
             if not rows:
@@ -103,9 +104,9 @@ async def agent_dashboard(pool: aiopg.Pool, redis: Redis, viewer: int, ttl: floa
         schedule = await schedule_for(cur, viewer)
         this_start, this_end = week_bounds(now, schedule, current=True)
         last_start = shift(this_start, schedule, -1)
-        this_wl, last_wl, active = await _revenue(cur, viewer, last_start, this_start, now)
-        await cur.execute(q.BOOK_TOTALS, {"viewer": viewer})
-        players, active_accounts, balances, open_risk = await cur.fetchone()
+        this_wl, last_wl = await _revenue(cur, viewer, last_start, this_start, now)
+        await cur.execute(q.BOOK_TOTALS, {"viewer": viewer, "active_since": now - timedelta(days=7)})
+        players, active_accounts, balances, open_risk, active = await cur.fetchone()
         await cur.execute(q.SETTLEMENT_TOTALS, {"viewer": viewer})
         pending, pending_cents, overdue, overdue_cents = await cur.fetchone()
         await cur.execute(q.EXPOSURE_BY_EVENT, {"viewer": viewer, "since": now - timedelta(days=14)})
@@ -148,18 +149,17 @@ def _edge_params(prefix: str, edges: list[tuple[datetime, datetime]], empty: dat
 
 
 async def _revenue(cur: Any, viewer: int, last_start: datetime, this_start: datetime,
-                   now: datetime) -> tuple[int, int, int]:
-    """Player win/loss this week and last, and players who bet in the last 7 days."""
+                   now: datetime) -> tuple[int, int]:
+    """Player win/loss this week and last."""
     this_from, this_to, this_edges = split_days(this_start, now)
     last_from, last_to, last_edges = split_days(last_start, this_start)
     await cur.execute(q.DASH_ROLLUP, {"viewer": viewer, "this_from": this_from, "this_to": this_to,
-                                      "last_from": last_from, "last_to": last_to,
-                                      "active_from": (now - timedelta(days=7)).date()})
-    this_days, last_days, active = await cur.fetchone()
+                                      "last_from": last_from, "last_to": last_to})
+    this_days, last_days = await cur.fetchone()
     await cur.execute(q.DASH_EDGES, {"viewer": viewer, **_edge_params("t", this_edges, now),
                                      **_edge_params("l", last_edges, now)})
     this_edge, last_edge = await cur.fetchone()
-    return this_days + this_edge, last_days + last_edge, active
+    return this_days + this_edge, last_days + last_edge
 
 
 async def online_now(redis: Redis) -> int | None:

@@ -6,22 +6,12 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema
 
 from restapi.agent import cashier, schemas
-from restapi.agent.common import agent_caller, date_range
+from restapi.agent.common import agent_caller, date_range, idempotency_key
 from restapi.keys import PG, REDIS
-from shared.errors import BadRequest
 from shared.web import json_response
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/cashier"
-
-
-def idempotency_key(request: web.Request) -> str:
-    """The request's Idempotency-Key header (required: 1-100 printable characters)."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 100 or not key.isprintable():
-        raise BadRequest("Send an Idempotency-Key header (1-100 characters) with every cashier move",
-                         code="idempotency_key_required")
-    return key
 
 
 async def _move(request: web.Request, direction: str) -> web.Response:

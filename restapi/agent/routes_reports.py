@@ -9,6 +9,7 @@ from aiohttp_apigami import docs, querystring_schema
 
 from restapi.agent import reports, schemas
 from restapi.agent.common import agent_caller, date_range
+from restapi.agent.queries_reports import CUSTOMER_ACTIVITY_COLUMNS
 from restapi.auth.principal import principal
 from restapi.keys import PG, REDIS, SETTINGS
 from shared.web import json_response
@@ -54,7 +55,7 @@ async def customers(request: web.Request) -> web.StreamResponse:
     pages = reports.customer_pages(request.app[PG], who.user_id, start, end)
     if query["format"] == "csv":
         resp = await _csv_response(request, _filename("customers", start, end))
-        await resp.write(reports.csv_chunk([reports.q.CUSTOMER_ACTIVITY_COLUMNS]))
+        await resp.write(reports.csv_chunk([CUSTOMER_ACTIVITY_COLUMNS]))
         async for page in pages:
             await resp.write(reports.csv_chunk([list(row.values()) for row in page]))
     else:

@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema
 
 from restapi.agent import schemas, settlements
-from restapi.agent.common import agent_caller
+from restapi.agent.common import agent_caller, idempotency_key
 from restapi.agent.cycles import SELECT_SCHEDULE, Schedule, zone
 from restapi.agent.queries_settle import UPSERT_SCHEDULE
 from restapi.auth.principal import require_role
@@ -36,14 +36,17 @@ async def compliance(request: web.Request) -> web.Response:
 
 
 @routes.post(BASE + "/{settlement_id}/payments")
-@docs(tags=["agent"], summary="Record a (partial) payment with its method; posts to the ledger")
+@docs(tags=["agent"], summary="Record a (partial) payment with its method; posts to the ledger",
+      parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"}}])
 @json_schema(schemas.PaymentBody, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def pay(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     raw = request.match_info["settlement_id"]
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound("No such settlement in your book", code="settlement_not_found")
-    body = await settlements.pay(request.app[PG], who.user_id, int(raw), request[schemas.BODY])
+    key = request.headers.get("Idempotency-Key")
+    key = idempotency_key(request) if key is not None else None
+    body = await settlements.pay(request.app[PG], who.user_id, int(raw), request[schemas.BODY], key=key)
     return json_response(body, status=201)
 
 
@@ -64,6 +67,8 @@ async def get_schedule(request: web.Request) -> web.Response:
 async def put_schedule(request: web.Request) -> web.Response:
     who = await require_role(request, "agent")
     body = request[schemas.BODY]
+    if not body:
+        raise ValidationFailed("Nothing to change", details={"body": ["send at least one field"]})
     if "timezone" in body:
         try:
             zone(body["timezone"])

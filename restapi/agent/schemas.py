@@ -15,6 +15,11 @@ METHODS = ("cash", "bank_transfer", "card", "crypto", "other")
 STATUSES = ("active", "inactive")
 
 
+def _id(**kw: Any) -> fields.Integer:
+    """A database id: a positive bigint (larger numbers would fail in PostgreSQL, not here)."""
+    return fields.Integer(validate=validate.Range(min=1, max=2**63 - 1), **kw)
+
+
 def _money(**kw: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_CENTS), **kw)
 
@@ -38,7 +43,7 @@ class CustomerCreate(Schema):
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
     phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
-    agent_id = fields.Integer(strict=True, load_default=None)
+    agent_id = _id(strict=True, load_default=None)
     credit_limit_cents = _money(load_default=0)
     max_wager_cents = _positive(load_default=None, allow_none=True)
     min_wager_cents = _positive(load_default=None, allow_none=True)
@@ -70,7 +75,7 @@ class CustomerUpdate(Schema):
 class CustomerListQuery(Schema):
     q = fields.String(validate=validate.Length(min=1, max=100))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    agent_id = fields.Integer()
+    agent_id = _id()
     balance_below = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
     balance_above = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
     active_since = fields.AwareDateTime(default_timezone=None)
@@ -83,7 +88,7 @@ class CustomerListQuery(Schema):
 
 
 class CashierMove(Schema):
-    player_id = fields.Integer(strict=True, required=True)
+    player_id = _id(strict=True, required=True)
     amount_cents = _positive(required=True)
     type = fields.String(required=True, validate=validate.OneOf(TX_TYPES))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
@@ -91,7 +96,7 @@ class CashierMove(Schema):
 
 
 class BalancesQuery(Schema):
-    player_id = fields.Integer()
+    player_id = _id()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     cursor = fields.String(validate=validate.Length(max=500))
 
@@ -102,7 +107,7 @@ class RangeQuery(Schema):
 
 
 class TransactionsQuery(RangeQuery):
-    player_id = fields.Integer()
+    player_id = _id()
     type = fields.String(validate=validate.OneOf((*TX_TYPES, "opening_balance", "bet_risk", "bet_release",
                                                   "bet_win", "bet_loss")))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
@@ -110,7 +115,7 @@ class TransactionsQuery(RangeQuery):
 
 
 class SummaryQuery(RangeQuery):
-    player_id = fields.Integer()
+    player_id = _id()
     group = fields.String(load_default="day", validate=validate.OneOf(("day", "week")))
 
 
@@ -136,7 +141,7 @@ class PaymentBody(Schema):
 
 
 class VerifyQuery(Schema):
-    account_id = fields.Integer()
+    account_id = _id()
 
 
 class ScheduleBody(Schema):

@@ -14,17 +14,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import aiopg
+import orjson
 
 from restapi import ledger
+from restapi.agent import queries as cq
 from restapi.agent import queries_settle as q
-from restapi.agent.common import iso
-from restapi.agent.customers import NOTIFY_MAXLEN
+from restapi.agent.cashier import request_fingerprint
+from restapi.agent.common import iso, push
 from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, shift
-from shared import mail, streams
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from shared.mail import Mailer
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
+MAX_CATCH_UP_WEEKS = 12
 
 
 def settlement_status(figure_cents: int, paid_cents: int) -> str:
@@ -54,56 +57,101 @@ async def close_week(pool: aiopg.Pool, agent_id: int, week_end: datetime, schedu
     return int(cycle_id)
 
 
+def missed_closes(last_closed: datetime | None, now: datetime, schedule: Schedule,
+                  limit: int = MAX_CATCH_UP_WEEKS) -> list[datetime]:
+    """Closing instants due by ``now`` after ``last_closed`` (oldest first, at most ``limit``).
+
+    An agent with no cycle yet starts with the latest ended week; after downtime the jobs catch up
+    on every week they missed rather than skipping one.
+    """
+    latest = last_close(now, schedule)
+    if last_closed is None:
+        return [latest]
+    closes: list[datetime] = []
+    close = shift(last_closed, schedule, 1)
+    while close <= latest:
+        closes.append(close)
+        close = shift(close, schedule, 1)
+    return closes[-limit:]
+
+
 async def close_due_weeks(pool: aiopg.Pool, now: datetime | None = None) -> list[int]:
-    """Close, for every agent, the most recent week that has ended and is not closed yet."""
+    """Close, for every agent, each ended week that is not closed yet (catching up after downtime)."""
     now = now or datetime.now(UTC)
     closed: list[int] = []
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.AGENTS)
         agents = [a for (a,) in await cur.fetchall()]
-        schedules = {a: await schedule_for(cur, a) for a in agents}
-    for agent_id in agents:
-        end = last_close(now, schedules[agent_id])
-        cycle = await close_week(pool, agent_id, end, schedules[agent_id], now=now)
-        if cycle is not None:
-            closed.append(cycle)
+        due: dict[int, tuple[Schedule, list[datetime]]] = {}
+        for agent_id in agents:
+            schedule = await schedule_for(cur, agent_id)
+            await cur.execute(q.LAST_CYCLE_END, {"agent_id": agent_id})
+            (last_closed,) = await cur.fetchone()
+            due[agent_id] = (schedule, missed_closes(last_closed, now, schedule))
+    for agent_id, (schedule, closes) in due.items():
+        for end in closes:
+            cycle = await close_week(pool, agent_id, end, schedule, now=now)
+            if cycle is not None:
+                closed.append(cycle)
     return closed
 
 
 async def pay(pool: aiopg.Pool, viewer: int, settlement_id: int, body: dict[str, Any], *,
-              at: datetime | None = None) -> dict[str, Any]:
+              key: str | None = None, at: datetime | None = None) -> dict[str, Any]:
     """Record a (partial) payment of a settlement and post it to the ledger, in one transaction.
 
-    ``at`` backdates the payment (the demo seed only).
+    With an Idempotency-Key ``key`` a retry returns the first payment instead of paying twice
+    (same mechanism as the cashier). ``at`` backdates the payment (the demo seed only).
     """
     at = at or datetime.now(UTC)
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
-        await cur.execute(q.SETTLEMENT_FOR_PAYMENT, {"viewer": viewer, "id": settlement_id})
-        row = await cur.fetchone()
-        if row is None:
-            raise NotFound("No such settlement in your book", code="settlement_not_found")
-        _id, player_id, figure, paid, status, writable = row
-        if not writable:
-            raise Forbidden("This settlement belongs to a sub-agent's book you may only read", code="read_only")
-        if status == "settled":
-            raise Conflict("The settlement is already settled", code="already_settled")
-        remaining = abs(figure) - paid
-        if body["amount_cents"] > remaining:
-            raise ValidationFailed("The payment is more than what is owed",
-                                   details={"amount_cents": [f"at most {remaining}"], "remaining_cents": remaining})
-        player_pays = figure < 0
-        entry = await ledger.post(
-            cur, account_id=player_id, amount_cents=body["amount_cents"] if player_pays else -body["amount_cents"],
-            kind="settlement", ref_type="settlement", ref_id=settlement_id, actor_id=viewer,
-            memo=f"{body['method']} {body['reference']}".strip(), override=not player_pays, at=at,
-        )
-        await cur.execute(q.INSERT_PAYMENT, {"id": settlement_id, **body, "actor_id": viewer, "entry_id": entry.id,
-                                             "at": at})
-        payment_id, created_at = await cur.fetchone()
-        paid += body["amount_cents"]
-        status = settlement_status(figure, paid)
-        await cur.execute(q.UPDATE_SETTLEMENT, {"id": settlement_id, "paid_cents": paid, "status": status,
-                                                "at": at})
+        claim = None
+        if key is not None:
+            claim = {"actor_id": viewer, "key": key,
+                     "request_hash": request_fingerprint(f"payment:{settlement_id}", body)}
+            await cur.execute(cq.CLAIM_IDEMPOTENCY, claim)
+            if await cur.fetchone() is None:
+                await cur.execute(cq.STORED_IDEMPOTENCY, claim)
+                stored_hash, _status, stored = await cur.fetchone()
+                if stored_hash != claim["request_hash"]:
+                    raise Conflict("This Idempotency-Key was used for a different request",
+                                   code="idempotency_key_reused")
+                return {**stored, "replayed": True}
+        result = await _pay(cur, viewer, settlement_id, body, at)
+        if claim is not None:
+            await cur.execute(cq.FINISH_IDEMPOTENCY, {**claim, "status": 201,
+                                                      "response": orjson.dumps(result).decode()})
+    return {**result, "replayed": False}
+
+
+async def _pay(cur: Any, viewer: int, settlement_id: int, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """Pay inside the caller's transaction: lock the settlement, post to the ledger, update it."""
+    await cur.execute(q.SETTLEMENT_FOR_PAYMENT, {"viewer": viewer, "id": settlement_id})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound("No such settlement in your book", code="settlement_not_found")
+    _id, player_id, figure, paid, status, writable = row
+    if not writable:
+        raise Forbidden("This settlement belongs to a sub-agent's book you may only read", code="read_only")
+    if status == "settled":
+        raise Conflict("The settlement is already settled", code="already_settled")
+    remaining = abs(figure) - paid
+    if body["amount_cents"] > remaining:
+        raise ValidationFailed("The payment is more than what is owed",
+                               details={"amount_cents": [f"at most {remaining}"], "remaining_cents": remaining})
+    player_pays = figure < 0
+    entry = await ledger.post(
+        cur, account_id=player_id, amount_cents=body["amount_cents"] if player_pays else -body["amount_cents"],
+        kind="settlement", ref_type="settlement", ref_id=settlement_id, actor_id=viewer,
+        memo=f"{body['method']} {body['reference']}".strip(), override=not player_pays, at=at,
+    )
+    await cur.execute(q.INSERT_PAYMENT, {"id": settlement_id, **body, "actor_id": viewer, "entry_id": entry.id,
+                                         "at": at})
+    payment_id, created_at = await cur.fetchone()
+    paid += body["amount_cents"]
+    status = settlement_status(figure, paid)
+    await cur.execute(q.UPDATE_SETTLEMENT, {"id": settlement_id, "paid_cents": paid, "status": status,
+                                            "at": at})
     return {"payment": {"id": payment_id, "settlement_id": settlement_id, **body, "created_at": iso(created_at),
                         "ledger_entry_id": entry.id},
             "settlement": {"id": settlement_id, "figure_cents": figure, "paid_cents": paid,
@@ -205,13 +253,13 @@ async def send_due_reminders(pool: aiopg.Pool, redis: Redis, settings: Any,
             await cur.execute(q.AGENT_CONTACT, {"agent_id": agent_id})
             email, name = await cur.fetchone()
             subject, body = reminder_text(name or "agent", week_end, pending, week)
-            await redis.xadd(streams.NOTIFY, streams.encode_notify(agent_id, "settlement.reminder", {
+            await push(redis, agent_id, "settlement.reminder", {
                 "week_end": iso(week_end), "open": pending[0], "outstanding_cents": pending[1],
-                "overdue": pending[2], "week_players": week[0]}), maxlen=NOTIFY_MAXLEN, approximate=True)
+                "overdue": pending[2], "week_players": week[0]})
             if email:
                 try:
-                    await mail.send(settings, email, subject, body)
-                except OSError as exc:  # the push went out; a mail server outage must not stop the loop
+                    await Mailer.from_settings(settings).send(email, subject, body)
+                except Unavailable as exc:  # the push went out; a mail server outage must not stop the loop
                     log.warning("reminder mail to agent %s failed: %s", agent_id, exc)
             sent.append(agent_id)
     return sent

@@ -219,8 +219,7 @@ async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks: set[asyncio.Task[None]] = set()
     app[TASKS] = tasks
     settings = app[SETTINGS]
-    app[MAILER] = Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_starttls,
-                         settings.smtp_username, settings.smtp_password)
+    app[MAILER] = Mailer.from_settings(settings)
     yield
     if tasks:  # let mails in flight finish; a reset link must not vanish on deploy
         await asyncio.wait(list(tasks), timeout=settings.shutdown_timeout)

@@ -3,48 +3,50 @@
 from __future__ import annotations
 
 # Every (event, market, outcome) asked for, with the event header, the market's flags and each
-# book's current price; an unknown event yields no row, an unknown market NULL flags, an outcome
-# off the board NULL prices.
-SELECT_OFFERS = """
-SELECT p.event_id, p.market, p.outcome,
-       e.sport, e.league, e.home_team, e.away_team, e.commence_time, e.status,
-       m.is_open, m.live_bettable,
-       o.book, o.price, o.point, o.last_update
+# book's current price, as one JSON array of rows (so a placement can read it in the same statement
+# as the account): an unknown event yields no row, an unknown market NULL flags, an outcome off the
+# board NULL prices.
+_OFFERS = """
+SELECT COALESCE(jsonb_agg(jsonb_build_array(
+           p.event_id, p.market, p.outcome, e.sport, e.league, e.home_team, e.away_team, e.commence_time, e.status,
+           m.is_open, m.live_bettable, o.book, o.price, o.point, o.last_update)), '[]'::jsonb)
   FROM unnest(%(events)s::text[], %(markets)s::text[], %(outcomes)s::text[]) AS p (event_id, market, outcome)
   JOIN events e ON e.id = p.event_id
   LEFT JOIN markets m ON m.event_id = p.event_id AND m.market = p.market
   LEFT JOIN odds o ON o.event_id = p.event_id AND o.market = p.market AND o.outcome = p.outcome
 """
+SELECT_OFFERS = _OFFERS
 
-# Under the account lock: claims the key, or finds it taken by an earlier, committed placement.
-CLAIM_REQUEST = """
-INSERT INTO bet_requests (user_id, key, request_hash) VALUES (%(user_id)s, %(key)s, %(request_hash)s)
-ON CONFLICT (user_id, key) DO NOTHING
-RETURNING 1
-"""
-SELECT_REQUEST = "SELECT request_hash, response FROM bet_requests WHERE user_id = %(user_id)s AND key = %(key)s"
-SAVE_RESPONSE = """
-UPDATE bet_requests SET bet_id = %(bet_id)s, response = %(response)s::jsonb
- WHERE user_id = %(user_id)s AND key = %(key)s
-"""
-
-# First statement of a placement: the account, locked until commit (the ledger posting locks it again,
-# a no-op), so the status, limits and credit read here hold, and placements of one account queue here.
-LOCK_BETTOR = """
-SELECT u.status, u.role, u.agent_id, u.min_wager_cents, u.max_wager_cents, u.credit_limit_cents,
+# The first round trip of a placement, three statements in one message: BEGIN; lock the account row
+# until commit (placements and ledger postings of one account queue here, so a retry waits for the
+# attempt in flight); then, in a statement of its own so that in READ COMMITTED it sees what
+# committed while we waited: the account (status, limits, credit, stable under the lock),
+# preferences, per-sport caps, the stored answer to this Idempotency-Key if any, the new bet's id
+# and time (so the answer is built before the insert), and the offers of the selections.
+BEGIN_PLACEMENT = f"""
+BEGIN;
+SELECT 1 FROM users WHERE id = %(user_id)s FOR UPDATE;
+SELECT u.status, u.role, u.agent_id, u.min_wager_cents, u.max_wager_cents, u.credit_limit_cents, u.balance_cents,
+       u.pending_risk_cents,
        COALESCE((SELECT p.accept_price_changes FROM user_preferences p WHERE p.user_id = u.id), 'none'),
        COALESCE((SELECT jsonb_object_agg(s.sport_key, s.max_wager_cents)
-                   FROM player_sport_limits s WHERE s.user_id = u.id), '{}'::jsonb)
-  FROM users u WHERE u.id = %(user_id)s
-   FOR UPDATE OF u
+                   FROM player_sport_limits s WHERE s.user_id = u.id), '{{}}'::jsonb),
+       nextval('bets_id_seq'), now(),
+       r.request_hash, r.response,
+       ({_OFFERS})
+  FROM users u
+  LEFT JOIN bet_requests r ON r.user_id = u.id AND r.key = %(key)s
+ WHERE u.id = %(user_id)s
 """
 
+# The bet, its legs and the stored answer to its Idempotency-Key, in one statement (placed_at is the
+# transaction's now(), the time BEGIN_PLACEMENT returned).
 INSERT_BET = """
 WITH b AS (
-    INSERT INTO bets (user_id, agent_id, bet_type, stake_cents, potential_payout_cents, sports)
-    VALUES (%(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
+    INSERT INTO bets (id, user_id, agent_id, bet_type, stake_cents, potential_payout_cents, sports)
+    VALUES (%(bet_id)s, %(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
             %(sports)s::text[])
-    RETURNING id, placed_at
+    RETURNING id
 ), legs AS (
     INSERT INTO bet_legs (bet_id, leg_no, event_id, sport, league, home_team, away_team, commence_time, market,
                           outcome, point, book, price, price_seen, point_seen, live)
@@ -57,8 +59,11 @@ WITH b AS (
                      %(live)s::boolean[])
            AS x (leg_no, event_id, sport, league, home_team, away_team, commence_time, market, outcome, point,
                  book, price, price_seen, point_seen, live)
+), request AS (
+    INSERT INTO bet_requests (user_id, key, request_hash, bet_id, response)
+    SELECT %(user_id)s, %(key)s, %(request_hash)s, b.id, %(response)s::jsonb FROM b
 )
-SELECT id, placed_at FROM b
+SELECT id FROM b
 """
 
 BET_COLUMNS = """b.id, b.user_id, b.bet_type, b.status, b.stake_cents, b.potential_payout_cents, b.payout_cents,
@@ -97,6 +102,8 @@ GRADE_LEG = """
 UPDATE bet_legs SET result = %(result)s, graded_at = now()
  WHERE bet_id = %(bet_id)s AND leg_no = %(leg_no)s
 """
+# A regrade locks the bet's legs before the bet, like a grader (legs, then bets), so the two cannot deadlock.
+LOCK_BET_LEGS = "SELECT 1 FROM bet_legs WHERE bet_id = %(bet_id)s ORDER BY leg_no FOR UPDATE"
 # Bets are always locked in id order (then accounts in id order by the ledger) so graders never deadlock.
 LOCK_BETS = f"""
 SELECT {BET_COLUMNS}, b.agent_id, b.sports

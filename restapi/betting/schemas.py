@@ -46,8 +46,8 @@ class Point(fields.Decimal):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> decimal.Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError("Must be a number such as -5.5.")
-        point: decimal.Decimal = super()._deserialize(value, attr, data, **kw)
-        if point != point.quantize(decimal.Decimal("0.01")) or abs(point) > MAX_POINT:
+        point = super()._deserialize(value, attr, data, **kw)
+        if point is None or point != point.quantize(decimal.Decimal("0.01")) or abs(point) > MAX_POINT:
             raise ValidationError("At most two decimals and |point| <= 99999.99.")
         return point
 

@@ -2,23 +2,24 @@
 
 A placement runs, in one transaction: lock the account row (``FOR UPDATE``: every placement and
 ledger posting of the account queues here, so a retry with the same key waits for a first attempt
-still in flight), claim the idempotency key (taken already: replay the stored answer), read the
-current lines, check the price policy and the stake limits, insert the bet and its legs, and post
-the ``bet_risk`` ledger entry (which refuses the bet when the credit is short). The stored answer
-commits with the bet; a refused request rolls back and leaves the key unused.
+still in flight, then finds its stored answer and replays it), read the current lines, check the
+price policy, the stake limits and the credit, insert the bet, its legs and the answer to the key
+(unique per user) in one statement, and post the ``bet_risk`` ledger entry. A refused request
+rolls back and leaves the key unused. Six round trips in all: BEGIN with the lock and every read
+(``queries.BEGIN_PLACEMENT``), the insert, the ledger's three, COMMIT.
 
-The account is locked before the key row is inserted on purpose: that insert (and the bet's) takes
-a KEY SHARE lock on the account through the foreign key, and taking FOR UPDATE after it would
-deadlock two concurrent placements.
+The account is locked first on purpose: the inserts take a KEY SHARE lock on the account through
+their foreign keys, and taking FOR UPDATE after that would deadlock two concurrent placements.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from typing import Any
 
 import aiopg
 import orjson
+import psycopg2
 from redis.exceptions import RedisError
 
 from restapi import ledger
@@ -33,7 +35,7 @@ from restapi.betting import pricing
 from restapi.betting import queries as q
 from restapi.config import RestSettings
 from shared import streams
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.odds import parlay_payout, straight_payout
 from shared.redis import Redis
 
@@ -67,21 +69,47 @@ def bet_request(data: dict[str, Any]) -> BetRequest:
     return BetRequest(data["type"], data["stake_cents"], tuple(pick_from(s) for s in data["selections"]))
 
 
-async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
-    """What the catalog says now about each pick, in one query."""
+def parse_offers(picks: Sequence[pricing.Pick], rows: list[list[Any]]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """The offers of ``picks`` from the JSON rows of ``queries.SELECT_OFFERS``."""
     offers = {p.triple: pricing.Offer() for p in picks}
-    await cur.execute(q.SELECT_OFFERS, {"events": [p.event_id for p in picks], "markets": [p.market for p in picks],
-                                        "outcomes": [p.outcome for p in picks]})
     for (event_id, market, outcome, sport, league, home, away, commence, status, is_open, live_bettable, book, price,
-         point, last_update) in await cur.fetchall():
+         point, last_update) in rows:
         offer = offers[(event_id, market, outcome)]
         if offer.event is None:
-            offer.event = pricing.EventInfo(event_id, sport, league, home, away, commence, status)
+            offer.event = pricing.EventInfo(event_id, sport, league, home, away, datetime.fromisoformat(commence),
+                                            status)
         if is_open is not None:
             offer.market = pricing.MarketInfo(is_open, live_bettable)
         if book is not None:
-            offer.prices[book] = pricing.Price(price, point, last_update)
+            offer.prices[book] = pricing.Price(price, None if point is None else Decimal(str(point)),
+                                               datetime.fromisoformat(last_update))
     return offers
+
+
+def _offer_params(picks: Sequence[pricing.Pick]) -> dict[str, list[str]]:
+    return {"events": [p.event_id for p in picks], "markets": [p.market for p in picks],
+            "outcomes": [p.outcome for p in picks]}
+
+
+async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """What the catalog says now about each pick, in one query."""
+    await cur.execute(q.SELECT_OFFERS, _offer_params(picks))
+    (rows,) = await cur.fetchone()
+    return parse_offers(picks, rows)
+
+
+@contextlib.asynccontextmanager
+async def transaction(cur: Any) -> AsyncIterator[None]:
+    """COMMIT when the block ends, ROLLBACK when it raises; the block's first statement starts with
+    BEGIN itself (one round trip fewer than ``cur.begin()``)."""
+    try:
+        yield
+    except BaseException:
+        if not cur.connection.closed:
+            with contextlib.suppress(psycopg2.Error):
+                await cur.execute("ROLLBACK")
+        raise
+    await cur.execute("COMMIT")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -142,14 +170,17 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur:
-        async with cur.begin():
-            await cur.execute(q.LOCK_BETTOR, {"user_id": user_id})
+        async with transaction(cur):
+            await cur.execute(q.BEGIN_PLACEMENT, {"user_id": user_id, "key": key, **_offer_params(req.picks)})
             account = await cur.fetchone()
             if account is None:
                 raise NotFound("This account no longer exists", code="user_not_found")
-            await cur.execute(q.CLAIM_REQUEST, {"user_id": user_id, "key": key, "request_hash": digest})
-            if await cur.fetchone() is None:
-                return 200, await _replay(cur, user_id, key, digest)
+            stored_hash, stored = account[12], account[13]
+            if stored is not None:
+                if stored_hash != digest:
+                    raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
+                                           code="idempotency_key_reused")
+                return 200, stored
             body = await _place(cur, settings, user_id, key, digest, req, account)
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
@@ -157,59 +188,47 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
     return 201, body
 
 
-async def _replay(cur: Any, user_id: int, key: str, digest: str) -> dict[str, Any]:
-    await cur.execute(q.SELECT_REQUEST, {"user_id": user_id, "key": key})
-    row = await cur.fetchone()
-    if row is None or row[1] is None:  # cannot happen: the row commits with its answer, under the account lock
-        raise Conflict("A request with this Idempotency-Key is still being processed; retry",
-                       code="idempotency_key_in_use")
-    if row[0] != digest:
-        raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
-                               code="idempotency_key_reused")
-    response: dict[str, Any] = row[1]
-    return response
-
-
 async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
                  account: tuple[Any, ...]) -> dict[str, Any]:
-    status, role, agent_id, min_w, max_w, credit_limit, policy, caps = account
+    (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, policy, caps, bet_id, placed_at, _hash,
+     _stored, offer_rows) = account
     if status != "active":
         raise Forbidden("This account is not active; contact your agent", code="account_inactive")
     if role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
-    offers = await load_offers(cur, req.picks)
+    offers = parse_offers(req.picks, offer_rows)
     legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, datetime.now(UTC))
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
                  else parlay_payout(req.stake_cents, prices))
     pricing.check_limits(req.stake_cents, potential, _limits(settings, min_w, max_w, caps, legs))
-    leagues = sorted({leg.event.league for leg in legs})
-    params: dict[str, Any] = {
-        "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type, "stake_cents": req.stake_cents,
-        "potential_payout_cents": potential,
-        "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
-        "leg_no": list(range(1, len(legs) + 1)), "event_id": [leg.event.id for leg in legs],
-        "sport": [leg.event.sport for leg in legs], "league": [leg.event.league for leg in legs],
-        "home_team": [leg.event.home_team for leg in legs], "away_team": [leg.event.away_team for leg in legs],
-        "commence_time": [leg.event.commence_time for leg in legs], "market": [leg.pick.market for leg in legs],
-        "outcome": [leg.pick.outcome for leg in legs], "point": [leg.point for leg in legs],
-        "book": [leg.book for leg in legs], "price": prices, "price_seen": [leg.pick.price for leg in legs],
-        "point_seen": [leg.pick.point for leg in legs], "live": [leg.live for leg in legs],
-    }
-    await cur.execute(q.INSERT_BET, params)
-    bet_id, placed_at = await cur.fetchone()
-    entry = await ledger.post(
-        cur, account_id=user_id, amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet",
-        ref_id=bet_id, actor_id=user_id,
-        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
+    available = ledger.available_cents(balance, credit_limit, risk + req.stake_cents)
+    if available < 0:  # the ledger would refuse it too; refusing here spares the inserts
+        raise ledger.InsufficientCredit(details={"available_cents": available + req.stake_cents,
+                                                 "requested_cents": req.stake_cents})
     leg_rows = [[i + 1, leg.event.id, leg.event.sport, leg.event.league, leg.event.home_team, leg.event.away_team,
                  leg.event.commence_time, leg.pick.market, leg.pick.outcome, leg.point, leg.book, leg.price,
                  leg.pick.price, leg.pick.point, leg.live, "pending", None] for i, leg in enumerate(legs)]
     body = bet_json([bet_id, user_id, req.bet_type, "open", req.stake_cents, potential, None, placed_at, None, None],
                     [leg_json(r) for r in leg_rows])
-    body["available_cents"] = ledger.available_cents(entry.balance_after, credit_limit, entry.risk_after)
-    await cur.execute(q.SAVE_RESPONSE, {"user_id": user_id, "key": key, "bet_id": bet_id,
-                                        "response": orjson.dumps(body).decode()})
+    body["available_cents"] = available
+    columns = list(zip(*leg_rows, strict=True))
+    names = ("leg_no", "event_id", "sport", "league", "home_team", "away_team", "commence_time", "market", "outcome",
+             "point", "book", "price", "price_seen", "point_seen", "live")
+    await cur.execute(q.INSERT_BET, {
+        "bet_id": bet_id, "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type,
+        "stake_cents": req.stake_cents, "potential_payout_cents": potential,
+        "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
+        **{name: list(col) for name, col in zip(names, columns, strict=False)},
+        "key": key, "request_hash": digest, "response": orjson.dumps(body).decode()})
+    leagues = sorted({leg.event.league for leg in legs})
+    entry = await ledger.post(
+        cur, account_id=user_id, amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet",
+        ref_id=bet_id, actor_id=user_id,
+        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
+    if ledger.available_cents(entry.balance_after, credit_limit, entry.risk_after) != available:
+        # Same lock, same numbers: cannot happen; if it did, the stored answer would lie, so roll back.
+        raise RuntimeError(f"ledger disagrees with the placement of bet {bet_id}")
     return body
 
 

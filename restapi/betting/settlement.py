@@ -6,8 +6,8 @@ Grading the same result twice changes nothing: graded legs are no longer pending
 no longer open. ``regrade`` lets an agent or admin set leg results by hand (a corrected score): it
 reverses the bet's settlement with contra entries, settles it again, and writes an audit row.
 
-Lock order, everywhere: the event's pending legs, then bets by id, then accounts by id (the ledger),
-so two graders (or a grader and a regrade) never deadlock.
+Lock order, everywhere: legs (an event's pending legs, or a regraded bet's legs), then bets by id,
+then accounts by id (the ledger), so two graders, or a grader and a regrade, do not deadlock.
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, re
             await cur.execute(q.SELECT_BET_IN_SCOPE, {"bet_id": bet_id, "viewer": actor_id})
             if await cur.fetchone() is None:
                 raise NotFound("No such bet in your book", code="bet_not_found")
+            await cur.execute(q.LOCK_BET_LEGS, {"bet_id": bet_id})
             await cur.execute(q.LOCK_BETS, {"bet_ids": [bet_id]})
             row = await cur.fetchone()
             bet_type, status, stake, payout, user_id = row[2], row[3], row[4], row[6], row[1]

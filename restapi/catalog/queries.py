@@ -15,7 +15,7 @@ LEAGUE = "SELECT key, sport, title FROM leagues WHERE key = %(league)s"
 
 EVENT_EXISTS = "SELECT 1 FROM events WHERE id = %(event)s"
 
-# Live games first, then by start time; ``total`` is the count over every matching row.
+# Bettable games only (an open market), live first, then by start time; ``total`` counts every match.
 EVENTS_PAGE = """
 SELECT e.id, e.sport, e.league, l.title, e.home_team, e.away_team, e.commence_time, e.status, e.home_score,
        e.away_score, count(*) OVER () AS total
@@ -24,6 +24,7 @@ WHERE (%(sport)s::text IS NULL OR e.sport = %(sport)s)
   AND (%(league)s::text IS NULL OR e.league = %(league)s)
   AND (%(event)s::text IS NULL OR e.id = %(event)s)
   AND e.status = ANY(%(statuses)s::text[])
+  AND EXISTS (SELECT 1 FROM markets m WHERE m.event_id = e.id AND m.is_open)
 ORDER BY e.status = 'live' DESC, e.commence_time, e.id
 LIMIT %(limit)s OFFSET %(offset)s
 """

@@ -57,11 +57,13 @@ async def sports(pool: aiopg.Pool) -> list[dict[str, Any]]:
 
 
 async def require_sport(pool: aiopg.Pool, sport: str) -> None:
+    """404 unless ``sport`` is a known sport key."""
     if not await _fetch(pool, q.SPORT_EXISTS, {"sport": sport}):
         raise NotFound(f"Unknown sport {sport!r}", details={"sport": sport})
 
 
 async def require_league(pool: aiopg.Pool, league: str, sport: str | None) -> None:
+    """404 for an unknown league; 422 when it is not in ``sport``."""
     rows = await _fetch(pool, q.LEAGUE, {"league": league})
     if not rows:
         raise NotFound(f"Unknown league {league!r}", details={"league": league})

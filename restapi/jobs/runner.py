@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
-from restapi.auth.purge import auth_purge
 from restapi.betting.grader import Grader
 from restapi.config import RestSettings
 from shared.daemon import DaemonContext, daemon_resources
@@ -29,8 +28,7 @@ class Job(Protocol):
 
 
 JobFactory = Callable[[DaemonContext, RestSettings], Job]
-JOBS: list[JobFactory] = [WeeklyCloseJob, ReminderJob, Grader]
-JOBS.append(auth_purge)
+JOBS: list[JobFactory] = [Grader, WeeklyCloseJob, ReminderJob]
 
 
 async def run(settings: RestSettings, stop: asyncio.Event, jobs: list[JobFactory] | None = None,

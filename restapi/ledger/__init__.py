@@ -87,7 +87,11 @@ ON CONFLICT (account_id, day) DO UPDATE SET bets = d.bets + EXCLUDED.bets,
 """
 UPDATE_ACCOUNT = """
 UPDATE users SET balance_cents = %(balance_after)s, pending_risk_cents = %(risk_after)s,
-                 ledger_seq = %(seq)s, ledger_head = %(hash)s
+                 ledger_seq = %(seq)s, ledger_head = %(hash)s,
+                 last_bet_at = CASE WHEN %(kind)s = 'bet_risk'
+                                    THEN greatest(last_bet_at, %(created_at)s) ELSE last_bet_at END,
+                 last_active_at = CASE WHEN %(kind)s = 'bet_risk'
+                                       THEN greatest(last_active_at, %(created_at)s) ELSE last_active_at END
  WHERE id = %(account_id)s
 """
 

@@ -23,6 +23,7 @@ class FakeOddsApi:
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     completed: bool = True
+    extra_sports: list[dict[str, Any]] = field(default_factory=list)
 
     def paid(self, path: str) -> list[str]:
         return [p for p, _ in self.requests if p.endswith(("/odds", "/scores"))]
@@ -48,7 +49,7 @@ class FakeOddsApi:
         parts = request.path.strip("/").split("/")  # v4, sports[, sport, endpoint]
         cost = 0
         if len(parts) == 2:
-            data = self._load("sports.json")
+            data = self._load("sports.json") + self.extra_sports
         else:
             sport, endpoint = parts[2], parts[3]
             data = self._load(f"{endpoint}_{sport}.json")

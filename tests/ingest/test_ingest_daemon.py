@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import psycopg2
 import pytest
 import redis as redis_sync
@@ -75,3 +76,30 @@ async def test_ingest_waits_for_postgres_at_start_up_instead_of_dying(base_env: 
     assert not task.done()
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+async def test_ingest_metrics_show_calls_saved_changes_and_entries(base_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**base_env, "INGEST_SIM_LEAGUES": "8", "INGEST_TICK": "0.05", "INGEST_ARCHIVE_DIR": str(tmp_path)}
+    settings = load(IngestSettings, env, port=0)
+    stop = asyncio.Event()
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(daemon.run(settings, stop, on_ready=lambda ctx: ready.set_result(ctx.side_port)))
+    port = await asyncio.wait_for(ready, 10)
+
+    async def metrics() -> str:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+            return await resp.text()
+
+    def value(text: str, name: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+    async def counted() -> bool:
+        text = await metrics()
+        return all(value(text, n) > 0 for n in ("ingest_stream_entries_total", "ingest_changes_total",
+                                                "ingest_calls_saved_total"))
+
+    try:
+        await wait_for(counted, timeout=20, what="ingest metrics")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)

@@ -75,3 +75,20 @@ async def test_games_go_from_scheduled_to_final_with_a_score() -> None:
     assert full and all(p == ["scheduled", "upcoming", "live", "final"] for p in full)
     finals = [ev for ev in poller.state["icehockey_nhl"].values() if ev["status"] == "final"]
     assert finals and all(ev["scores"] is not None and ev["odds"] == {} for ev in finals)
+
+
+async def test_cancelled_games_close_without_a_score() -> None:
+    now = [T0]
+    sim = Simulator(seed=9, leagues=12, game_minutes=60, clock=lambda: now[0])
+    poller = Poller(sim, Scheduler(Tiers(30, 300, 1800), MARKETS, 72 * 3_600_000), final_linger_ms=48 * 3_600_000)
+    await poller.bootstrap()
+    cancelled: list[dict[str, object]] = []
+    for _ in range(60):
+        await poller.tick()
+        cancelled = [ev for st in poller.state.values() for ev in st.values() if ev["status"] == "cancelled"]
+        if cancelled:
+            break
+        now[0] += 1800
+    assert cancelled
+    for ev in cancelled:
+        assert ev["odds"] == {} and all(not m["open"] for m in ev["markets"].values())  # type: ignore[attr-defined]

@@ -134,3 +134,23 @@ async def test_a_batch_postgres_rejects_is_skipped_not_retried_forever(pg: aiopg
                                 "price": 150, "point": None, "t": 0}])
     await store.write(bad)  # no such event: a foreign-key violation
     assert not store.queue and not store.down
+
+
+async def test_a_restart_without_state_takes_stale_games_off_the_board(pg: aiopg.Pool) -> None:
+    clock = [1_800_000_000.0]
+    first = _poller(pg, clock)
+    await first.bootstrap()
+    await first.tick()
+    await first.tick()
+    ghost = "ghost-game"
+    async with pg.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("""
+            INSERT INTO events (id, sport, league, home_team, away_team, commence_time, status)
+            VALUES ('ghost-game', 'basketball', 'basketball_nba', 'A', 'B', now() + interval '1 hour', 'upcoming');
+            INSERT INTO markets (event_id, market) VALUES ('ghost-game', 'h2h');""")
+    second = _poller(pg, clock)  # no Redis: it starts from an empty memory
+    await second.bootstrap()
+    await second.tick()
+    rows = await _rows(pg, "SELECT is_open FROM markets WHERE event_id = %(e)s", {"e": ghost})
+    assert rows == [(False,)]
+    assert await _current_odds(pg) == _memory_odds(second)

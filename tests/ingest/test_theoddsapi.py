@@ -6,6 +6,7 @@ import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import aiopg
 import pytest
 
 from ingest.model import odds_from_api, scores_from_api
@@ -14,6 +15,8 @@ from ingest.providers import ProviderError
 from ingest.providers.quota import Quota
 from ingest.providers.theoddsapi import QuotaExhausted, TheOddsApi
 from ingest.scheduler import Scheduler, Tiers
+from ingest.store import Store
+from tests.helpers import wait_for
 from tests.ingest.oddsapi_server import KEY, FakeOddsApi
 
 MARKETS = ("h2h", "spreads", "totals")
@@ -155,3 +158,23 @@ async def test_poller_closes_a_completed_game_and_announces_the_result(api: TheO
     ev = poller.state["basketball_nba"][NBA1]
     assert ev["status"] == "final" and ev["odds"] == {} and ev["scores"] == {"home": 112, "away": 104}
     assert all(not m["open"] for m in ev["markets"].values())
+
+
+async def test_a_league_that_comes_into_season_is_picked_up_and_stored(api: TheOddsApi, fake: FakeOddsApi,
+                                                                       pg: aiopg.Pool) -> None:
+    poller = Poller(api, Scheduler(Tiers(30, 300, 0.05), MARKETS, 72 * 3_600_000))
+    poller.store = Store(pg, poller.full_state, poller.league_list)
+    await poller.bootstrap()
+    await poller.tick()
+    assert "baseball_mlb" not in poller.leagues
+    fake.extra_sports = [{"key": "baseball_mlb", "group": "Baseball", "title": "MLB",
+                          "description": "Major League Baseball", "active": True, "has_outrights": False}]
+
+    async def picked_up() -> bool:
+        await poller.tick()
+        return "baseball_mlb" in poller.leagues
+
+    await wait_for(picked_up, what="new league")
+    async with pg.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT sport, title FROM leagues WHERE key = 'baseball_mlb'")
+        assert await cur.fetchall() == [("baseball", "MLB")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from aiohttp import web
 from pushd.app import create_app
 from pushd.config import PushSettings
 from pushd.keys import SETTINGS
-from shared import streams
+from shared import pushticket, streams
 from shared.config import load
 from tests.helpers import wait_for
 
@@ -60,11 +59,8 @@ async def publish(r: aioredis.Redis, sport: str, changes: list[dict[str, Any]], 
 
 
 async def issue_ticket(r: aioredis.Redis, user_id: int, ttl: int = 30) -> str:
-    """A push ticket as restapi issues it: ``pushticket:{ticket}`` -> claims, single use."""
-    ticket = "pt_" + secrets.token_urlsafe(24)
-    claims = {"sub": str(user_id), "role": "player", "agent_id": 2, "exp": int(time.time()) + ttl}
-    await r.set(f"pushticket:{ticket}", orjson.dumps(claims), ex=max(ttl, 1))
-    return ticket
+    """A push ticket issued exactly as restapi's ``POST auth/push-ticket`` does (single use)."""
+    return await pushticket.issue(r, user_id=user_id, role="player", agent_id=2, ttl=max(ttl, 1))
 
 
 class Client:

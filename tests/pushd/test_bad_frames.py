@@ -8,6 +8,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from shared import pushticket
 from shared.tokens import KeyRing, access_claims
 from tests.helpers import captured_json_logs
 from tests.pushd.conftest import Connect, StartNode, change, issue_ticket, publish
@@ -102,7 +103,7 @@ async def test_bad_expired_or_reused_credentials_close_4001(start_node: StartNod
         assert await client.closed() == 4001, token
         assert client.ops("error")[0]["code"] in ("invalid_ticket", "invalid_token")
     stale = "pt_stale"
-    await rds.set(f"pushticket:{stale}", orjson.dumps({"sub": "4", "exp": int(time.time()) - 5}))
+    await rds.set(pushticket.key(stale), orjson.dumps({"sub": "4", "exp": int(time.time()) - 5}))
     client = await connect(node, hello=False)
     await client.send({"op": "hello", "token": stale})
     assert await client.closed() == 4001

@@ -79,3 +79,21 @@ async def test_metrics_count_connections_frames_and_resumes(
     for name in ("pushd_connections", "pushd_frames_out_total", 'pushd_resume_total{outcome="snapshot"}',
                  'pushd_subscriptions{kind="sport"}', "pushd_reader_lag_seconds_bucket"):
         assert name in body, name
+
+
+async def test_private_events_missed_while_away_are_replayed_on_another_node(
+        start_node: StartNode, connect: Connect, rds: aioredis.Redis) -> None:
+    node_a, node_b = await start_node(), await start_node()
+    phone = await connect(node_a, user=7)
+    seen = (await rds.xadd(streams.NOTIFY, streams.encode_notify(7, "bet.accepted", {"bet": 1}))).decode()
+    await phone.wait("user", offset=seen)
+    await phone.close()
+    missed = [(await rds.xadd(streams.NOTIFY, streams.encode_notify(u, "balance.changed", {"n": i}))).decode()
+              for i, u in enumerate((7, 8, 7))]
+    back = await connect(node_b, user=7)
+    sub = await back.sub(["user:7"], since={"user:7": {"epoch": "", "offset": seen}})
+    assert sub["recovered"] == {"user:7": True}
+    assert [(f["offset"], f["data"]["n"]) for f in back.ops("user")] == [(missed[0], 0), (missed[2], 2)]
+    gone = await connect(node_b, user=7)
+    lost = await gone.sub(["user:7"], since={"user:7": {"epoch": "", "offset": "1-0"}})
+    assert lost["recovered"] == {"user:7": False} and not gone.ops("user")

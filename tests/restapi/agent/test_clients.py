@@ -129,6 +129,10 @@ async def test_master_write_to_sub_book_can_be_turned_off(book: Book) -> None:
     await book.sql("INSERT INTO agent_settings (agent_id, master_can_write) VALUES (2, false)")
     status, body = await book.patch("a", C + "/12", {"notes": "x"})
     assert status == 403 and body["error"] == "read_only"
+    status, body = await book.post("a", C, {"login": "undersub", "agent_id": 3})
+    assert status == 403 and body["error"] == "read_only"
+    status, body = await book.post("a", C, {"login": "undermaster"})
+    assert status == 201
     status, _ = await book.get("a", C + "/12")
     assert status == 200
 
@@ -152,3 +156,46 @@ async def test_deactivate_pushes_an_account_status_event_and_reactivate_restores
     assert [r[0] for r in rows] == ["customer.deactivate", "customer.reactivate"]
     assert rows[0][1:] == ({"status": "active"}, {"status": "inactive"})
     assert orjson.dumps(rows)  # audit rows are plain JSON
+
+
+async def test_every_sort_pages_through_with_cursors_and_tampered_cursors_get_422(book: Book) -> None:
+    import base64
+    import json
+
+    await book.sql("UPDATE users SET last_active_at = now() - interval '1 day' WHERE id = 11")
+    for sort in ("login", "balance", "last_active", "created"):
+        for order in ("asc", "desc"):
+            seen, cursor = [], None
+            while True:
+                params = {"limit": "1", "sort": sort, "order": order} | ({"cursor": cursor} if cursor else {})
+                status, body = await book.get("a", C, params=params)
+                assert status == 200, (sort, order, body)
+                seen += [c["id"] for c in body["items"]]
+                cursor = body["next_cursor"]
+                if cursor is None:
+                    break
+            assert sorted(seen) == [10, 11, 12] and len(seen) == 3, (sort, order)
+    for values, sort in ((["x", 1], "balance"), ([1, "x"], "login"), (["not a time", 1], "created"),
+                         ([1, 2**70], "balance"), ([1], "login"), ([None, 1], "login")):
+        raw = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        status, body = await book.get("a", C, params={"sort": sort, "cursor": raw})
+        assert status == 422 and "cursor" in body["details"], (values, sort)
+    for path in ("/api/v1/agent/cashier/transactions", "/api/v1/agent/cashier/balances"):
+        raw = base64.urlsafe_b64encode(orjson.dumps(["9e99"])).decode()
+        status, body = await book.get("a", path, params={"cursor": raw})
+        assert status == 422, path
+
+
+async def test_out_of_range_ids_are_422_not_500(book: Book) -> None:
+    huge = str(2**70)
+    status, _ = await book.get("a", C, params={"agent_id": huge})
+    assert status == 422
+    status, _ = await book.get("a", "/api/v1/agent/cashier/transactions", params={"player_id": huge})
+    assert status == 422
+    status, _ = await book.post("a", "/api/v1/agent/cashier/credit", {
+        "player_id": 2**70, "amount_cents": 1, "type": "deposit", "reason": "r"}, **{"Idempotency-Key": "h"})
+    assert status == 422
+    status, _ = await book.post("a", C, {"login": "hugeagent", "agent_id": 2**70})
+    assert status == 422
+    status, _ = await book.get("a", C + "/" + "9" * 30)
+    assert status == 404

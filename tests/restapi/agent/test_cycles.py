@@ -51,3 +51,15 @@ def test_settlement_status() -> None:
     assert settlement_status(-500, 0) == "pending"
     assert settlement_status(-500, 200) == "partial"
     assert settlement_status(300, 300) == "settled"
+
+
+def test_missed_closes_catch_up_after_downtime() -> None:
+    from restapi.agent.settlements import missed_closes
+
+    now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    tue = datetime(2026, 11, 24, tzinfo=UTC)
+    assert missed_closes(None, now, Schedule()) == [tue]
+    assert missed_closes(tue, now, Schedule()) == []
+    assert missed_closes(tue - timedelta(days=21), now, Schedule()) == [
+        tue - timedelta(days=14), tue - timedelta(days=7), tue]
+    assert len(missed_closes(tue - timedelta(days=700), now, Schedule(), limit=12)) == 12

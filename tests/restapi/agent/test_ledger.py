@@ -190,3 +190,16 @@ async def test_adopt_balance_opens_the_chain_with_the_existing_balance(database_
     finally:
         pool.close()
         await pool.wait_closed()
+
+
+async def test_a_bet_hold_marks_the_player_active(database_url: str) -> None:
+    pool = await _setup(database_url)
+    try:
+        entry = await _post(pool, account_id=2, amount_cents=0, risk_cents=100, kind="bet_risk")
+        await _post(pool, account_id=2, amount_cents=5, kind="deposit")
+        async with pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT last_bet_at, last_active_at FROM users WHERE id = 2")
+            assert await cur.fetchone() == (entry.created_at, entry.created_at)
+    finally:
+        pool.close()
+        await pool.wait_closed()

@@ -83,3 +83,25 @@ async def test_schedule_is_per_agent_and_validated(book: Book) -> None:
     assert body["close_dow"] == 2 and body["timezone"] == "UTC"
     status, body = await book.get("a", "/api/v1/agent/schedule")
     assert body["close_dow"] == 1 and body["timezone"] == "America/Chicago"
+
+
+@pytest.mark.parametrize("raw", [b"", b"[]", b'"x"', b"null", b"{", b"\xff\xfe", b'{"player_id": true}'])
+async def test_malformed_bodies_are_4xx_never_500(book: Book, raw: bytes) -> None:
+    for method, path in (("POST", "/api/v1/agent/clients"), ("PATCH", "/api/v1/agent/clients/10"),
+                         ("POST", "/api/v1/agent/cashier/credit"), ("POST", "/api/v1/agent/cashier/debit"),
+                         ("POST", "/api/v1/agent/settlements/1/payments"), ("PUT", "/api/v1/agent/schedule")):
+        resp = await book.client.request(method, path, data=raw, headers=book.auth(
+            "a", **{"Content-Type": "application/json", "Idempotency-Key": "m"}))
+        body = await resp.json()
+        assert 400 <= resp.status < 500 and set(body) == {"error", "message", "details"}, (method, path, raw, body)
+
+
+async def test_openapi_documents_the_agent_hub(book: Book) -> None:
+    spec = await (await book.client.get("/docs/openapi.json")).json()
+    paths = spec["paths"]
+    for path in ("/api/v1/agent/clients", "/api/v1/agent/clients/{player_id}", "/api/v1/agent/cashier/credit",
+                 "/api/v1/agent/settlements/{settlement_id}/payments", "/api/v1/agent/reports/customers",
+                 "/api/v1/agent/dashboard", "/api/v1/dashboard", "/api/v1/agent/ledger/verify"):
+        assert path in paths, path
+    credit = paths["/api/v1/agent/cashier/credit"]["post"]
+    assert any(p.get("name") == "Idempotency-Key" for p in credit.get("parameters", []))

@@ -75,8 +75,13 @@ async def test_payments_partial_then_settled_and_scoped(book: Book) -> None:
     ((alice_sid,),) = await book.sql("SELECT id FROM settlements WHERE player_id = 10")
     ((zed_sid,),) = await book.sql("SELECT id FROM settlements WHERE player_id = 20")
     (balance_before,), = await book.sql("SELECT balance_cents FROM users WHERE id = 10")
-    status, body = await book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 100, "method": "cash"})
+    status, body = await book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 100, "method": "cash"},
+                                   **{"Idempotency-Key": "pay-1"})
     assert status == 201 and body["settlement"]["status"] == "partial" and body["settlement"]["remaining_cents"] == 200
+    retries = await asyncio.gather(*(book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 100,
+                                                                                 "method": "cash"},
+                                               **{"Idempotency-Key": "pay-1"}) for _ in range(3)))
+    assert all(s == 201 and b["replayed"] and b["payment"]["id"] == body["payment"]["id"] for s, b in retries)
     status, body = await book.post("a", f"{S}/{alice_sid}/payments", {"amount_cents": 201, "method": "card"})
     assert status == 422 and body["details"]["remaining_cents"] == 200
     status, body = await book.post("a", f"{S}/{alice_sid}/payments",
@@ -158,3 +163,22 @@ async def test_reminders_go_by_smtp_and_push_once_per_cycle(book: Book, base_env
     assert "Open settlements from earlier weeks: 2 (2 overdue)" in to_a.get_payload(decode=True).decode()
     reminders = [(e["user"], e["data"]["open"]) for e in entries if e["kind"] == "settlement.reminder"]
     assert sorted(reminders) == [(2, 2), (3, 0), (4, 1)]
+
+
+async def test_jobs_catch_up_on_weeks_missed_while_down(book: Book) -> None:
+    await _week_of_bets(book.dsn)
+    pool = await create_pool(book.dsn, 1, 2)
+    try:
+        await settlements.close_due_weeks(pool, NOW)
+        later = NOW + timedelta(days=21)
+        closed = await settlements.close_due_weeks(pool, later)
+        assert len(closed) == 9  # three agents, three missed weeks each
+        ends = await book.sql("SELECT week_end FROM settlement_cycles WHERE agent_id = 2 ORDER BY 1")
+        assert [e for (e,) in ends] == [WEEK_END + timedelta(days=7 * k) for k in range(4)]
+        rows = await book.sql("SELECT s.figure_cents FROM settlements s JOIN settlement_cycles c "
+                              "ON c.id = s.cycle_id WHERE c.week_end = %(end)s AND s.player_id = 11",
+                              {"end": WEEK_END + timedelta(days=7)})
+        assert rows == [(999,)]  # the win posted at the first close landed in the following week
+    finally:
+        pool.close()
+        await pool.wait_closed()

@@ -243,3 +243,28 @@ async def test_regrade_reverses_and_resettles_with_an_audit_row(
     assert (await resp.json())["status"] == "open"
     assert await account(book.dsn) == (0, 1000)
     await _ledger_ok(book)
+
+
+async def test_concurrent_graders_settle_each_bet_once(client: TestClient, book: Book,
+                                                       redis: aioredis.Redis) -> None:
+    """Two graders on one event, and two on the two events of a parlay, at the same time."""
+    status, single = await place(client, book, straight(stake=1000, outcome="Boston Celtics", price=-150), key="s")
+    status, parlay = await place(client, book, {"type": "parlay", "stake_cents": 1000, "selections": [
+        sel("ev1", "h2h", "Boston Celtics", -150), sel("ev2", "h2h", "Miami Heat", -150)]}, key="p")
+    pool = await create_pool(book.dsn, 1, 10)
+    try:
+        await asyncio.gather(
+            settlement.grade_event(pool, redis, "ev1", "final", 110, 100),
+            settlement.grade_event(pool, redis, "ev1", "final", 110, 100),
+            settlement.grade_event(pool, redis, "ev2", "final", 99, 90),
+            settlement.grade_event(pool, redis, "ev2", "final", 99, 90),
+        )
+    finally:
+        pool.close()
+        await pool.wait_closed()
+    got = await statuses(book)
+    # 10.00 at -150 returns 16.66; the parlay 10.00 x 5/3 x 5/3 = 27.77
+    assert got[single["id"]] == ("won", 1666) and got[parlay["id"]] == ("won", 2777)
+    assert await sql(book.dsn, "SELECT count(*) FROM ledger_entries WHERE kind = 'bet_win'") == [(2,)]
+    assert await account(book.dsn) == (666 + 1777, 0)
+    await _ledger_ok(book)

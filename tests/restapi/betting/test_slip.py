@@ -150,3 +150,14 @@ async def test_quote_prices_straights_and_parlay_without_state(client: TestClien
     status, err = await _json(await client.post("/api/v1/betting/quote", headers=book.auth(), json={
         "selections": []}))
     assert (status, err["error"]) == (422, "validation_error")
+
+
+async def test_betting_routes_are_in_the_openapi_spec(client: TestClient, book: Book) -> None:
+    spec = await (await client.get("/docs/openapi.json")).json()
+    paths = spec["paths"]
+    for path, method in [("/api/v1/betting/bets", "post"), ("/api/v1/betting/bets", "get"),
+                         ("/api/v1/betting/slip", "put"), ("/api/v1/betting/quote", "post"),
+                         ("/api/v1/betting/bets/{bet_id}/regrade", "post")]:
+        assert method in paths[path], (path, method)
+    params = paths["/api/v1/betting/bets"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" and p["required"] for p in params)

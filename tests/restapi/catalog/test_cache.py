@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Any
+
+import pytest
 
 from ingest.differ import diff_event
 from ingest.publisher import make_batch
 from ingest.store import StoreBatch
+from restapi.catalog import service
 from restapi.keys import CATALOG_CACHE
 from shared.redis import create_client
 from tests.helpers import wait_for
@@ -20,7 +25,7 @@ def _counter(metrics: str, endpoint: str, result: str) -> float:
 
 async def test_second_read_is_a_hit_and_metrics_count_both(filled: Filled) -> None:
     client = filled.client
-    await client.app[CATALOG_CACHE].ready.wait()
+    await asyncio.wait_for(client.app[CATALOG_CACHE].ready.wait(), 10)
     before = await (await client.get("/metrics")).text()
     first = await client.get("/api/v1/betting/odds?league=basketball_nba")
     second = await client.get("/api/v1/betting/odds?league=basketball_nba")
@@ -37,7 +42,7 @@ async def test_a_new_stream_entry_invalidates_reads_of_its_league(filled: Filled
     client = filled.client
     cache = client.app[CATALOG_CACHE]
     league, other = "basketball_nba", "icehockey_nhl"
-    await wait_for(lambda: league in cache.odds_gen, what="invalidator start")
+    await asyncio.wait_for(cache.ready.wait(), 10)
     assert (await client.get(f"/api/v1/betting/odds?league={league}")).headers["X-Cache"] == "miss"
     assert (await client.get(f"/api/v1/betting/odds?league={other}")).headers["X-Cache"] == "miss"
     assert (await client.get(f"/api/v1/betting/odds?league={league}")).headers["X-Cache"] == "hit"
@@ -72,7 +77,7 @@ async def test_a_new_stream_entry_invalidates_reads_of_its_league(filled: Filled
 async def test_sidebar_is_cached_until_an_event_level_change(filled: Filled) -> None:
     client = filled.client
     cache = client.app[CATALOG_CACHE]
-    await wait_for(lambda: bool(cache.odds_gen), what="invalidator start")
+    await asyncio.wait_for(cache.ready.wait(), 10)
     assert (await client.get("/api/v1/shared/sidebar")).headers["X-Cache"] == "miss"
     assert (await client.get("/api/v1/shared/sidebar")).headers["X-Cache"] == "hit"
     gen = cache.generation(None, catalog=True)
@@ -90,3 +95,29 @@ async def test_reads_still_work_when_redis_is_gone(filled: Filled) -> None:
     resp = await client.get("/api/v1/shared/sports")
     assert resp.status == 200 and resp.headers["X-Cache"] == "miss"
     await cache.redis.aclose()
+
+
+async def test_concurrent_misses_of_one_read_load_it_once(filled: Filled, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = filled.client
+    cache = client.app[CATALOG_CACHE]
+    await asyncio.wait_for(cache.ready.wait(), 10)
+    loads = 0
+    real = service.odds_page
+
+    async def counted(*args: Any, **kw: Any) -> Any:
+        nonlocal loads
+        loads += 1
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(service, "odds_page", counted)  # the real query still runs; this only counts
+    responses = await asyncio.gather(*(client.get("/api/v1/betting/odds?sport=soccer&limit=7") for _ in range(8)))
+    bodies = {await r.read() for r in responses}
+    assert len(bodies) == 1 and all(r.status == 200 for r in responses)
+    assert loads == 1 and not cache.inflight
+
+
+async def test_a_failed_load_is_not_cached(filled: Filled) -> None:
+    err = await filled.client.get("/api/v1/betting/odds?league=basketball_xyz")
+    assert err.status == 404
+    again = await filled.client.get("/api/v1/betting/odds?league=basketball_xyz")
+    assert again.status == 404 and again.headers.get("X-Cache") is None
