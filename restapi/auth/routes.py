@@ -64,7 +64,7 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
 
 @docs(tags=["auth"], summary="Create a player account and log it in",
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
-@request_schema(s.SignupIn, example={"email": "newplayer@example.com", "password": "a-good-pass-1", "agent": "agent1"})
+@request_schema(s.SignupIn, required=True)
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
 @error_responses(400, 409, 413, 422, 429)
 async def signup(request: web.Request) -> web.Response:
@@ -77,7 +77,7 @@ async def signup(request: web.Request) -> web.Response:
 
 @docs(tags=["auth"], summary="Log in with login name or email",
       description="Opens a session for this device. Failed attempts are limited per IP (429 with Retry-After).")
-@request_schema(s.LoginIn, example={"login": "player01", "password": "player-pass-123", "device": "iPhone 15"})
+@request_schema(s.LoginIn, required=True)
 @response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def login(request: web.Request) -> web.Response:
@@ -90,7 +90,7 @@ async def login(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Rotate a refresh token",
       description="Spends the refresh token and returns a new pair. Presenting a spent token revokes the "
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
-@request_schema(s.RefreshIn, example={"refresh_token": s.REFRESH_EXAMPLE})
+@request_schema(s.RefreshIn, required=True)
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
@@ -165,7 +165,7 @@ async def revoke_session(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Ask for a password reset link",
       description="Answers 202 the same way whether or not an account has the email; the link (valid "
                   "30 minutes, single use) is mailed in the background. Limited per IP.")
-@request_schema(s.ResetRequestIn, example={"email": "player01@wagerbabe.test"})
+@request_schema(s.ResetRequestIn, required=True)
 @response_schema(s.MessageOut, 202)
 @error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
@@ -186,7 +186,7 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
 
 @docs(tags=["auth"], summary="Set a new password with a reset token",
       description="Spends the token, changes the password and logs out every device.")
-@request_schema(s.ResetConfirmIn, example={"token": s.REFRESH_EXAMPLE, "password": "a-new-pass-456"})
+@request_schema(s.ResetConfirmIn, required=True)
 @response_schema(s.MessageOut, 200)
 @error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
@@ -227,7 +227,8 @@ async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_auth(app: web.Application) -> None:
-    """Register the auth routes, the JWKS document and the CORS middleware."""
+    """Register the auth routes, the JWKS document and the CORS middleware (GETs without HEAD: the spec
+    would otherwise list a HEAD twin of each with a body it never has)."""
     app.cleanup_ctx.append(_tasks_ctx)
     mws = app.middlewares
     # Just outside the error middleware, so error answers carry CORS headers too.
@@ -238,11 +239,11 @@ def setup_auth(app: web.Application) -> None:
     r.add_post(f"{PREFIX}/refresh", refresh)
     r.add_post(f"{PREFIX}/logout", logout)
     r.add_post(f"{PREFIX}/logout-all", logout_all)
-    r.add_get(f"{PREFIX}/me", me)
-    r.add_get(f"{PREFIX}/sessions", list_sessions)
+    r.add_get(f"{PREFIX}/me", me, allow_head=False)
+    r.add_get(f"{PREFIX}/sessions", list_sessions, allow_head=False)
     r.add_delete(f"{PREFIX}/sessions/{{session_id}}", revoke_session)
     r.add_post(f"{PREFIX}/password-reset/request", reset_request)
     r.add_post(f"{PREFIX}/password-reset/confirm", reset_confirm)
     r.add_post(f"{PREFIX}/push-ticket", push_ticket)
-    r.add_get("/.well-known/jwks.json", jwks)
+    r.add_get("/.well-known/jwks.json", jwks, allow_head=False)
 

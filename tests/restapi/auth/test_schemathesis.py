@@ -87,7 +87,7 @@ def test_auth_and_user_operations_give_no_5xx_and_match_their_schemas(
     operations = [result.ok() for result in schema.get_all_operations()]
     labels = {op.label for op in operations}
     assert "POST /api/v1/auth/login" in labels and "PUT /api/v1/user/preferences" in labels
-    assert len(operations) >= 17
+    assert len(operations) == 16
 
     statuses: dict[str, set[int]] = {}
     for op in operations:
