@@ -108,3 +108,18 @@ async def test_signup_refresh_and_reset_confirm_are_limited_per_ip(
     for path, body in calls:
         statuses = [(await client.post(f"{API}{path}", json=body)).status for _ in range(3)]
         assert statuses[:2] != [429, 429] and statuses[2] == 429, (path, statuses)
+
+
+async def test_login_limit_is_per_client_ip(client: TestClient) -> None:
+    import aiohttp
+
+    wrong = {"login": "player01", "password": "wrong-pass-123"}
+    for _ in range(5):
+        await client.post(f"{API}/login", json=wrong)
+    assert (await client.post(f"{API}/login", json=wrong)).status == 429
+    # Another source address on loopback has a limit of its own.
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    async with aiohttp.ClientSession(connector=connector) as other:
+        url = str(client.make_url(f"{API}/login"))
+        async with other.post(url, json={"login": "player01", "password": "player-pass-123"}) as resp:
+            assert resp.status == 200
