@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from shared import migrate
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis
+from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared.tokens import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,7 @@ def main() -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     pg = redis = None
     honcho: subprocess.Popen[bytes] | None = None
+    mailsink: subprocess.Popen[bytes] | None = None
 
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -75,6 +76,14 @@ def main() -> int:
             redis = EmbeddedRedis(DATA / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None)
             env["REDIS_URL"] = redis.start()
             _say(f"embedded Redis at {env['REDIS_URL']} (pid {redis.pid})")
+        if not env.get("SMTP_HOST"):
+            # A local SMTP sink that prints each message (password resets, reminders) to this console.
+            port = free_port()
+            mailsink = subprocess.Popen(
+                [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
+                 "aiosmtpd.handlers.Debugging", "stdout"], cwd=ROOT)
+            env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)
+            _say(f"mail sink (prints mail here) at smtp://127.0.0.1:{port}")
         applied = asyncio.run(migrate.migrate(env["DATABASE_URL"]))
         _say(f"migrations applied: {len(applied)}")
         KeyRing.load(Path(env["AUTH_KEYS_DIR"]), create=True)
@@ -119,6 +128,9 @@ def main() -> int:
     finally:
         if honcho is not None:
             _stop_group(honcho)
+        if mailsink is not None:
+            mailsink.terminate()
+            mailsink.wait(5)
         if redis is not None:
             redis.stop()
         if pg is not None:

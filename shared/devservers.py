@@ -133,8 +133,12 @@ class EmbeddedPostgres:
         opts = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
         if self.fast:
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
-                  "-o", opts)
+        try:
+            self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+                      "-o", opts)
+        except subprocess.CalledProcessError as exc:
+            tail = self.log_file.read_text(errors="replace")[-1500:] if self.log_file.exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr.strip()}\n{tail}") from None
         wait_port("127.0.0.1", self.port)
         return self.url
 

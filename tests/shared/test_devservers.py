@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
+import pytest
 import redis
 
 from shared.devservers import EmbeddedPostgres, EmbeddedRedis, pid_alive
+
+
+@pytest.fixture
+def tmp_path(data_root: Path) -> Iterator[Path]:
+    """A folder under the project's .data: as root, PostgreSQL's system user must reach it, and
+    pytest's shared /tmp base folder is private to root (and pruned by other pytest runs)."""
+    path = data_root / f"dev-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    yield path
 
 
 def test_embedded_postgres_starts_serves_and_stops(tmp_path: Path) -> None:
