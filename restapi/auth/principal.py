@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from restapi.keys import REDIS, SETTINGS, VERIFIER
 from shared import denylist, ratelimit
-from shared.errors import Forbidden, RateLimited, Unauthorized
+from shared.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 
 ROLES = ("player", "agent", "admin")
 _CACHE: web.RequestKey[Principal] = web.RequestKey("principal", object)  # type: ignore[arg-type]
@@ -89,7 +90,11 @@ async def _check_denylist_and_rate(request: web.Request, who: Principal) -> None
     pipe = request.app[REDIS].pipeline(transaction=False)
     pipe.exists(denylist.key(who.jti))
     ratelimit.queue_hit(pipe, limit, str(who.user_id))
-    denied, hit = await pipe.execute()
+    try:
+        denied, hit = await pipe.execute()
+    except RedisError:
+        # Fail closed: without Redis we cannot tell a revoked token from a good one.
+        raise Unavailable("Sessions cannot be checked right now; retry shortly", code="redis_unavailable") from None
     if denied:
         raise Unauthorized("This token was revoked (logged out); log in again", code="token_revoked")
     decision = ratelimit.decision(hit)

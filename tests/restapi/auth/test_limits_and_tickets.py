@@ -123,3 +123,16 @@ async def test_login_limit_is_per_client_ip(client: TestClient) -> None:
         url = str(client.make_url(f"{API}/login"))
         async with other.post(url, json={"login": "player01", "password": "player-pass-123"}) as resp:
             assert resp.status == 200
+
+
+async def test_redis_down_is_503_not_500_and_fails_closed(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int], own_redis: Any
+) -> None:
+    client = await make_client(aiohttp_client, {**auth_env, "REDIS_URL": own_redis.url})
+    tokens = await login(client)
+    own_redis.stop()
+    resp = await client.get(f"{API}/me", headers=bearer(tokens))
+    body = await resp.json()
+    assert resp.status == 503 and body["error"] == "redis_unavailable", body
+    resp = await client.post(f"{API}/login", json={"login": "player01", "password": "player-pass-123"})
+    assert resp.status == 503 and (await resp.json())["error"] == "redis_unavailable"
