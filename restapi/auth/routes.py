@@ -15,7 +15,7 @@ from restapi.auth import reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
 from restapi.auth.fields import ErrorSchema, printable
-from restapi.auth.principal import principal
+from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
 from restapi.openapi import BEARER
@@ -125,9 +125,8 @@ async def logout_all(request: web.Request) -> web.Response:
 @response_schema(s.UserOut, 200)
 @error_responses(401, 404, 429)
 async def me(request: web.Request) -> web.Response:
-    who = await principal(request)
     redis, ttl = request.app[REDIS], request.app[SETTINGS].me_cache_ttl
-    cached = await redis.get(me_cache_key(who.user_id)) if ttl else None
+    who, cached = await principal_and_get(request, me_cache_key if ttl else None)
     if cached is not None:
         return web.Response(body=cached, content_type="application/json")
     async with request.app[PG].acquire() as conn, conn.cursor() as cur:

@@ -136,3 +136,29 @@ async def test_redis_down_is_503_not_500_and_fails_closed(
     assert resp.status == 503 and body["error"] == "redis_unavailable", body
     resp = await client.post(f"{API}/login", json={"login": "player01", "password": "player-pass-123"})
     assert resp.status == 503 and (await resp.json())["error"] == "redis_unavailable"
+
+
+async def test_principal_and_get_reads_the_key_with_or_without_a_cached_principal(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+) -> None:
+    from aiohttp import web
+
+    from restapi.app import create_app
+    from restapi.auth.principal import principal, principal_and_get
+    from restapi.config import RestSettings
+    from shared.config import load
+
+    app = create_app(load(RestSettings, auth_env, port=0))
+
+    async def both(request: web.Request) -> web.Response:
+        _, fresh = await principal_and_get(request, lambda uid: f"t:{uid}")
+        await principal(request)  # cached now: the next read takes the other path
+        _, again = await principal_and_get(request, lambda uid: f"t:{uid}")
+        return web.json_response([fresh.decode() if fresh else None, again.decode() if again else None])
+
+    app.router.add_get("/t/both", both)
+    client = await aiohttp_client(app)
+    tokens = await login(client)
+    await client.app[REDIS].set(f"t:{users['player01']}", b"hello")
+    resp = await client.get("/t/both", headers=bearer(tokens))
+    assert await resp.json() == ["hello", "hello"]
