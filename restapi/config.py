@@ -36,6 +36,9 @@ class RestSettings(CommonSettings):
     cors_origins: tuple[str, ...] = setting(
         "CORS_ORIGINS", (), help="Comma-separated origins allowed to call the API from a browser"
     )
+    trusted_proxies: tuple[str, ...] = setting(
+        "TRUSTED_PROXIES", (), help="Comma-separated proxy IPs whose X-Forwarded-For names the client (rate limits)"
+    )
     cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
     smtp_host: str = setting("SMTP_HOST", "127.0.0.1", help="SMTP server that sends mail (password resets)")
     smtp_port: int = setting("SMTP_PORT", 25, help="Port of the SMTP server", min=1, max=65535)

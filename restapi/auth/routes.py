@@ -14,7 +14,7 @@ from aiohttp_apigami import docs, request_schema, response_schema
 from restapi.auth import reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
-from restapi.auth.fields import ErrorSchema, printable
+from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
@@ -41,9 +41,14 @@ def _deps(request: web.Request) -> service.Deps:
     return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS])
 
 
+def _ip(request: web.Request) -> str:
+    # X-Forwarded-For counts only from TRUSTED_PROXIES: otherwise anyone could pick the IP the limits count.
+    return client_ip(request.remote or "", request.headers.get("X-Forwarded-For", ""),
+                     request.app[SETTINGS].trusted_proxies)
+
+
 def _client(request: web.Request, device: str) -> service.Client:
-    # request.remote only: trusting X-Forwarded-For would let anyone pick the IP the login limit counts.
-    return service.Client(ip=request.remote or "", user_agent=printable(request.headers.get("User-Agent", ""), 300),
+    return service.Client(ip=_ip(request), user_agent=printable(request.headers.get("User-Agent", ""), 300),
                           device=device)
 
 
@@ -94,7 +99,7 @@ async def login(request: web.Request) -> web.Response:
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request["data"]["refresh_token"], request.remote or "")
+    issued = await service.refresh(_deps(request), request["data"]["refresh_token"], _ip(request))
     return json_response(issued.as_dict(), headers=NO_STORE)
 
 
@@ -169,7 +174,7 @@ async def revoke_session(request: web.Request) -> web.Response:
 @error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
-    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
+    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), _ip(request),
                                     "Too many reset requests; wait and retry")
     base = deps.settings.public_url or f"{request.scheme}://{request.host}"
     _background(request.app, _mail_reset(deps, request.app[MAILER], request["data"]["email"], base))
@@ -190,7 +195,7 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
 @error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
     d = request["data"]
-    await reset.confirm_reset(_deps(request), d["token"], d["password"], request.remote or "")
+    await reset.confirm_reset(_deps(request), d["token"], d["password"], _ip(request))
     return json_response({"message": "Password changed; log in again on every device."})
 
 

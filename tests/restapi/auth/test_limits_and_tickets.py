@@ -162,3 +162,26 @@ async def test_principal_and_get_reads_the_key_with_or_without_a_cached_principa
     await client.app[REDIS].set(f"t:{users['player01']}", b"hello")
     resp = await client.get("/t/both", headers=bearer(tokens))
     assert await resp.json() == ["hello", "hello"]
+
+
+def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies() -> None:
+    from restapi.auth.fields import client_ip
+
+    trusted = ("10.0.0.1", "10.0.0.2")
+    assert client_ip("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"  # a client cannot pick its IP
+    assert client_ip("10.0.0.1", "198.51.100.7", trusted) == "198.51.100.7"
+    # The left part is whatever the client sent; the right-most untrusted hop is what our proxy saw.
+    assert client_ip("10.0.0.1", "1.2.3.4, 198.51.100.7, 10.0.0.2", trusted) == "198.51.100.7"
+    assert client_ip("10.0.0.1", "", trusted) == "10.0.0.1"
+
+
+async def test_login_limit_counts_the_forwarded_client_behind_a_trusted_proxy(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+) -> None:
+    client = await make_client(aiohttp_client, {**auth_env, "TRUSTED_PROXIES": "127.0.0.1"})
+    wrong = {"login": "player01", "password": "wrong-pass-123"}
+    first = {"X-Forwarded-For": "198.51.100.7"}
+    for _ in range(5):
+        await client.post(f"{API}/login", json=wrong, headers=first)
+    assert (await client.post(f"{API}/login", json=wrong, headers=first)).status == 429
+    await login(client, **{"X-Forwarded-For": "198.51.100.8"})
