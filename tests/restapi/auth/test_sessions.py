@@ -188,3 +188,14 @@ async def test_revoke_all_for_deactivation_ends_sessions_at_once(
     reasons = await sql(database_url, "SELECT revoked_reason FROM auth_sessions WHERE user_id = %(id)s",
                         {"id": users["player02"]})
     assert reasons == [("deactivated",)]
+
+
+async def test_logout_after_refresh_also_revokes_the_earlier_access_token(client: TestClient) -> None:
+    first = await login(client)
+    resp = await client.post(f"{API}/refresh", json={"refresh_token": first["refresh_token"]})
+    second = await resp.json()
+    assert (await client.get(f"{API}/me", headers=bearer(first))).status == 200  # still alive until it expires
+    assert (await client.post(f"{API}/logout", headers=bearer(second))).status == 204
+    for tokens in (first, second):
+        resp = await client.get(f"{API}/me", headers=bearer(tokens))
+        assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
