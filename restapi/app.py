@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from restapi import agent
 from restapi.auth.routes import setup_auth
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
@@ -41,4 +42,5 @@ def create_app(settings: RestSettings) -> web.Application:
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
     setup_auth(app)
     setup_user(app)
+    agent.setup(app)
     return app

@@ -40,9 +40,16 @@ class RestSettings(CommonSettings):
         "TRUSTED_PROXIES", (), help="Comma-separated proxy IPs whose X-Forwarded-For names the client (rate limits)"
     )
     cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
-    smtp_host: str = setting("SMTP_HOST", "127.0.0.1", help="SMTP server that sends mail (password resets)")
-    smtp_port: int = setting("SMTP_PORT", 25, help="Port of the SMTP server", min=1, max=65535)
+    smtp_host: str = setting("SMTP_HOST", "", help="SMTP server for outgoing mail; empty: mail is logged, not sent")
+    smtp_port: int = setting("SMTP_PORT", 25, help="SMTP server port", min=1, max=65535)
     smtp_starttls: bool = setting("SMTP_STARTTLS", False, help="Upgrade the SMTP connection with STARTTLS")
     smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")
     smtp_password: str = setting("SMTP_PASSWORD", "", help="SMTP password")
-    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.test>", help="From address of mail")
+    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.local>", help="From address of mail")
+    agent_job_interval: float = setting(
+        "AGENT_JOB_INTERVAL", 60.0, help="Seconds between runs of the weekly-close and reminder jobs", min=0.05,
+        max=3600,
+    )
+    agent_dashboard_ttl: float = setting(
+        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
+    )

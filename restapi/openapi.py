@@ -20,6 +20,10 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}
 }
+# apigami stores validated input under a request key; a typed RequestKey (not a str) avoids
+# aiohttp's NotAppKeyWarning, which the test suite turns into an error. Use ``put_into`` with a
+# ``web.RequestKey`` of your own, or read ``request[VALIDATED]``.
+VALIDATED: web.RequestKey[Any] = web.RequestKey("validated", object)
 
 
 def validation_error(error: ValidationError, req: web.Request, schema: Any, *args: Any, **kw: Any) -> NoReturn:
@@ -68,6 +72,7 @@ def setup_openapi(app: web.Application, version: str) -> None:
         static_path="/docs/static",
         openapi_version="3.0.2",
         error_callback=validation_error,
+        request_data_name=VALIDATED,  # type: ignore[arg-type]
         info={"description": "Pay-per-head sportsbook backend. Errors are always "
                              '`{"error", "message", "details"}`.'},
     )

@@ -1,7 +1,9 @@
 """``python -m restapi.seed``: load the demo book (idempotent: running it again changes nothing).
 
-One admin, a master agent with a sub-agent, and 20 players with balances and credit limits.
-Credentials are in the README. Later issues extend the book (odds, bets, ledger, settlements).
+One admin, a master agent with a sub-agent, and 20 players with balances and credit limits; the
+balances are posted to the ledger as opening entries, followed by six weeks of history (deposits,
+bets, free play, closed weeks with settlements in every state: see ``restapi.seed_book``).
+Credentials are in the README.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import asyncio
 import os
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import aiopg
 import bcrypt
+
+from restapi import ledger, seed_book
 
 DEMO_PASSWORDS = {"admin": "admin-pass-123", "agent": "agent-pass-123", "player": "player-pass-123"}
 BCRYPT_COST = 12
@@ -91,6 +96,13 @@ async def seed(dsn: str) -> int:
             await cur.execute(SELECT_ID, {"login": u.login})
             row = await cur.fetchone()
             ids[u.login] = row[0]
+        # Balances enter the books through the ledger: each gets its opening entry (once), dated
+        # just before the generated history so every chain reads in time order.
+        opening_at = seed_book.history_start(datetime.now(UTC)) - timedelta(minutes=1)
+        for user_id in ids.values():
+            async with cur.begin():
+                await ledger.adopt_balance(cur, account_id=user_id, actor_id=ids["admin"], at=opening_at)
+    await seed_book.seed_history(dsn, ids["admin"])
     return inserted
 
 

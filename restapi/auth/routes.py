@@ -18,7 +18,7 @@ from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
-from restapi.openapi import BEARER
+from restapi.openapi import BEARER, VALIDATED
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
 from shared.mail import Mailer
@@ -73,7 +73,7 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
 @error_responses(400, 409, 413, 422, 429)
 async def signup(request: web.Request) -> web.Response:
-    d = request["data"]
+    d = request[VALIDATED]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
                                         login=d["login"], display_name=d["display_name"],
                                         client=_client(request, d["device"]))
@@ -86,7 +86,7 @@ async def signup(request: web.Request) -> web.Response:
 @response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def login(request: web.Request) -> web.Response:
-    d = request["data"]
+    d = request[VALIDATED]
     user, issued = await service.login(_deps(request), identifier=d["login"], password=d["password"],
                                        client=_client(request, d["device"]))
     return json_response({**issued.as_dict(), "user": user}, headers=NO_STORE)
@@ -99,7 +99,7 @@ async def login(request: web.Request) -> web.Response:
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request["data"]["refresh_token"], _ip(request))
+    issued = await service.refresh(_deps(request), request[VALIDATED]["refresh_token"], _ip(request))
     return json_response(issued.as_dict(), headers=NO_STORE)
 
 
@@ -160,7 +160,7 @@ async def list_sessions(request: web.Request) -> web.Response:
 @error_responses(401, 404, 422, 429)
 async def revoke_session(request: web.Request) -> web.Response:
     who = await principal(request)
-    session_id = str(request["data"]["session_id"])
+    session_id = str(request[VALIDATED]["session_id"])
     if not await service.revoke_session(_deps(request), who.user_id, session_id):
         raise NotFound("No such session", code="session_not_found")
     return web.Response(status=204)
@@ -177,7 +177,7 @@ async def reset_request(request: web.Request) -> web.Response:
     await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), _ip(request),
                                     "Too many reset requests; wait and retry")
     base = deps.settings.public_url or f"{request.scheme}://{request.host}"
-    _background(request.app, _mail_reset(deps, request.app[MAILER], request["data"]["email"], base))
+    _background(request.app, _mail_reset(deps, request.app[MAILER], request[VALIDATED]["email"], base))
     return json_response({"message": "If an account has that email, a reset link is on its way."}, status=202)
 
 
@@ -194,7 +194,7 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
 @response_schema(s.MessageOut, 200)
 @error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
-    d = request["data"]
+    d = request[VALIDATED]
     await reset.confirm_reset(_deps(request), d["token"], d["password"], _ip(request))
     return json_response({"message": "Password changed; log in again on every device."})
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
 from restapi.auth.purge import auth_purge
 from restapi.config import RestSettings
 from shared.daemon import DaemonContext, daemon_resources
@@ -27,8 +28,7 @@ class Job(Protocol):
 
 
 JobFactory = Callable[[DaemonContext, RestSettings], Job]
-JOBS: list[JobFactory] = []
-JOBS.append(auth_purge)
+JOBS: list[JobFactory] = [WeeklyCloseJob, ReminderJob, auth_purge]
 
 
 async def run(settings: RestSettings, stop: asyncio.Event, jobs: list[JobFactory] | None = None,

@@ -9,7 +9,7 @@ from restapi.auth.principal import principal
 from restapi.auth.routes import error_responses, me_cache_key
 from restapi.auth.schemas import UserOut
 from restapi.keys import PG, REDIS
-from restapi.openapi import BEARER
+from restapi.openapi import BEARER, VALIDATED
 from restapi.user import service
 from restapi.user.schemas import PreferencesSchema, ProfilePatch
 from shared.web import json_response
@@ -32,7 +32,7 @@ async def get_profile(request: web.Request) -> web.Response:
 @error_responses(400, 401, 404, 409, 413, 422, 429)
 async def patch_profile(request: web.Request) -> web.Response:
     who = await principal(request)
-    profile = await service.patch_profile(request.app[PG], who.user_id, request["data"])
+    profile = await service.patch_profile(request.app[PG], who.user_id, request[VALIDATED])
     await request.app[REDIS].delete(me_cache_key(who.user_id))
     return json_response(profile)
 
@@ -51,7 +51,7 @@ async def get_preferences(request: web.Request) -> web.Response:
 @error_responses(400, 401, 413, 422, 429)
 async def put_preferences(request: web.Request) -> web.Response:
     who = await principal(request)
-    prefs = service.Preferences.from_api(request["data"])
+    prefs = service.Preferences.from_api(request[VALIDATED])
     return json_response((await service.put_preferences(request.app[PG], who.user_id, prefs)).as_api())
 
 

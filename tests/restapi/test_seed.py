@@ -24,3 +24,52 @@ async def test_seed_loads_the_demo_book_once(database_url: str) -> None:
         (hashed,) = await cur.fetchone()
     assert bcrypt.checkpw(b"player-pass-123", hashed.encode())
     assert hashed.startswith("$2b$12$")
+
+
+async def test_seed_balances_reconcile_with_the_ledger(database_url: str) -> None:
+    from restapi.ledger.verify import verify
+    from shared.db import create_pool
+
+    await seed.seed(database_url)
+    await seed.seed(database_url)
+    pool = await create_pool(database_url, 1, 2)
+    try:
+        report = await verify(pool)
+        async with pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT count(*) FROM users u WHERE balance_cents <> "
+                              "(SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries WHERE account_id = u.id)")
+            assert await cur.fetchone() == (0,)
+            await cur.execute("SELECT count(*) FROM ledger_entries WHERE kind = 'opening_balance'")
+            (opening,) = await cur.fetchone()
+    finally:
+        pool.close()
+        await pool.wait_closed()
+    assert report.ok and opening > 0
+
+
+async def test_seed_history_has_weeks_of_activity_and_settlements_in_every_state(database_url: str) -> None:
+    await seed.seed(database_url)
+    async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(DISTINCT date_trunc('week', created_at)) FROM ledger_entries "
+                          "WHERE kind = 'bet_risk'")
+        (weeks,) = await cur.fetchone()
+        await cur.execute("SELECT count(*) FROM settlement_cycles")
+        (cycles,) = await cur.fetchone()
+        await cur.execute("""
+            SELECT CASE WHEN s.status = 'partial' THEN 'partial'
+                        WHEN s.status <> 'settled' AND c.due_at < now() THEN 'overdue'
+                        WHEN s.status = 'settled' AND s.settled_at > c.due_at THEN 'late' ELSE s.status END,
+                   count(*)
+              FROM settlements s JOIN settlement_cycles c ON c.id = s.cycle_id GROUP BY 1""")
+        states = dict(await cur.fetchall())
+        await cur.execute("SELECT count(*) FROM users WHERE role = 'player' AND pending_risk_cents > 0")
+        (with_open_bets,) = await cur.fetchone()
+        await cur.execute("SELECT count(*) FROM ledger_entries")
+        (entries,) = await cur.fetchone()
+    assert weeks >= 5 and cycles == 12  # two agents, six closed weeks each
+    assert {"settled", "late", "partial", "overdue", "pending"} <= set(states), states
+    assert with_open_bets > 0
+    await seed.seed(database_url)  # idempotent: history is not added twice
+    async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(*) FROM ledger_entries")
+        assert await cur.fetchone() == (entries,)

@@ -1,0 +1,119 @@
+"""What every agent route shares: the caller check, scoped customer look-ups, cursors, date ranges.
+
+Scoping is done in SQL: every customer query joins ``agent_scope(viewer)`` (the viewer's own book
+plus the books of its sub-agents; every book for an admin), so a customer outside the caller's tree
+is simply not found (404). A master may write to a sub-agent's book unless its
+``agent_settings.master_can_write`` is false (then 403).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from restapi.agent import queries as q
+from restapi.auth.principal import Principal, require_role
+from shared import streams
+from shared.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from shared.redis import Redis
+
+MAX_RANGE_DAYS = 366
+NOTIFY_MAXLEN = 100_000  # the notify stream keeps about this many entries
+
+
+async def push(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    """Append a private ``user`` event to the ``notify`` stream (pushd delivers it to ``user:{id}``)."""
+    fields: dict[Any, Any] = streams.encode_notify(user_id, kind, data)
+    await redis.xadd(streams.NOTIFY, fields, maxlen=NOTIFY_MAXLEN, approximate=True)
+
+
+async def agent_caller(request: web.Request) -> Principal:
+    """The caller, who must be an agent or an admin (checked on every request)."""
+    return await require_role(request, "agent", "admin")
+
+
+async def scoped_customer(cur: Any, viewer: int, player_id: int, *, write: bool = False,
+                          lock: bool = False, active: bool = False) -> dict[str, Any]:
+    """The player ``player_id`` if it is in ``viewer``'s tree: 404 outside it, 403 when read-only.
+
+    ``lock`` takes the row lock (inside a transaction); ``active`` refuses a deactivated customer.
+    """
+    await cur.execute(q.SCOPED_CUSTOMER_LOCK if lock else q.SCOPED_CUSTOMER,
+                      {"viewer": viewer, "player_id": player_id})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound("No such customer in your book", code="customer_not_found",
+                       details={"player_id": player_id})
+    customer = dict(zip(q.CUSTOMER_COLUMNS, row, strict=True))
+    if write and not customer.pop("writable"):
+        raise Forbidden("This customer belongs to a sub-agent's book you may only read", code="read_only")
+    customer.pop("writable", None)
+    if active and customer["status"] != "active":
+        raise Conflict("The customer is deactivated", code="account_inactive", details={"player_id": player_id})
+    return customer
+
+
+def idempotency_key(request: web.Request) -> str:
+    """The request's Idempotency-Key header (required: 1-100 printable characters)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 100 or not key.isprintable():
+        raise BadRequest("Send an Idempotency-Key header (1-100 characters) with every cashier move",
+                         code="idempotency_key_required")
+    return key
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """An opaque cursor for keyset pagination."""
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kinds: tuple[str, ...]) -> list[Any] | None:
+    """The values of a cursor from ``encode_cursor``, checked against ``kinds`` ("id", "int", "text",
+    "time"); 422 when it was not made by us, so a tampered cursor never reaches the SQL casts."""
+    if not cursor:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != len(kinds) or not all(
+            _cursor_value_ok(v, k) for v, k in zip(values, kinds, strict=True)):
+        raise ValidationFailed("Invalid cursor", details={"cursor": ["not a cursor this endpoint returned"]})
+    return values
+
+
+def _cursor_value_ok(value: Any, kind: str) -> bool:
+    if kind in ("id", "int"):
+        low = 0 if kind == "id" else -(2**63)
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
+    if not isinstance(value, str) or len(value) > 300:
+        return False
+    if kind == "time":
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return True
+
+
+def date_range(start: date | None, end: date | None, *, default_days: int = 7,
+               today: date | None = None) -> tuple[datetime, datetime]:
+    """[from 00:00 UTC, day after ``to`` 00:00 UTC) of a report; 422 if reversed or over a year."""
+    today = today or datetime.now(UTC).date()
+    end = end or today
+    start = start or end - timedelta(days=default_days - 1)
+    if end < start:
+        raise ValidationFailed("'to' is before 'from'", details={"to": ["must not be before 'from'"]})
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationFailed("The range is longer than a year",
+                               details={"to": [f"at most {MAX_RANGE_DAYS} days after 'from'"]})
+    return (datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC))
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """ISO 8601 text of a timestamp or date (None stays None)."""
+    return None if value is None else value.isoformat()

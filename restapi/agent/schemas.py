@@ -1,0 +1,158 @@
+"""Marshmallow schemas of the agent hub: request validation (422 on bad input) and OpenAPI docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+MAX_CENTS = 10**12  # ten billion dollars: a typo guard, far above any real book
+Cents = fields.Integer  # alias to read the schemas as money
+
+TX_TYPES = ("deposit", "withdrawal", "adjustment", "free_play", "settlement")
+METHODS = ("cash", "bank_transfer", "card", "crypto", "other")
+STATUSES = ("active", "inactive")
+
+
+def _id(**kw: Any) -> fields.Integer:
+    """A database id: a positive bigint (larger numbers would fail in PostgreSQL, not here)."""
+    return fields.Integer(validate=validate.Range(min=1, max=2**63 - 1), **kw)
+
+
+def _money(**kw: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_CENTS), **kw)
+
+
+def _positive(**kw: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_CENTS), **kw)
+
+
+class SportLimitsField(fields.Dict):
+    """``{"sport_key": max_wager_cents}``."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(keys=fields.String(validate=validate.Regexp(r"^[a-z0-9_]{1,64}$")),
+                         values=_positive(), **kw)
+
+
+class CustomerCreate(Schema):
+    login = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,40}$"))
+    password = fields.String(load_default=None, validate=validate.Length(min=8, max=200))
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
+    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    agent_id = _id(strict=True, load_default=None)
+    credit_limit_cents = _money(load_default=0)
+    max_wager_cents = _positive(load_default=None, allow_none=True)
+    min_wager_cents = _positive(load_default=None, allow_none=True)
+    sport_limits = SportLimitsField(load_default=dict)
+
+    @validates("password")
+    def _bcrypt_limit(self, value: str | None, **_: Any) -> None:
+        if value is not None and len(value.encode()) > 72:
+            raise ValidationError("at most 72 bytes (bcrypt's limit)")
+
+    @validates_schema
+    def _wager_range(self, data: dict[str, Any], **_: Any) -> None:
+        lo, hi = data.get("min_wager_cents"), data.get("max_wager_cents")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValidationError("must not exceed max_wager_cents", "min_wager_cents")
+
+
+class CustomerUpdate(Schema):
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    display_name = fields.String(validate=validate.Length(max=100))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
+    notes = fields.String(validate=validate.Length(max=2000))
+    credit_limit_cents = _money()
+    max_wager_cents = _positive(allow_none=True)
+    min_wager_cents = _positive(allow_none=True)
+    sport_limits = SportLimitsField()
+
+
+class CustomerListQuery(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    agent_id = _id()
+    balance_below = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
+    balance_above = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
+    active_since = fields.AwareDateTime(default_timezone=None)
+    has_open_bets = fields.Boolean()
+    sort = fields.String(load_default="login", validate=validate.OneOf(("login", "balance", "last_active",
+                                                                         "created")))
+    order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+class CashierMove(Schema):
+    player_id = _id(strict=True, required=True)
+    amount_cents = _positive(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(TX_TYPES))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    override = fields.Boolean(load_default=False)
+
+
+class BalancesQuery(Schema):
+    player_id = _id()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+class RangeQuery(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class TransactionsQuery(RangeQuery):
+    player_id = _id()
+    type = fields.String(validate=validate.OneOf((*TX_TYPES, "opening_balance", "bet_risk", "bet_release",
+                                                  "bet_win", "bet_loss")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+class SummaryQuery(RangeQuery):
+    player_id = _id()
+    group = fields.String(load_default="day", validate=validate.OneOf(("day", "week")))
+
+
+class ReportQuery(RangeQuery):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class SettlementsQuery(Schema):
+    week = fields.Date()
+    status = fields.String(validate=validate.OneOf(("pending", "partial", "settled", "overdue", "open")))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class PaymentBody(Schema):
+    amount_cents = _positive(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    reference = fields.String(load_default="", validate=validate.Length(max=200))
+
+    @validates_schema
+    def _other_needs_reference(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("method") == "other" and not data.get("reference", "").strip():
+            raise ValidationError("required when method is 'other'", "reference")
+
+
+class VerifyQuery(Schema):
+    account_id = _id()
+
+
+class ScheduleBody(Schema):
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    close_dow = fields.Integer(strict=True, validate=validate.Range(min=1, max=7))
+    close_time = fields.Time()
+    reminder_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=168))
+    due_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=30))
+    master_can_write = fields.Boolean()
+
+
+# Where the validation middleware puts each handler's parsed input (typed request keys).
+BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("agent_body", dict)
+QUERY: web.RequestKey[dict[str, Any]] = web.RequestKey("agent_query", dict)

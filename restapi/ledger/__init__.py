@@ -1,0 +1,247 @@
+"""The hash-chained, append-only money ledger: the only way a balance or a risk hold changes.
+
+API (import from ``restapi.ledger``)::
+
+    async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+        entry = await post(cur, account_id=7, amount_cents=-500, risk_cents=+500, kind="bet_risk",
+                           ref_type="bet", ref_id="123", actor_id=7, memo="", meta={"sport": "nba"})
+
+``post`` must run inside the caller's open transaction (it raises otherwise) so the entry commits or
+rolls back with the change it records (a bet, a payment). It locks the account row
+(``SELECT … FOR UPDATE`` on ``users``), so concurrent posts to one account serialise; appends entry
+``seq = ledger_seq + 1`` with ``hash = sha256(prev_hash + canonical(entry))``; and updates
+``users.balance_cents``, ``users.pending_risk_cents`` and the chain tip in the same transaction.
+
+Money state of an account (all integer cents):
+
+- ``balance_cents``: settled money (negative = the player owes the book).
+- ``pending_risk_cents``: stake held by open bets. It is a column on ``users`` maintained by the
+  ledger (never a sum over bets), moved by an entry's ``risk_cents``.
+- available credit = ``balance + credit_limit - pending_risk`` (``available_cents``). A posting that
+  lowers the available credit (``amount - risk < 0``) is refused with ``InsufficientCredit`` when the
+  result would be negative, unless ``override=True`` (recorded on the entry, and agents must also
+  write an audit row).
+
+Kinds, and how betting must use them (one entry per event, ``ref_type="bet"``, ``ref_id=bet id``,
+``meta={"sport": sport_key, "bet_type": "straight"|"parlay"}``; meta values are strings):
+
+==============  ===================  =====================  ==========================================
+kind            amount_cents         risk_cents             when
+==============  ===================  =====================  ==========================================
+bet_risk        0                    +stake                 bet placed (credit checked here)
+bet_win         +win (profit only)   -stake                 bet graded won
+bet_loss        -stake               -stake                 bet graded lost
+bet_release     0                    -stake                 void, push, cancelled
+deposit         +amount              0                      cashier credit
+withdrawal      -amount              0                      cashier debit
+adjustment      ±amount              0                      cashier correction (counts in the figure)
+free_play       ±amount              0                      free play (counts in the figure)
+settlement      ±amount              0                      weekly settlement payment
+opening_balance balance              0                      first entry of a pre-existing balance
+==============  ===================  =====================  ==========================================
+
+The weekly figure of a player is the sum of ``amount_cents`` over ``FIGURE_KINDS`` in the week;
+handle is the sum of ``risk_cents`` of ``bet_risk`` entries. Bet entries also update the
+``ledger_daily`` rollup (bets, handle, win/loss per account and UTC day) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import psycopg2.extensions
+
+from shared.errors import Conflict, NotFound
+
+GENESIS = "0" * 64
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+KINDS = ("opening_balance", "deposit", "withdrawal", "adjustment", "free_play", "settlement",
+         "bet_risk", "bet_release", "bet_win", "bet_loss")
+BET_KINDS = ("bet_risk", "bet_release", "bet_win", "bet_loss")
+FIGURE_KINDS = ("bet_win", "bet_loss", "adjustment", "free_play")
+WINLOSS_KINDS = ("bet_win", "bet_loss")
+
+LOCK_ACCOUNT = """
+SELECT balance_cents, credit_limit_cents, pending_risk_cents, ledger_seq, ledger_head
+  FROM users WHERE id = %(account_id)s FOR UPDATE
+"""
+INSERT_ENTRY = """
+INSERT INTO ledger_entries (account_id, seq, amount_cents, risk_cents, balance_after, risk_after, kind,
+                            ref_type, ref_id, actor_id, memo, meta, override, created_at, prev_hash, hash)
+VALUES (%(account_id)s, %(seq)s, %(amount_cents)s, %(risk_cents)s, %(balance_after)s, %(risk_after)s,
+        %(kind)s, %(ref_type)s, %(ref_id)s, %(actor_id)s, %(memo)s, %(meta)s, %(override)s,
+        %(created_at)s, %(prev_hash)s, %(hash)s)
+RETURNING id
+"""
+# Bet activity per account and UTC day (sql/0014_ledger_daily.sql), for dashboards.
+ROLLUP_DAY = """
+INSERT INTO ledger_daily AS d (account_id, day, bets, handle_cents, winloss_cents)
+VALUES (%(account_id)s, (%(created_at)s::timestamptz AT TIME ZONE 'UTC')::date, %(bets)s, %(handle)s, %(winloss)s)
+ON CONFLICT (account_id, day) DO UPDATE SET bets = d.bets + EXCLUDED.bets,
+    handle_cents = d.handle_cents + EXCLUDED.handle_cents, winloss_cents = d.winloss_cents + EXCLUDED.winloss_cents
+"""
+UPDATE_ACCOUNT = """
+UPDATE users SET balance_cents = %(balance_after)s, pending_risk_cents = %(risk_after)s,
+                 ledger_seq = %(seq)s, ledger_head = %(hash)s,
+                 last_bet_at = CASE WHEN %(kind)s = 'bet_risk'
+                                    THEN greatest(last_bet_at, %(created_at)s) ELSE last_bet_at END,
+                 last_active_at = CASE WHEN %(kind)s = 'bet_risk'
+                                       THEN greatest(last_active_at, %(created_at)s) ELSE last_active_at END
+ WHERE id = %(account_id)s
+"""
+
+
+class InsufficientCredit(Conflict):
+    """The posting would take the account below what its credit limit allows."""
+
+    code, default_message = "insufficient_credit", "Not enough available credit"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ledger row as posted."""
+
+    id: int
+    account_id: int
+    seq: int
+    amount_cents: int
+    risk_cents: int
+    balance_after: int
+    risk_after: int
+    kind: str
+    ref_type: str | None
+    ref_id: str | None
+    actor_id: int | None
+    memo: str
+    meta: dict[str, Any]
+    override: bool
+    created_at: datetime
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as API JSON."""
+        return {
+            "id": self.id, "account_id": self.account_id, "seq": self.seq, "amount_cents": self.amount_cents,
+            "risk_cents": self.risk_cents, "balance_after": self.balance_after, "risk_after": self.risk_after,
+            "kind": self.kind, "ref_type": self.ref_type, "ref_id": self.ref_id, "actor_id": self.actor_id,
+            "memo": self.memo, "meta": self.meta, "override": self.override,
+            "created_at": self.created_at.isoformat(), "hash": self.hash,
+        }
+
+
+def available_cents(balance_cents: int, credit_limit_cents: int, pending_risk_cents: int) -> int:
+    """What the account may still risk or withdraw: balance + credit limit - pending risk."""
+    return balance_cents + credit_limit_cents - pending_risk_cents
+
+
+def canonical(
+    *, account_id: int, seq: int, amount_cents: int, risk_cents: int, balance_after: int, risk_after: int,
+    kind: str, ref_type: str | None, ref_id: str | None, actor_id: int | None, memo: str,
+    meta: dict[str, Any], override: bool, created_at: datetime,
+) -> bytes:
+    """The bytes an entry's hash covers: every field, in a fixed order, as JSON."""
+    if created_at.tzinfo is None:
+        raise ValueError("created_at must be timezone-aware")
+    # Integer microseconds since the epoch: exact, whatever timezone object the driver returns.
+    micros = (created_at - _EPOCH) // _MICRO
+    return orjson.dumps(
+        [account_id, seq, amount_cents, risk_cents, balance_after, risk_after, kind, ref_type, ref_id,
+         actor_id, memo, meta, override, micros],
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
+def chain_hash(prev_hash: str, payload: bytes) -> str:
+    """sha256(prev_hash + canonical entry), hex."""
+    return hashlib.sha256(prev_hash.encode() + payload).hexdigest()
+
+
+async def _in_transaction(cur: Any) -> bool:
+    status = await cur.connection.get_transaction_status()
+    return status in (psycopg2.extensions.TRANSACTION_STATUS_INTRANS,
+                      psycopg2.extensions.TRANSACTION_STATUS_ACTIVE)
+
+
+async def post(
+    cur: Any, *, account_id: int, amount_cents: int, kind: str, risk_cents: int = 0,
+    ref_type: str | None = None, ref_id: str | int | None = None, actor_id: int | None = None,
+    memo: str = "", meta: dict[str, str] | None = None, override: bool = False,
+    at: datetime | None = None,
+) -> Entry:
+    """Append one entry to ``account_id``'s chain and apply it, inside the caller's transaction.
+
+    Raises ``NotFound`` for an unknown account and ``InsufficientCredit`` when the posting lowers the
+    available credit below zero without ``override``. ``at`` backdates the entry (seeding only).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if not await _in_transaction(cur):
+        raise RuntimeError("ledger.post must run inside an open transaction (async with cur.begin())")
+    await cur.execute(LOCK_ACCOUNT, {"account_id": account_id})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound("No such account", details={"account_id": account_id})
+    balance, credit_limit, risk, seq, head = row
+    balance_after, risk_after = balance + amount_cents, risk + risk_cents
+    if risk_after < 0:
+        raise ValueError(f"pending risk of account {account_id} would go negative")
+    if amount_cents - risk_cents < 0 and not override:
+        after = available_cents(balance_after, credit_limit, risk_after)
+        if after < 0:
+            raise InsufficientCredit(details={
+                "available_cents": available_cents(balance, credit_limit, risk),
+                "requested_cents": risk_cents - amount_cents,
+            })
+    return await _append(cur, head, {
+        "account_id": account_id, "seq": seq + 1, "amount_cents": amount_cents, "risk_cents": risk_cents,
+        "balance_after": balance_after, "risk_after": risk_after, "kind": kind, "ref_type": ref_type,
+        "ref_id": None if ref_id is None else str(ref_id), "actor_id": actor_id, "memo": memo,
+        "meta": dict(meta or {}), "override": override,
+        "created_at": (at or datetime.now(UTC)).astimezone(UTC),
+    })
+
+
+async def adopt_balance(cur: Any, *, account_id: int, actor_id: int | None = None,
+                        at: datetime | None = None) -> Entry | None:
+    """Give an account that has a balance but no ledger entries its ``opening_balance`` entry.
+
+    For balances that predate the ledger (e.g. an older demo seed): the entry records the balance
+    as it is, so the chain starts reconciled. Returns None when there is nothing to adopt.
+    """
+    if not await _in_transaction(cur):
+        raise RuntimeError("ledger.adopt_balance must run inside an open transaction")
+    await cur.execute(LOCK_ACCOUNT, {"account_id": account_id})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound("No such account", details={"account_id": account_id})
+    balance, _limit, risk, seq, head = row
+    if seq != 0 or (balance == 0 and risk == 0):
+        return None
+    return await _append(cur, head, {
+        "account_id": account_id, "seq": 1, "amount_cents": balance, "risk_cents": risk,
+        "balance_after": balance, "risk_after": risk, "kind": "opening_balance", "ref_type": None,
+        "ref_id": None, "actor_id": actor_id, "memo": "balance before the ledger", "meta": {},
+        "override": True, "created_at": (at or datetime.now(UTC)).astimezone(UTC),
+    })
+
+
+async def _append(cur: Any, head: str, fields: dict[str, Any]) -> Entry:
+    """Insert the entry chained to ``head`` and move the account row to it."""
+    digest = chain_hash(head, canonical(**fields))
+    params = {**fields, "meta": orjson.dumps(fields["meta"]).decode(), "prev_hash": head, "hash": digest}
+    await cur.execute(INSERT_ENTRY, params)
+    (entry_id,) = await cur.fetchone()
+    await cur.execute(UPDATE_ACCOUNT, params)
+    kind = fields["kind"]
+    if kind in ("bet_risk", "bet_win", "bet_loss"):
+        risk = kind == "bet_risk"
+        await cur.execute(ROLLUP_DAY, {
+            "account_id": fields["account_id"], "created_at": fields["created_at"], "bets": int(risk),
+            "handle": fields["risk_cents"] if risk else 0, "winloss": 0 if risk else fields["amount_cents"]})
+    return Entry(id=entry_id, prev_hash=head, hash=digest, **fields)
