@@ -17,6 +17,7 @@ def main() -> None:
     try:
         settings = load(IngestSettings)
         require_urls(settings)
+        daemon.check_settings(settings)
     except ConfigError as exc:
         exit_on_config_error(exc)
     jlog.configure("ingest", settings.log_level)

@@ -8,6 +8,8 @@ from aiohttp import web
 
 from restapi import agent
 from restapi.auth.routes import setup_auth
+from restapi.betting.routes import setup_betting
+from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
@@ -40,7 +42,9 @@ def create_app(settings: RestSettings) -> web.Application:
     )
     setup_openapi(app, VERSION)
     # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
+    agent.setup(app)
+    catalog_routes.setup(app)
     setup_auth(app)
     setup_user(app)
-    agent.setup(app)
+    setup_betting(app)
     return app

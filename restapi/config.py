@@ -19,6 +19,25 @@ class RestSettings(CommonSettings):
     )
     jobs_host: str = setting("JOBS_HOST", "127.0.0.1", help="Address of the jobs process's health/metrics port")
     jobs_port: int = setting("JOBS_PORT", 9102, help="Health/metrics port of the jobs process", min=0, max=65535)
+    smtp_host: str = setting("SMTP_HOST", "", help="SMTP server for outgoing mail; empty: mail is logged, not sent")
+    smtp_port: int = setting("SMTP_PORT", 25, help="SMTP server port", min=1, max=65535)
+    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.local>", help="From address of mail")
+    agent_job_interval: float = setting(
+        "AGENT_JOB_INTERVAL", 60.0, help="Seconds between runs of the weekly-close and reminder jobs", min=0.05,
+        max=3600,
+    )
+    agent_dashboard_ttl: float = setting(
+        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
+    )
+    cache_ttl_live: float = setting("RESTAPI_CACHE_TTL_LIVE", 5.0, help="Seconds a cached read of live odds lives",
+                                    min=0.01, max=3600)
+    cache_ttl_upcoming: float = setting("RESTAPI_CACHE_TTL_UPCOMING", 60.0,
+                                        help="Seconds a cached read of upcoming odds lives", min=0.01, max=86400)
+    cache_ttl_scheduled: float = setting("RESTAPI_CACHE_TTL_SCHEDULED", 300.0,
+                                         help="Seconds a cached read of scheduled (or finished) games lives",
+                                         min=0.01, max=86400)
+    cache_ttl_catalog: float = setting("RESTAPI_CACHE_TTL_CATALOG", 10.0,
+                                       help="Seconds a cached sports/leagues/sidebar read lives", min=0.01, max=3600)
     access_ttl: int = setting("AUTH_ACCESS_TTL", 3600, help="Seconds an access JWT lives", min=60, max=3600)
     refresh_ttl: int = setting(
         "AUTH_REFRESH_TTL", 7 * 86400, help="Seconds a refresh token lives (renewed on rotation)",
@@ -40,16 +59,39 @@ class RestSettings(CommonSettings):
         "TRUSTED_PROXIES", (), help="Comma-separated proxy IPs whose X-Forwarded-For names the client (rate limits)"
     )
     cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
-    smtp_host: str = setting("SMTP_HOST", "", help="SMTP server for outgoing mail; empty: mail is logged, not sent")
-    smtp_port: int = setting("SMTP_PORT", 25, help="SMTP server port", min=1, max=65535)
     smtp_starttls: bool = setting("SMTP_STARTTLS", False, help="Upgrade the SMTP connection with STARTTLS")
     smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")
     smtp_password: str = setting("SMTP_PASSWORD", "", help="SMTP password")
-    mail_from: str = setting("MAIL_FROM", "WagerBabe <no-reply@wagerbabe.local>", help="From address of mail")
-    agent_job_interval: float = setting(
-        "AGENT_JOB_INTERVAL", 60.0, help="Seconds between runs of the weekly-close and reminder jobs", min=0.05,
-        max=3600,
+    betting_books: tuple[str, ...] = setting(
+        "BETTING_BOOKS", (), help="Books bets are taken at, in priority order (a selection without a book gets "
+                                  "the first that quotes it); empty: any book, best price when none is named"
     )
-    agent_dashboard_ttl: float = setting(
-        "AGENT_DASHBOARD_TTL", 10.0, help="Seconds an agent dashboard is cached in Redis (0: never)", min=0, max=600
+    betting_min_stake: int = setting(
+        "BETTING_MIN_STAKE_CENTS", 100, help="Smallest stake in cents (a player's own minimum wins)", min=1
+    )
+    betting_max_stake: int = setting(
+        "BETTING_MAX_STAKE_CENTS", 1_000_000, help="Largest stake of one bet in cents (house limit)", min=1,
+        max=10**12,
+    )
+    betting_max_payout: int = setting(
+        "BETTING_MAX_PAYOUT_CENTS", 10_000_000, help="Largest total return of one bet in cents", min=1, max=10**14
+    )
+    betting_max_legs: int = setting("BETTING_MAX_PARLAY_LEGS", 12, help="Most legs of a parlay", min=2, max=25)
+    betting_slip_ttl: int = setting(
+        "BETTING_SLIP_TTL", 86400, help="Seconds a betting slip lives in Redis after its last change", min=60
+    )
+    betting_slip_max: int = setting("BETTING_SLIP_MAX", 25, help="Most selections on one slip", min=1, max=100)
+    betting_page_max: int = setting("BETTING_PAGE_MAX", 100, help="Most bets on one history page", min=1, max=1000)
+    grader_batch: int = setting(
+        "BETTING_GRADER_BATCH", 50, help="Results the grader reads per XREADGROUP", min=1, max=1000
+    )
+    grader_block_ms: int = setting(
+        "BETTING_GRADER_BLOCK_MS", 2000, help="Milliseconds XREADGROUP blocks waiting for results", min=1, max=60000
+    )
+    grader_claim_idle: float = setting(
+        "BETTING_GRADER_CLAIM_IDLE", 60.0, min=1,
+        help="Seconds before another grader claims a result left unacknowledged",
+    )
+    grader_sweep: float = setting(
+        "BETTING_GRADER_SWEEP", 60.0, help="Seconds between sweeps grading open legs of events already final", min=1
     )

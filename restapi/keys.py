@@ -7,6 +7,7 @@ import asyncio
 import aiopg
 from aiohttp import web
 
+from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
 from shared.mail import Mailer
 from shared.redis import Redis
@@ -17,6 +18,7 @@ PG: web.AppKey[aiopg.Pool] = web.AppKey("pg", aiopg.Pool)
 REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring", KeyRing)
 VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
+CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)

@@ -72,7 +72,6 @@ def setup_openapi(app: web.Application, version: str) -> None:
         static_path="/docs/static",
         openapi_version="3.0.2",
         error_callback=validation_error,
-        request_data_name=VALIDATED,  # type: ignore[arg-type]
         info={"description": "Pay-per-head sportsbook backend. Errors are always "
                              '`{"error", "message", "details"}`.'},
     )

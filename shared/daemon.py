@@ -56,5 +56,6 @@ async def daemon_resources(
     finally:
         await runner.cleanup()
         await redis.aclose()
+        await redis.connection_pool.disconnect()
         pg.close()
         await pg.wait_closed()

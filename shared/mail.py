@@ -1,9 +1,8 @@
-"""Outgoing mail over SMTP (smtplib in a thread, so the event loop never blocks on the server).
+"""Outgoing mail over SMTP (stdlib ``smtplib`` run in a thread, so the event loop never blocks).
 
-Settings: ``smtp_host`` (empty: the message is logged without its body and not sent),
-``smtp_port``, ``mail_from`` and optional STARTTLS/login. Two entry points: ``send(settings, …)``
-lets SMTP errors propagate (the agent hub's reminders); ``Mailer.send`` raises ``Unavailable``
-instead (auth's reset mails).
+Settings are host, port, sender and optional STARTTLS/login; ``Mailer.send`` raises
+``Unavailable`` when the server cannot be reached or refuses the message. With no host configured
+(``SMTP_HOST`` empty) a message is logged by subject only and not sent.
 """
 
 from __future__ import annotations
@@ -19,42 +18,11 @@ from typing import Any
 from shared.errors import Unavailable
 
 log = logging.getLogger(__name__)
-TIMEOUT = 10.0
-
-
-def build(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message."""
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or None)
-    msg.set_content(body)
-    return msg
-
-
-def _send_sync(host: str, port: int, msg: EmailMessage, timeout: float = TIMEOUT, starttls: bool = False,
-               username: str = "", password: str = "") -> None:
-    with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-        if starttls:
-            smtp.starttls()
-        if username:
-            smtp.login(username, password)
-        smtp.send_message(msg)
-
-
-async def send(settings: Any, to: str, subject: str, body: str) -> bool:
-    """Send one message; False when no SMTP server is configured. SMTP errors propagate."""
-    if not settings.smtp_host:
-        log.info("mail not sent (SMTP_HOST is empty): %s", subject)
-        return False
-    msg = build(settings.mail_from, to, subject, body)
-    await asyncio.to_thread(_send_sync, settings.smtp_host, settings.smtp_port, msg)
-    return True
 
 
 @dataclass(frozen=True, slots=True)
 class Mailer:
-    """Sends plain-text mail through one SMTP server (parsed once from the settings)."""
+    """Sends plain-text mail through one SMTP server."""
 
     host: str
     port: int
@@ -62,21 +30,42 @@ class Mailer:
     starttls: bool = False
     username: str = ""
     password: str = ""
-    timeout: float = TIMEOUT
+    timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Mailer:
+        """A mailer for the SMTP_* / MAIL_FROM settings of a service."""
+        return cls(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_starttls,
+                   settings.smtp_username, settings.smtp_password)
 
     def build(self, to: str, subject: str, body: str) -> EmailMessage:
         """The message ``send`` would deliver (pure; useful to test the content)."""
-        return build(self.sender, to, subject, body)
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = formatdate(localtime=False, usegmt=True)
+        msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].rstrip(">") or None)
+        msg.set_content(body)
+        return msg
+
+    def _send_sync(self, msg: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(msg)
 
     async def send(self, to: str, subject: str, body: str) -> bool:
-        """Deliver one message (False, logged, when no host is set); ``Unavailable`` when the server fails."""
+        """Deliver one message (False when no host is set: logged, not sent); ``Unavailable`` when the
+        SMTP server fails."""
         if not self.host:
             log.info("mail not sent (SMTP_HOST is empty): %s", subject)
             return False
         msg = self.build(to, subject, body)
         try:
-            await asyncio.to_thread(_send_sync, self.host, self.port, msg, self.timeout, self.starttls,
-                                    self.username, self.password)
+            await asyncio.to_thread(self._send_sync, msg)
         except (OSError, smtplib.SMTPException) as exc:
             raise Unavailable(f"Mail server failed: {type(exc).__name__}", code="mail_unavailable") from None
         return True

@@ -10,11 +10,18 @@ from aiohttp import web
 Redis = aioredis.Redis
 
 
-def create_client(url: str) -> Redis:
-    """A client with bounded socket timeouts, so a lost server raises instead of hanging."""
-    client: Redis = aioredis.Redis.from_url(
-        url, socket_connect_timeout=2.0, health_check_interval=15, retry_on_timeout=False
+def create_client(url: str, max_connections: int = 512, pool_timeout: float = 5.0) -> Redis:
+    """A client with bounded socket timeouts, so a lost server raises instead of hanging.
+
+    The pool blocks (up to ``pool_timeout``) when all ``max_connections`` are busy instead of
+    failing at once: a burst of concurrent requests, or a blocking XREAD that holds a connection,
+    must queue rather than turn into errors.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=pool_timeout,
+        socket_connect_timeout=2.0, health_check_interval=15, retry_on_timeout=False,
     )
+    client: Redis = aioredis.Redis(connection_pool=pool)
     return client
 
 
@@ -28,6 +35,7 @@ def redis_ctx(key: web.AppKey[Redis], url: str) -> Callable[[web.Application], A
             yield
         finally:
             await client.aclose()
+            await client.connection_pool.disconnect()
 
     return ctx
 

@@ -7,6 +7,38 @@
 
 Every entry carries ``trace`` (a W3C traceparent) so one trace follows a change across services.
 Field values are bytes/str in Redis; structured values are orjson-encoded.
+
+``{sport}`` is The Odds API sport key, which the database calls a league (``leagues.key``, e.g.
+``basketball_nba``); the ``sport`` field of a ``results`` entry is that key too.
+
+``snap:{sport}`` maps each event id to the orjson of the event's full odds state, plus ``_offset``
+(the id of the last ``odds:{sport}`` entry applied, written in the same MULTI as that XADD) and
+``_epoch`` (random, set when the stream is first created or recreated)::
+
+    {"id": "e123", "sport": "basketball", "league": "basketball_nba",
+     "home": "Boston Celtics", "away": "Los Angeles Lakers",
+     "commence": "2026-11-25T19:00:00Z",
+     "status": "scheduled" | "upcoming" | "live" | "final" | "cancelled",
+     "scores": {"home": 101, "away": 99} | null,
+     "markets": {"h2h": {"open": true, "live": true}, "spreads": {...}, "totals": {...}},
+     "odds": {"draftkings": {"h2h": {"Boston Celtics": {"price": -150, "point": null, "t": 1732…},
+                                     "Los Angeles Lakers": {"price": 130, "point": null, "t": 1732…}},
+                             "totals": {"Over": {"price": -110, "point": 221.5, "t": 1732…}, ...}}}}
+
+Outcome names follow The Odds API: the team name for h2h and spreads ("Draw" in three-way h2h),
+"Over"/"Under" for totals. ``t`` is when that book last changed that price (ms since the epoch).
+
+The ``changes`` of an ``odds:{sport}`` entry are a list of three kinds, applied in order
+(``ingest.differ.apply`` is the reference; applying every entry to the snapshot at the entry's
+offset gives the snapshot at the next one):
+
+    price   {event, book, market, outcome, price, point, t}    price None: taken off the board
+    event   {event, kind: "event", data: {id, sport, league, home, away, commence, status,
+             scores, markets}, t}                               an event added or its header changed
+    removed {event, kind: "removed", t}                         the event left the board
+
+Price changes carry no ``kind`` (the DESIGN's change shape); an event change comes before the price
+changes of the same event in one entry.
 """
 
 from __future__ import annotations
@@ -52,7 +84,7 @@ class Change:
     outcome: str
     price: int | None
     point: float | None
-    t: int  # ms since the epoch when ingest saw it
+    t: int  # ms since the epoch when the book last changed this price (or ingest first saw it)
 
 
 def _s(value: Any) -> str:

@@ -22,8 +22,8 @@ from restapi.agent import queries_settle as q
 from restapi.agent.cashier import request_fingerprint
 from restapi.agent.common import iso, push
 from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, shift
-from shared import mail
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from shared.mail import Mailer
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
@@ -258,8 +258,8 @@ async def send_due_reminders(pool: aiopg.Pool, redis: Redis, settings: Any,
                 "overdue": pending[2], "week_players": week[0]})
             if email:
                 try:
-                    await mail.send(settings, email, subject, body)
-                except OSError as exc:  # the push went out; a mail server outage must not stop the loop
+                    await Mailer.from_settings(settings).send(email, subject, body)
+                except Unavailable as exc:  # the push went out; a mail server outage must not stop the loop
                     log.warning("reminder mail to agent %s failed: %s", agent_id, exc)
             sent.append(agent_id)
     return sent

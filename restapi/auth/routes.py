@@ -18,7 +18,8 @@ from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
-from restapi.openapi import BEARER, VALIDATED
+from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
+from restapi.openapi import VALIDATED
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
 from shared.mail import Mailer
@@ -59,6 +60,10 @@ def error_responses(*codes: int) -> Callable[[H], H]:
             handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
         return handler
     return wrap
+
+
+# The name route groups written against an earlier version of this module import.
+_errors = error_responses
 
 
 def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
@@ -223,8 +228,7 @@ async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks: set[asyncio.Task[None]] = set()
     app[TASKS] = tasks
     settings = app[SETTINGS]
-    app[MAILER] = Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_starttls,
-                         settings.smtp_username, settings.smtp_password)
+    app[MAILER] = Mailer.from_settings(settings)
     yield
     if tasks:  # let mails in flight finish; a reset link must not vanish on deploy
         await asyncio.wait(list(tasks), timeout=settings.shutdown_timeout)

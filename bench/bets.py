@@ -1,0 +1,332 @@
+"""Bet placement benchmark: bets/s and latency of ``POST betting/bets``, against PostgreSQL's own update rate.
+
+    .venv/bin/python bench/bets.py [--seconds 8] [--concurrency 32] [--players 200] [--servers 1] [--fast]
+
+Starts embedded PostgreSQL and Redis (or uses DATABASE_URL / REDIS_URL), migrates a fresh database,
+loads a book (players with credit, 30 events with h2h/spreads/totals at two books) and runs
+``python -m restapi`` as separate processes on loopback. From this process it places realistic
+slips (60% straights on any market, 40% parlays of 2-4 legs, random players and stakes, unique
+Idempotency-Keys) for a fixed time. In the same run, on the same database, it measures the
+baselines: an aiopg loop of autocommitted single-row UPDATEs at the same concurrency, and
+``pgbench -b simple-update`` when the pgbench binary is available. The machine is shared and noisy,
+so the headline numbers are ratios to those baselines. Prints a table and writes
+``bench/results/bets.json``. ``--fast`` turns fsync off (both sides equally).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import aiopg
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared import migrate  # noqa: E402
+from shared.devservers import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port  # noqa: E402
+from shared.tokens import KeyRing, access_claims  # noqa: E402
+
+EVENTS = 30
+TEAMS = [f"Team {chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(2 * EVENTS)]
+CREDIT = 10**11  # never the limit here: this measures placement, not refusals
+
+
+def catalog() -> list[tuple[str, str, str, str, int, float | None]]:
+    """(event, book, market, outcome, price, point) of every price on the board."""
+    rows: list[tuple[str, str, str, str, int, float | None]] = []
+    for i in range(EVENTS):
+        ev, home, away = f"bench{i}", TEAMS[2 * i], TEAMS[2 * i + 1]
+        for book, shade in (("housebook", 0), ("otherbook", 5)):
+            rows += [(ev, book, "h2h", home, -150 - shade, None), (ev, book, "h2h", away, 130 + shade, None),
+                     (ev, book, "spreads", home, -110, -3.5), (ev, book, "spreads", away, -110 - shade, 3.5),
+                     (ev, book, "totals", "Over", -105 - shade, 210.5), (ev, book, "totals", "Under", -115, 210.5)]
+    return rows
+
+
+async def seed(dsn: str, players: int) -> list[int]:
+    """The book: one agent, ``players`` players with credit, the catalog. Returns the player ids."""
+    async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
+        await cur.execute("INSERT INTO users (login, role) VALUES ('benchagent', 'agent') RETURNING id")
+        (agent,) = await cur.fetchone()
+        await cur.execute("INSERT INTO users (login, role, agent_id, credit_limit_cents) "
+                          "SELECT 'benchp' || i, 'player', %s, %s FROM generate_series(1, %s) i RETURNING id",
+                          (agent, CREDIT, players))
+        ids = [r[0] for r in await cur.fetchall()]
+        await cur.execute("INSERT INTO sports (key, title) VALUES ('basketball', 'Basketball')")
+        await cur.execute("INSERT INTO leagues (key, sport, title) VALUES ('basketball_nba', 'basketball', 'NBA')")
+        await cur.execute("INSERT INTO books (key, title) VALUES ('housebook', 'House'), ('otherbook', 'Other')")
+        for i in range(EVENTS):
+            await cur.execute("INSERT INTO events (id, sport, league, home_team, away_team, commence_time) "
+                              "VALUES (%s, 'basketball', 'basketball_nba', %s, %s, now() + interval '1 day')",
+                              (f"bench{i}", TEAMS[2 * i], TEAMS[2 * i + 1]))
+            await cur.execute("INSERT INTO markets (event_id, market) VALUES (%s, 'h2h'), (%s, 'spreads'), "
+                              "(%s, 'totals')", (f"bench{i}",) * 3)
+        for row in catalog():
+            await cur.execute("INSERT INTO odds (event_id, book, market, outcome, price, point, last_update) "
+                              "VALUES (%s, %s, %s, %s, %s, %s, now())", row)
+        await cur.execute("CREATE TABLE bench_counters (id integer PRIMARY KEY, n bigint NOT NULL DEFAULT 0)")
+        await cur.execute("INSERT INTO bench_counters (id) SELECT generate_series(1, 10000)")
+    return ids
+
+
+def make_slip(rng: random.Random, board: dict[str, list[tuple[str, str, str, int, float | None]]]) -> dict[str, Any]:
+    """A realistic bet: mostly straights, some 2-4 leg parlays on distinct events."""
+    def pick(event: str) -> dict[str, Any]:
+        book, market, outcome, price, point = rng.choice(board[event])
+        return {"event_id": event, "market": market, "outcome": outcome, "point": point, "book": book,
+                "price": price}
+
+    stake = rng.choice([500, 1000, 1100, 2000, 2500, 5000])
+    if rng.random() < 0.6:
+        return {"type": "straight", "stake_cents": stake, "selections": [pick(rng.choice(list(board)))]}
+    events = rng.sample(list(board), rng.randint(2, 4))
+    return {"type": "parlay", "stake_cents": stake // 5, "selections": [pick(e) for e in events]}
+
+
+async def drive_bets(urls: list[str], tokens: dict[int, str], seconds: float, concurrency: int) -> dict[str, Any]:
+    """Place bets from ``concurrency`` workers for ``seconds``; rate, latency percentiles, statuses."""
+    board: dict[str, list[tuple[str, str, str, int, float | None]]] = {}
+    for ev, book, market, outcome, price, point in catalog():
+        board.setdefault(ev, []).append((book, market, outcome, price, point))
+    players = list(tokens)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    stop_at = time.perf_counter() + seconds
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        async def worker(n: int) -> None:
+            rng = random.Random(n)
+            while time.perf_counter() < stop_at:
+                user = rng.choice(players)
+                body = orjson.dumps(make_slip(rng, board))
+                headers = {"Authorization": f"Bearer {tokens[user]}", "Idempotency-Key": uuid.uuid4().hex,
+                           "Content-Type": "application/json"}
+                t0 = time.perf_counter()
+                async with http.post(urls[n % len(urls)], data=body, headers=headers) as resp:
+                    payload = await resp.read()
+                latencies.append(time.perf_counter() - t0)
+                statuses[str(resp.status)] = statuses.get(str(resp.status), 0) + 1
+                if resp.status != 201:
+                    code = orjson.loads(payload).get("error", "?")
+                    errors[code] = errors.get(code, 0) + 1
+
+        started, cpu0 = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    ok = statuses.get("201", 0)
+    return {"bets_per_s": ok / elapsed, "requests": len(latencies), "ok": ok, "statuses": statuses,
+            "errors": errors, "client_cpu_ms_per_request": cpu * 1000 / max(1, len(latencies)),
+            "client_cpu_share": cpu / elapsed, **percentiles(latencies)}
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    """p50 / p99 / max in milliseconds."""
+    if len(latencies) < 2:
+        return {"p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "max_ms": max(latencies) * 1000}
+
+
+async def update_loop(dsn: str, seconds: float, concurrency: int, postmaster: int | None) -> dict[str, Any]:
+    """Autocommitted single-row UPDATEs from ``concurrency`` aiopg connections for ``seconds``."""
+    latencies: list[float] = []
+    conns = [await aiopg.connect(dsn) for _ in range(concurrency)]
+    try:
+        stop_at = time.perf_counter() + seconds
+
+        async def worker(n: int) -> None:
+            rng = random.Random(n)
+            async with conns[n].cursor() as cur:
+                while time.perf_counter() < stop_at:
+                    t0 = time.perf_counter()
+                    await cur.execute("UPDATE bench_counters SET n = n + 1 WHERE id = %s", (rng.randint(1, 10000),))
+                    latencies.append(time.perf_counter() - t0)
+
+        started, pg0 = time.perf_counter(), cluster_cpu_seconds(postmaster)
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed, pg_cpu = time.perf_counter() - started, cluster_cpu_seconds(postmaster) - pg0
+    finally:
+        for conn in conns:
+            await conn.close()
+    return {"tps": len(latencies) / elapsed, "updates": len(latencies),
+            "postgres_cpu_ms_per_update": pg_cpu * 1000 / max(1, len(latencies)), **percentiles(latencies)}
+
+
+def pgbench(dsn: str, seconds: float, concurrency: int) -> dict[str, Any] | None:
+    """``pgbench -b simple-update`` on the same database, or None without the binary."""
+    binary = _pg_bin() / "pgbench"
+    if not binary.exists():
+        found = shutil.which("pgbench")
+        if not found:
+            return None
+        binary = Path(found)
+    subprocess.run([str(binary), "-i", "-s", "1", "-q", dsn], check=True, capture_output=True, timeout=120)
+    out = subprocess.run([str(binary), "-b", "simple-update", "-c", str(concurrency), "-j", "2", "-T",
+                          str(max(1, int(seconds))), "-n", dsn], check=True, capture_output=True, text=True,
+                         timeout=seconds + 60).stdout
+    tps = re.search(r"tps = ([0-9.]+)", out)
+    lat = re.search(r"latency average = ([0-9.]+) ms", out)
+    return {"tps": float(tps.group(1)) if tps else float("nan"),
+            "latency_avg_ms": float(lat.group(1)) if lat else float("nan")}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cluster_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of an embedded PostgreSQL: the postmaster and its children (backends, WAL writer...)."""
+    if postmaster is None:
+        return float("nan")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[1]) == postmaster or int(stat.parent.name) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("a restapi process exited during start-up")
+            try:
+                async with http.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} not ready in {timeout}s")
+
+
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    pg = redis = None
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        if os.environ.get("DATABASE_URL"):
+            server_url = os.environ["DATABASE_URL"]
+        else:
+            pg = EmbeddedPostgres(tmp / "pg", fast=args.fast)
+            server_url = pg.start()
+        redis_url = os.environ.get("REDIS_URL") or ""
+        if not redis_url:
+            redis = EmbeddedRedis(tmp / "redis")
+            redis_url = redis.start()
+        db = f"wb_bench_{os.getpid()}"
+        async with aiopg.connect(server_url) as conn, conn.cursor() as cur:
+            await cur.execute(f"CREATE DATABASE {db}")
+        dsn = server_url.rsplit("/", 1)[0] + f"/{db}"
+        await migrate.migrate(dsn)
+        ids = await seed(dsn, args.players)
+        ring = KeyRing.load(tmp / "keys", create=True)
+        tokens = {i: ring.sign(access_claims(i, "player", None, ttl=3600)) for i in ids}
+
+        env = {**os.environ, "DATABASE_URL": dsn, "REDIS_URL": redis_url, "AUTH_KEYS_DIR": str(tmp / "keys"),
+               "API_RATE_LIMIT": "100000000", "LOG_LEVEL": "WARNING", "PG_POOL_MAX": str(args.pool),
+               "BETTING_MAX_STAKE_CENTS": str(10**9), "BETTING_MAX_PAYOUT_CENTS": str(10**12)}
+        ports = [free_port() for _ in range(args.servers)]
+        for port in ports:
+            cmd = os.environ.get("BENCH_SERVER_CMD", "-m restapi").split()
+            servers.append(subprocess.Popen([sys.executable, *cmd, "--port", str(port)], cwd=ROOT,
+                                            env=env, stdin=subprocess.DEVNULL))
+        for port in ports:
+            await wait_ready(f"http://127.0.0.1:{port}/readyz", servers)
+        urls = [f"http://127.0.0.1:{port}/api/v1/betting/bets" for port in ports]
+
+        warm = await drive_bets(urls, tokens, 1.0, args.concurrency)  # warm-up: connections, pools, caches
+        postmaster = pg.pid if pg else None
+        cpu0, pg0 = sum(cpu_seconds(p.pid) for p in servers), cluster_cpu_seconds(postmaster)
+        bets = await drive_bets(urls, tokens, args.seconds, args.concurrency)
+        bets["server_cpu_ms_per_bet"] = (sum(cpu_seconds(p.pid) for p in servers) - cpu0) * 1000 / max(1, bets["ok"])
+        bets["postgres_cpu_ms_per_bet"] = (cluster_cpu_seconds(postmaster) - pg0) * 1000 / max(1, bets["ok"])
+        for proc in servers:
+            proc.terminate()
+        for proc in servers:
+            proc.wait(15)
+        servers.clear()
+        loop = await update_loop(dsn, args.seconds, args.concurrency, postmaster)
+        bench = await asyncio.to_thread(pgbench, dsn, args.seconds, args.concurrency)
+        async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
+            await cur.execute("SELECT count(*), sum(stake_cents) FROM bets")
+            count, staked = await cur.fetchone()
+            await cur.execute("SELECT sum(pending_risk_cents) FROM users")
+            (held,) = await cur.fetchone()
+        assert count == warm["ok"] + bets["ok"], "a 201 without its bet in the database"
+        assert held == staked, "ledger holds differ from the stakes"
+        return {"bets": bets, "update_loop": loop, "pgbench": bench, "bets_in_db": count}
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(15)
+        if redis:
+            redis.stop()
+        if pg:
+            pg.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--players", type=int, default=200)
+    parser.add_argument("--servers", type=int, default=1, help="restapi processes (the client round-robins)")
+    parser.add_argument("--pool", type=int, default=20, help="PG_POOL_MAX of each restapi process")
+    parser.add_argument("--fast", action="store_true", help="fsync off for the embedded PostgreSQL")
+    args = parser.parse_args()
+    (ROOT / ".data").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-bets-", dir=ROOT / ".data") as tmp:
+        result = asyncio.run(run(args, Path(tmp)))
+    bets, loop, pgb = result["bets"], result["update_loop"], result["pgbench"]
+    ratio_loop = bets["bets_per_s"] / loop["tps"]
+    ratio_pgb = bets["bets_per_s"] / pgb["tps"] if pgb else None
+    rows = [
+        ("POST betting/bets", f"{bets['bets_per_s']:.0f} bets/s", f"{bets['p50_ms']:.1f}", f"{bets['p99_ms']:.1f}"),
+        ("aiopg single-row UPDATE loop", f"{loop['tps']:.0f} tps", f"{loop['p50_ms']:.1f}", f"{loop['p99_ms']:.1f}"),
+    ]
+    if pgb:
+        rows.append(("pgbench -b simple-update", f"{pgb['tps']:.0f} tps", "-", f"avg {pgb['latency_avg_ms']:.1f}"))
+    print(f"\nbet placement, concurrency {args.concurrency}, {args.seconds:g} s, {args.servers} restapi "
+          f"process(es), fsync {'off' if args.fast else 'on'}")
+    print(f"{'what':<32} {'rate':>14} {'p50 ms':>8} {'p99 ms':>10}")
+    for what, rate, p50, p99 in rows:
+        print(f"{what:<32} {rate:>14} {p50:>8} {p99:>10}")
+    print(f"bets/s ÷ UPDATE-loop tps = {ratio_loop:.2f}" + (f";  bets/s ÷ pgbench tps = {ratio_pgb:.2f}"
+                                                          if ratio_pgb else ""))
+    print(f"CPU per bet: restapi {bets['server_cpu_ms_per_bet']:.2f} ms, PostgreSQL "
+          f"{bets['postgres_cpu_ms_per_bet']:.2f} ms (per UPDATE: {loop['postgres_cpu_ms_per_update']:.2f} ms); "
+          f"load generator {bets['client_cpu_ms_per_request']:.2f} ms per request")
+    print(f"statuses {bets['statuses']} errors {bets['errors']}; bets in the database: {result['bets_in_db']}")
+    out = {"benchmark": "bets", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+           "config": vars(args), **result, "ratio_to_update_loop": ratio_loop, "ratio_to_pgbench": ratio_pgb}
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench" / "results" / "bets.json").write_text(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()

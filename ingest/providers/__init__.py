@@ -1,0 +1,59 @@
+"""Odds providers behind one interface (``Provider``): The Odds API v4, the simulator, replay."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class ProviderError(RuntimeError):
+    """A provider call failed for good (after retries, or a non-retryable status)."""
+
+
+class Provider(Protocol):
+    """Speaks The Odds API v4 shapes; ``sports`` and ``events`` are free, ``odds`` and ``scores`` cost."""
+
+    name: str
+
+    def now_ms(self) -> int:
+        """The provider's clock (the simulator and replay keep their own)."""
+        ...
+
+    def can_spend(self, cost: int) -> bool:
+        """Whether a call costing ``cost`` credits fits the quota."""
+        ...
+
+    def slowdown(self) -> float:
+        """Factor (>= 1) to stretch poll intervals by as the quota runs low."""
+        ...
+
+    async def sports(self) -> list[dict[str, Any]]:
+        """The leagues the provider offers (``/v4/sports``; free)."""
+        ...
+
+    async def events(self, league: str) -> list[dict[str, Any]]:
+        """The league's games, live and upcoming, without odds (``/events``; free)."""
+        ...
+
+    async def odds(self, league: str, markets: tuple[str, ...],
+                   event_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Games with every book's prices (``/odds``; costs markets x regions)."""
+        ...
+
+    async def scores(self, league: str, event_ids: tuple[str, ...] | None = None,
+                     days_from: int | None = None) -> list[dict[str, Any]]:
+        """Live and (with ``days_from``) completed games' scores (``/scores``; costs 1 or 2)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+def odds_cost(markets: tuple[str, ...], regions: int = 1) -> int:
+    """Credits an ``/odds`` call costs: markets x regions."""
+    return max(1, len(markets)) * max(1, regions)
+
+
+def scores_cost(days_from: int | None) -> int:
+    """Credits a ``/scores`` call costs: 2 with ``daysFrom``, else 1."""
+    return 2 if days_from else 1

@@ -1,0 +1,176 @@
+"""The betting route group: slip, quote, bets (idempotent placement, history) and regrading."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from aiohttp_apigami import docs, querystring_schema, request_schema, response_schema
+
+from restapi.auth.principal import principal, require_role
+from restapi.auth.routes import BEARER, _errors
+from restapi.betting import schemas as s
+from restapi.betting import service, settlement, slip
+from restapi.keys import PG, REDIS, SETTINGS
+from shared.errors import BadRequest, NotFound
+from shared.web import json_response
+
+PREFIX = "/api/v1/betting"
+KEY_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,100}$")
+SELECTION_RE = re.compile(r"^[0-9a-f]{16}$")
+MAX_ID = 2**63 - 1
+KEY_HEADER = [{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+               "description": "A unique key per bet (e.g. a UUID), 1-100 of A-Z a-z 0-9 . _ : ~ -. A retry with "
+                              "the same key and body returns the first answer; another body is 422."}]
+SELECTION_EXAMPLE = {"event_id": "e8a1c2f0", "market": "spreads", "outcome": "Boston Celtics", "point": -5.5,
+                     "book": "draftkings", "price": -110}
+
+
+def _bet_id(request: web.Request) -> int:
+    raw = request.match_info["bet_id"]
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise NotFound("No such bet", code="bet_not_found")
+    return int(raw)
+
+
+def idempotency_key(request: web.Request) -> str:
+    """The request's ``Idempotency-Key`` header, or 400."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise BadRequest("Send an Idempotency-Key header (e.g. a UUID) with each bet", code="idempotency_key_required")
+    if not KEY_RE.match(key):
+        raise BadRequest("Idempotency-Key must be 1-100 of A-Z a-z 0-9 . _ : ~ -", code="invalid_idempotency_key")
+    return key
+
+
+@docs(tags=["betting"], summary="The caller's betting slip, priced now", security=BEARER)
+@response_schema(s.SlipOut, 200)
+@_errors(401, 403, 429)
+async def get_slip(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    app = request.app
+    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id))
+
+
+@docs(tags=["betting"], summary="Replace the slip (sync from a device)", security=BEARER,
+      description="Unknown selections are 422; closed or moved ones are kept and flagged.")
+@request_schema(s.SlipIn, example={"selections": [SELECTION_EXAMPLE], "parlay_stake_cents": None})
+@response_schema(s.SlipOut, 200)
+@_errors(400, 401, 403, 413, 422, 429)
+async def put_slip(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    app = request.app
+    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"]))
+
+
+@docs(tags=["betting"], summary="Empty the slip", security=BEARER, responses={204: {"description": "Emptied"}})
+@_errors(401, 403, 429)
+async def delete_slip(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    await slip.delete_slip(request.app[REDIS], who.user_id)
+    return web.Response(status=204)
+
+
+@docs(tags=["betting"], summary="Add a selection to the slip", security=BEARER,
+      description="Adding an outcome already on the slip replaces it. Without `price`, the current price is "
+                  "recorded as seen; without `book`, the house picks one (see README).")
+@request_schema(s.QuoteSelectionIn, example={**SELECTION_EXAMPLE, "stake_cents": 1100})
+@response_schema(s.SlipOut, 201)
+@_errors(400, 401, 403, 409, 413, 422, 429)
+async def add_selection(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    app = request.app
+    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"])
+    return json_response(view, status=201)
+
+
+@docs(tags=["betting"], summary="Remove a selection from the slip", security=BEARER)
+@response_schema(s.SlipOut, 200)
+@_errors(401, 403, 404, 429)
+async def remove_selection(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    selection = request.match_info["selection_id"]
+    if not SELECTION_RE.match(selection):
+        raise NotFound("No such selection on the slip", code="selection_not_found")
+    app = request.app
+    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection))
+
+
+@docs(tags=["betting"], summary="Price selections: straight payouts and the parlay (stateless)", security=BEARER)
+@request_schema(s.QuoteIn, example={"selections": [{**SELECTION_EXAMPLE, "stake_cents": 1100}],
+                                    "parlay_stake_cents": None})
+@response_schema(s.QuoteOut, 200)
+@_errors(400, 401, 413, 422, 429)
+async def quote(request: web.Request) -> web.Response:
+    await principal(request)
+    d = request["data"]
+    entries = [slip.entry_from(sel) for sel in d["selections"]]
+    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"]))
+
+
+@docs(tags=["betting"], summary="Place a straight bet or a parlay", security=BEARER, parameters=KEY_HEADER,
+      description="One transaction: account active, markets open and not started (or live-bettable), each "
+                  "price equal to the one seen or acceptable under `accept_price_changes` (else 409 "
+                  "`price_changed` with the new prices), stake limits (422), available credit (409 "
+                  "`insufficient_credit`). 201 with the bet; a retry with the same key answers 200 with the "
+                  "same bet, waiting for a first attempt still in flight.")
+@request_schema(s.BetIn, example={"type": "straight", "stake_cents": 1100, "selections": [SELECTION_EXAMPLE]})
+@response_schema(s.PlacedOut, 201, description="Bet accepted")
+@response_schema(s.PlacedOut, 200, description="Replay of the first answer to this Idempotency-Key")
+@_errors(400, 401, 403, 409, 413, 422, 429)
+async def place_bet(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    key = idempotency_key(request)
+    app = request.app
+    status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
+                                           service.bet_request(request["data"]))
+    return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
+
+
+@docs(tags=["betting"], summary="The caller's bets, newest first", security=BEARER,
+      description="Filters: status, sport or league key, placed-at range [from, to). Pass `next_cursor` back "
+                  "as `cursor` for the next page.")
+@querystring_schema(s.HistoryQuery)
+@response_schema(s.HistoryOut, 200)
+@_errors(401, 403, 422, 429)
+async def list_bets(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    page_max = request.app[SETTINGS].betting_page_max
+    return json_response(await service.history(request.app[PG], who.user_id, request["querystring"], page_max))
+
+
+@docs(tags=["betting"], summary="One of the caller's bets", security=BEARER)
+@response_schema(s.BetOut, 200)
+@_errors(401, 403, 404, 429)
+async def get_bet(request: web.Request) -> web.Response:
+    who = await require_role(request, "player")
+    return json_response(await service.get_bet(request.app[PG], who.user_id, _bet_id(request)))
+
+
+@docs(tags=["betting"], summary="Regrade a bet by hand (agent or admin)", security=BEARER,
+      description="Sets leg results (e.g. after a score correction) and re-settles the bet: the old settlement "
+                  "is reversed with contra ledger entries and the change is audit-logged with the reason.")
+@request_schema(s.RegradeIn, example={"reason": "Score corrected: 101-99", "legs": [{"leg_no": 1, "result": "won"}]})
+@response_schema(s.BetOut, 200)
+@_errors(400, 401, 403, 404, 413, 422, 429)
+async def regrade(request: web.Request) -> web.Response:
+    who = await require_role(request, "agent", "admin")
+    d = request["data"]
+    results = {leg["leg_no"]: leg["result"] for leg in d["legs"]}
+    body = await settlement.regrade(request.app[PG], request.app[REDIS], who.user_id, _bet_id(request),
+                                    d["reason"], results)
+    return json_response(body)
+
+
+def setup_betting(app: web.Application) -> None:
+    """Register the betting routes."""
+    app.router.add_get(f"{PREFIX}/slip", get_slip)
+    app.router.add_put(f"{PREFIX}/slip", put_slip)
+    app.router.add_delete(f"{PREFIX}/slip", delete_slip)
+    app.router.add_post(f"{PREFIX}/slip/selections", add_selection)
+    app.router.add_delete(f"{PREFIX}/slip/selections/{{selection_id}}", remove_selection)
+    app.router.add_post(f"{PREFIX}/quote", quote)
+    app.router.add_post(f"{PREFIX}/bets", place_bet)
+    app.router.add_get(f"{PREFIX}/bets", list_bets)
+    app.router.add_get(f"{PREFIX}/bets/{{bet_id}}", get_bet)
+    app.router.add_post(f"{PREFIX}/bets/{{bet_id}}/regrade", regrade)

@@ -1,0 +1,276 @@
+"""Placing bets (one transaction, idempotent per user and key), reading them back, notifying users.
+
+A placement runs, in one transaction: lock the account row (``FOR UPDATE``: every placement and
+ledger posting of the account queues here, so a retry with the same key waits for a first attempt
+still in flight, then finds its stored answer and replays it), read the current lines, check the
+price policy, the stake limits and the credit, insert the bet, its legs and the answer to the key
+(unique per user) in one statement, and post the ``bet_risk`` ledger entry. A refused request
+rolls back and leaves the key unused. Six round trips in all: BEGIN with the lock and every read
+(``queries.BEGIN_PLACEMENT``), the insert, the ledger's three, COMMIT.
+
+The account is locked first on purpose: the inserts take a KEY SHARE lock on the account through
+their foreign keys, and taking FOR UPDATE after that would deadlock two concurrent placements.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import aiopg
+import orjson
+import psycopg2
+from redis.exceptions import RedisError
+
+from restapi import ledger
+from restapi.betting import pricing
+from restapi.betting import queries as q
+from restapi.config import RestSettings
+from shared import streams
+from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.odds import parlay_payout, straight_payout
+from shared.redis import Redis
+
+log = logging.getLogger(__name__)
+NOTIFY_MAXLEN = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class BetRequest:
+    """A validated ``POST betting/bets`` body."""
+
+    bet_type: str
+    stake_cents: int
+    picks: tuple[pricing.Pick, ...]
+
+    def digest(self) -> str:
+        """sha256 of the request's meaning (field order and number spelling do not matter)."""
+        legs = [[p.event_id, p.market, p.outcome, None if p.point is None else str(p.point.normalize()), p.book,
+                 p.price] for p in self.picks]
+        return hashlib.sha256(orjson.dumps([self.bet_type, self.stake_cents, legs])).hexdigest()
+
+
+def pick_from(data: dict[str, Any]) -> pricing.Pick:
+    """A ``Pick`` from a validated selection."""
+    return pricing.Pick(event_id=data["event_id"], market=data["market"], outcome=data["outcome"],
+                        point=data.get("point"), book=data.get("book"), price=data.get("price"))
+
+
+def bet_request(data: dict[str, Any]) -> BetRequest:
+    """A ``BetRequest`` from a validated body."""
+    return BetRequest(data["type"], data["stake_cents"], tuple(pick_from(s) for s in data["selections"]))
+
+
+def parse_offers(picks: Sequence[pricing.Pick], rows: list[list[Any]]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """The offers of ``picks`` from the JSON rows of ``queries.SELECT_OFFERS``."""
+    offers = {p.triple: pricing.Offer() for p in picks}
+    for (event_id, market, outcome, sport, league, home, away, commence, status, is_open, live_bettable, book, price,
+         point, last_update) in rows:
+        offer = offers[(event_id, market, outcome)]
+        if offer.event is None:
+            offer.event = pricing.EventInfo(event_id, sport, league, home, away, datetime.fromisoformat(commence),
+                                            status)
+        if is_open is not None:
+            offer.market = pricing.MarketInfo(is_open, live_bettable)
+        if book is not None:
+            offer.prices[book] = pricing.Price(price, None if point is None else Decimal(str(point)),
+                                               datetime.fromisoformat(last_update))
+    return offers
+
+
+def _offer_params(picks: Sequence[pricing.Pick]) -> dict[str, list[str]]:
+    return {"events": [p.event_id for p in picks], "markets": [p.market for p in picks],
+            "outcomes": [p.outcome for p in picks]}
+
+
+async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
+    """What the catalog says now about each pick, in one query."""
+    await cur.execute(q.SELECT_OFFERS, _offer_params(picks))
+    (rows,) = await cur.fetchone()
+    return parse_offers(picks, rows)
+
+
+@contextlib.asynccontextmanager
+async def transaction(cur: Any) -> AsyncIterator[None]:
+    """COMMIT when the block ends, ROLLBACK when it raises; the block's first statement starts with
+    BEGIN itself (one round trip fewer than ``cur.begin()``)."""
+    try:
+        yield
+    except BaseException:
+        if not cur.connection.closed:
+            with contextlib.suppress(psycopg2.Error):
+                await cur.execute("ROLLBACK")
+        raise
+    await cur.execute("COMMIT")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def leg_json(row: Sequence[Any]) -> dict[str, Any]:
+    """A ``LEG_COLUMNS`` row (without bet_id) as API JSON."""
+    (leg_no, event_id, sport, league, home, away, commence, market, outcome, point, book, price, price_seen,
+     point_seen, live, result, graded_at) = row
+    return {"leg_no": leg_no, "event_id": event_id, "sport": sport, "league": league, "home_team": home,
+            "away_team": away, "commence_time": _iso(commence), "market": market, "outcome": outcome,
+            "point": _num(point), "book": book, "price": price, "price_seen": price_seen,
+            "point_seen": _num(point_seen), "live": live, "result": result, "graded_at": _iso(graded_at)}
+
+
+def bet_json(row: Sequence[Any], legs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ``BET_COLUMNS`` row and its legs as API JSON."""
+    bet_id, _user, bet_type, status, stake, potential, payout, placed, settled, regraded = row[:10]
+    return {"id": bet_id, "type": bet_type, "status": status, "stake_cents": stake,
+            "potential_payout_cents": potential, "payout_cents": payout, "placed_at": _iso(placed),
+            "settled_at": _iso(settled), "regraded_at": _iso(regraded), "legs": legs}
+
+
+async def fetch_legs(cur: Any, bet_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The legs of ``bet_ids`` as JSON, by bet id."""
+    legs: dict[int, list[dict[str, Any]]] = {b: [] for b in bet_ids}
+    if bet_ids:
+        await cur.execute(q.SELECT_LEGS, {"bet_ids": bet_ids})
+        for row in await cur.fetchall():
+            legs[row[0]].append(leg_json(row[1:]))
+    return legs
+
+
+async def notify(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    """Write a ``notify`` entry; the money already moved, so a Redis failure is logged, not raised."""
+    try:
+        await redis.xadd(streams.NOTIFY, streams.encode_notify(user_id, kind, data),  # type: ignore[arg-type]
+                         maxlen=NOTIFY_MAXLEN, approximate=True)
+    except (RedisError, OSError) as exc:
+        log.warning("could not write %s notify entry: %s", kind, exc)
+
+
+def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: dict[str, int],
+            legs: list[pricing.Accepted]) -> pricing.Limits:
+    return pricing.Limits(house_min=settings.betting_min_stake, house_max=settings.betting_max_stake,
+                          max_payout=settings.betting_max_payout, player_min=min_w, player_max=max_w,
+                          sport_caps=pricing.sport_caps(caps, [leg.event for leg in legs]))
+
+
+async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
+                    req: BetRequest) -> tuple[int, dict[str, Any]]:
+    """Place ``req`` once per (user, key): (201, the bet) the first time, (200, the same answer) on a retry."""
+    pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
+    digest = req.digest()
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        async with transaction(cur):
+            await cur.execute(q.BEGIN_PLACEMENT, {"user_id": user_id, "key": key, **_offer_params(req.picks)})
+            account = await cur.fetchone()
+            if account is None:
+                raise NotFound("This account no longer exists", code="user_not_found")
+            stored_hash, stored = account[12], account[13]
+            if stored is not None:
+                if stored_hash != digest:
+                    raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
+                                           code="idempotency_key_reused")
+                return 200, stored
+            body = await _place(cur, settings, user_id, key, digest, req, account)
+    await notify(redis, user_id, "bet.accepted", {
+        "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
+        "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
+    return 201, body
+
+
+async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
+                 account: tuple[Any, ...]) -> dict[str, Any]:
+    (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, policy, caps, bet_id, placed_at, _hash,
+     _stored, offer_rows) = account
+    if status != "active":
+        raise Forbidden("This account is not active; contact your agent", code="account_inactive")
+    if role != "player":
+        raise Forbidden("Only players place bets", code="wrong_role")
+    offers = parse_offers(req.picks, offer_rows)
+    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, datetime.now(UTC))
+    prices = [leg.price for leg in legs]
+    potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
+                 else parlay_payout(req.stake_cents, prices))
+    pricing.check_limits(req.stake_cents, potential, _limits(settings, min_w, max_w, caps, legs))
+    available = ledger.available_cents(balance, credit_limit, risk + req.stake_cents)
+    if available < 0:  # the ledger would refuse it too; refusing here spares the inserts
+        raise ledger.InsufficientCredit(details={"available_cents": available + req.stake_cents,
+                                                 "requested_cents": req.stake_cents})
+    leg_rows = [[i + 1, leg.event.id, leg.event.sport, leg.event.league, leg.event.home_team, leg.event.away_team,
+                 leg.event.commence_time, leg.pick.market, leg.pick.outcome, leg.point, leg.book, leg.price,
+                 leg.pick.price, leg.pick.point, leg.live, "pending", None] for i, leg in enumerate(legs)]
+    body = bet_json([bet_id, user_id, req.bet_type, "open", req.stake_cents, potential, None, placed_at, None, None],
+                    [leg_json(r) for r in leg_rows])
+    body["available_cents"] = available
+    columns = list(zip(*leg_rows, strict=True))
+    names = ("leg_no", "event_id", "sport", "league", "home_team", "away_team", "commence_time", "market", "outcome",
+             "point", "book", "price", "price_seen", "point_seen", "live")
+    await cur.execute(q.INSERT_BET, {
+        "bet_id": bet_id, "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type,
+        "stake_cents": req.stake_cents, "potential_payout_cents": potential,
+        "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
+        **{name: list(col) for name, col in zip(names, columns, strict=False)},
+        "key": key, "request_hash": digest, "response": orjson.dumps(body).decode()})
+    leagues = sorted({leg.event.league for leg in legs})
+    entry = await ledger.post(
+        cur, account_id=user_id, amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet",
+        ref_id=bet_id, actor_id=user_id,
+        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
+    if ledger.available_cents(entry.balance_after, credit_limit, entry.risk_after) != available:
+        # Same lock, same numbers: cannot happen; if it did, the stored answer would lie, so roll back.
+        raise RuntimeError(f"ledger disagrees with the placement of bet {bet_id}")
+    return body
+
+
+async def get_bet(pool: aiopg.Pool, user_id: int, bet_id: int) -> dict[str, Any]:
+    """One of the caller's bets (404 for anyone else's)."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.SELECT_OWN_BET, {"bet_id": bet_id, "user_id": user_id})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound("No such bet", code="bet_not_found")
+        legs = await fetch_legs(cur, [bet_id])
+    return bet_json(row, legs[bet_id])
+
+
+def encode_cursor(bet_id: int) -> str:
+    """An opaque cursor for the page after ``bet_id``."""
+    return base64.urlsafe_b64encode(f"b{bet_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The bet id of a cursor, or 422."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("b") or not text[1:].isdigit() or len(text) > 20:
+            raise ValueError(cursor)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("Invalid cursor; pass back next_cursor as given",
+                               details={"cursor": ["Invalid cursor."]}) from None
+
+
+async def history(pool: aiopg.Pool, user_id: int, filters: dict[str, Any], page_max: int) -> dict[str, Any]:
+    """A page of the caller's bets, newest first, and the cursor of the next page (or None)."""
+    limit = min(filters.get("limit") or 20, page_max)
+    before = decode_cursor(filters["cursor"]) if filters.get("cursor") else None
+    params = {"user_id": user_id, "status": filters.get("status"), "sport": filters.get("sport"),
+              "since": filters.get("since"), "until": filters.get("until"), "before_id": before,
+              "limit": limit + 1}
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.SELECT_HISTORY, params)
+        rows = await cur.fetchall()
+        page = rows[:limit]
+        legs = await fetch_legs(cur, [r[0] for r in page])
+    return {"bets": [bet_json(r, legs[r[0]]) for r in page],
+            "next_cursor": encode_cursor(page[-1][0]) if len(rows) > limit else None}

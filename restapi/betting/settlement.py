@@ -1,0 +1,186 @@
+"""Grading and settling bets in PostgreSQL, with their ledger entries in the same transaction.
+
+``grade_event`` grades every pending leg of one event from its final score and settles each bet
+whose outcome is now known (a lost leg settles a parlay at once; otherwise the last leg does).
+Grading the same result twice changes nothing: graded legs are no longer pending and settled bets
+no longer open. ``regrade`` lets an agent or admin set leg results by hand (a corrected score): it
+reverses the bet's settlement with contra entries, settles it again, and writes an audit row.
+
+Lock order, everywhere: legs (an event's pending legs, or a regraded bet's legs), then bets by id,
+then accounts by id (the ledger), so two graders, or a grader and a regrade, do not deadlock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiopg
+import orjson
+
+from restapi import ledger
+from restapi.betting import queries as q
+from restapi.betting.grading import FinalScore, GradingError, grade
+from restapi.betting.service import bet_json, fetch_legs, notify
+from shared.errors import NotFound, ValidationFailed
+from shared.odds import Leg, settle
+from shared.redis import Redis
+
+log = logging.getLogger(__name__)
+
+SELECT_LEG_RESULTS = """
+SELECT l.bet_id, l.leg_no, l.price, l.result, l.league FROM bet_legs l
+ WHERE l.bet_id = ANY(%(bet_ids)s) ORDER BY l.bet_id, l.leg_no
+"""
+GRADE_LEGS = """
+UPDATE bet_legs l SET result = x.result, graded_at = now()
+  FROM unnest(%(bet_ids)s::bigint[], %(leg_nos)s::smallint[], %(results)s::text[]) AS x (bet_id, leg_no, result)
+ WHERE l.bet_id = x.bet_id AND l.leg_no = x.leg_no
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A bet that was just settled, for the ``bet.graded`` notification."""
+
+    bet_id: int
+    user_id: int
+    status: str
+    stake_cents: int
+    payout_cents: int
+    balance_cents: int
+
+    def notice(self) -> dict[str, Any]:
+        return {"bet_id": self.bet_id, "status": self.status, "stake_cents": self.stake_cents,
+                "payout_cents": self.payout_cents, "balance_cents": self.balance_cents}
+
+
+def ledger_move(status: str, stake: int, payout: int) -> tuple[str, int, int]:
+    """(kind, amount_cents, risk_cents) settling a bet: win credits the profit, loss the stake,
+    push/void only release the held stake."""
+    if status == "won":
+        return "bet_win", payout - stake, -stake
+    if status == "lost":
+        return "bet_loss", -stake, -stake
+    return "bet_release", 0, -stake
+
+
+def _meta(bet_type: str, leagues: set[str]) -> dict[str, str]:
+    return {"sport": next(iter(leagues)) if len(leagues) == 1 else "mixed", "bet_type": bet_type}
+
+
+async def _leg_results(cur: Any, bet_ids: list[int]) -> dict[int, list[tuple[int, int, str, str]]]:
+    legs: dict[int, list[tuple[int, int, str, str]]] = {b: [] for b in bet_ids}
+    await cur.execute(SELECT_LEG_RESULTS, {"bet_ids": bet_ids})
+    for bet_id, leg_no, price, result, league in await cur.fetchall():
+        legs[bet_id].append((leg_no, price, result, league))
+    return legs
+
+
+async def settle_bets(cur: Any, bet_ids: Sequence[int]) -> list[Settled]:
+    """Settle each open bet of ``bet_ids`` whose outcome is known; post its ledger entry."""
+    if not bet_ids:
+        return []
+    await cur.execute(q.LOCK_BETS, {"bet_ids": sorted(bet_ids)})
+    bets = [r for r in await cur.fetchall() if r[3] == "open"]
+    legs = await _leg_results(cur, [r[0] for r in bets])
+    todo = []
+    for row in bets:
+        bet_id, user_id, bet_type, _status, stake = row[:5]
+        outcome = settle(stake, [Leg(price, result) for _n, price, result, _l in legs[bet_id]])  # type: ignore[arg-type]
+        if outcome is not None:
+            todo.append((user_id, bet_id, bet_type, stake, outcome, {lg for *_x, lg in legs[bet_id]}))
+    settled = []
+    for user_id, bet_id, bet_type, stake, (status, payout), leagues in sorted(todo, key=lambda t: (t[0], t[1])):
+        await cur.execute(q.SETTLE_BET, {"bet_id": bet_id, "status": status, "payout_cents": payout})
+        kind, amount, risk = ledger_move(status, stake, payout)
+        entry = await ledger.post(cur, account_id=user_id, amount_cents=amount, risk_cents=risk, kind=kind,
+                                  ref_type="bet", ref_id=bet_id, meta=_meta(bet_type, leagues))
+        settled.append(Settled(bet_id, user_id, status, stake, payout, entry.balance_after))
+    return settled
+
+
+async def grade_event(pool: aiopg.Pool, redis: Redis, event_id: str, status: str, home: int | None,
+                      away: int | None) -> list[Settled]:
+    """Grade every pending leg of ``event_id`` and settle what that decides; notify the bettors."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        async with cur.begin():
+            await cur.execute(q.LOCK_PENDING_LEGS, {"event_id": event_id})
+            graded: list[tuple[int, int, str]] = []
+            for bet_id, leg_no, market, outcome, point, home_team, away_team in await cur.fetchall():
+                try:
+                    result = grade(market, outcome, point, FinalScore(home_team, away_team, status, home, away))
+                except GradingError as exc:  # left pending for a regrade by hand
+                    log.error("cannot grade leg %s/%s of event %s: %s", bet_id, leg_no, event_id, exc)
+                    continue
+                graded.append((bet_id, leg_no, result))
+            if graded:
+                await cur.execute(GRADE_LEGS, {"bet_ids": [g[0] for g in graded], "leg_nos": [g[1] for g in graded],
+                                               "results": [g[2] for g in graded]})
+            settled = await settle_bets(cur, sorted({g[0] for g in graded}))
+    for s in settled:
+        await notify(redis, s.user_id, "bet.graded", s.notice())
+    if graded:
+        log.info("graded %d leg(s) of event %s, settled %d bet(s)", len(graded), event_id, len(settled))
+    return settled
+
+
+async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100) -> int:
+    """Grade pending legs of events the catalog already has as final or cancelled; returns events seen."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.SELECT_STALE_EVENTS, {"limit": limit})
+        events = await cur.fetchall()
+    for event_id, status, home, away in events:
+        await grade_event(pool, redis, event_id, status, home, away)
+    return len(events)
+
+
+async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, reason: str,
+                  results: dict[int, str]) -> dict[str, Any]:
+    """Set leg results by hand and re-settle the bet (contra entries reverse the old settlement)."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        async with cur.begin():
+            await cur.execute(q.SELECT_BET_IN_SCOPE, {"bet_id": bet_id, "viewer": actor_id})
+            if await cur.fetchone() is None:
+                raise NotFound("No such bet in your book", code="bet_not_found")
+            await cur.execute(q.LOCK_BET_LEGS, {"bet_id": bet_id})
+            await cur.execute(q.LOCK_BETS, {"bet_ids": [bet_id]})
+            row = await cur.fetchone()
+            bet_type, status, stake, payout, user_id = row[2], row[3], row[4], row[6], row[1]
+            legs = (await _leg_results(cur, [bet_id]))[bet_id]
+            unknown = sorted(set(results) - {n for n, *_r in legs})
+            if unknown:
+                raise ValidationFailed("No such leg on this bet", code="unknown_leg",
+                                       details={"legs": unknown, "leg_count": len(legs)})
+            before = {"status": status, "payout_cents": payout, "legs": {str(n): r for n, _p, r, _l in legs}}
+            new_legs = [(n, p, results.get(n, r), lg) for n, p, r, lg in legs]
+            leagues = {lg for *_x, lg in legs}
+            outcome = settle(stake, [Leg(p, r) for _n, p, r, _l in new_legs])  # type: ignore[arg-type]
+            for n, _p, r, _l in new_legs:
+                await cur.execute(q.SET_LEG_RESULT, {"bet_id": bet_id, "leg_no": n, "result": r})
+            changed = outcome != (None if status == "open" else (status, payout))
+            if changed and status != "open":
+                kind, amount, risk = ledger_move(status, stake, payout)
+                await ledger.post(cur, account_id=user_id, amount_cents=-amount, risk_cents=-risk, kind=kind,
+                                  ref_type="bet", ref_id=bet_id, actor_id=actor_id, memo=f"regrade: {reason}",
+                                  meta={**_meta(bet_type, leagues), "regrade": "reversal"}, override=True)
+                await cur.execute(q.UNSETTLE_BET, {"bet_id": bet_id})
+            settled: list[Settled] = []
+            if changed and outcome is not None:
+                settled = await settle_bets(cur, [bet_id])
+            await cur.execute(q.MARK_REGRADED, {"bet_id": bet_id})
+            after = {"status": outcome[0] if outcome else "open", "payout_cents": outcome[1] if outcome else None,
+                     "legs": {str(n): r for n, _p, r, _l in new_legs}, "reason": reason}
+            await cur.execute(q.INSERT_AUDIT, {"actor_id": actor_id, "action": "bet.regrade", "bet_id": bet_id,
+                                               "before": orjson.dumps(before).decode(),
+                                               "after": orjson.dumps(after).decode()})
+            await cur.execute(q.SELECT_OWN_BET, {"bet_id": bet_id, "user_id": user_id})
+            bet_row = await cur.fetchone()
+            body = bet_json(bet_row, (await fetch_legs(cur, [bet_id]))[bet_id])
+    for s in settled:
+        await notify(redis, s.user_id, "bet.graded", {**s.notice(), "regraded": True})
+    if changed and not settled:
+        await notify(redis, user_id, "bet.graded", {"bet_id": bet_id, "status": body["status"], "regraded": True})
+    return body

@@ -1,0 +1,79 @@
+"""Bet history: own bets only, filters by status, sport and date, and cursor pagination."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+
+from tests.restapi.betting.conftest import PLAYER, PLAYER2, Book, place, sel, sql, straight
+
+BETS = "/api/v1/betting/bets"
+
+
+async def _page(client: TestClient, book: Book, query: str = "", user: int = PLAYER) -> tuple[int, dict]:
+    resp = await client.get(f"{BETS}{query}", headers=book.auth(user))
+    return resp.status, await resp.json()
+
+
+async def test_history_pages_through_own_bets_newest_first(client: TestClient, book: Book) -> None:
+    ids = []
+    for i in range(5):
+        status, bet = await place(client, book, straight(stake=100 + i), key=f"k{i}")
+        assert status == 201
+        ids.append(bet["id"])
+    status, other = await place(client, book, straight(), key="k0", user=PLAYER2)
+    assert status == 201
+
+    seen: list[int] = []
+    query = "?limit=2"
+    while True:
+        status, page = await _page(client, book, query)
+        assert status == 200
+        seen += [b["id"] for b in page["bets"]]
+        assert all(len(b["legs"]) == 1 for b in page["bets"])
+        if page["next_cursor"] is None:
+            break
+        query = f"?limit=2&cursor={page['next_cursor']}"
+    assert seen == ids[::-1]
+    assert other["id"] not in seen
+
+    resp = await client.get(f"{BETS}/{other['id']}", headers=book.auth())
+    assert resp.status == 404  # another player's bet is invisible
+
+
+async def test_history_filters_by_status_sport_and_date(client: TestClient, book: Book) -> None:
+    status, nba = await place(client, book, straight(), key="a")
+    status, epl = await place(client, book, straight(event="ev3", outcome="Arsenal", price=150), key="b")
+    await sql(book.dsn, "UPDATE bets SET status = 'won', payout_cents = 2500, settled_at = now() WHERE id = %s",
+              (epl["id"],))
+    await sql(book.dsn, "UPDATE bets SET placed_at = '2026-01-10T12:00:00Z' WHERE id = %s", (nba["id"],))
+
+    async def ids(query: str) -> list[int]:
+        status, page = await _page(client, book, query)
+        assert status == 200, page
+        return [b["id"] for b in page["bets"]]
+
+    assert await ids("?status=won") == [epl["id"]]
+    assert await ids("?status=open") == [nba["id"]]
+    assert await ids("?sport=soccer") == [epl["id"]]
+    assert await ids("?sport=basketball_nba") == [nba["id"]]
+    assert await ids("?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z") == [nba["id"]]
+    assert await ids("?from=2026-02-01") == [epl["id"]]
+
+
+async def test_history_rejects_bad_filters(client: TestClient, book: Book) -> None:
+    for query in ("?status=pending", "?limit=0", "?limit=x", "?from=yesterday", "?cursor=%%%", "?cursor=Yjk5OQ",
+                  "?sport=NBA;drop", "?cursor=bm90LWEtYmV0"):
+        status, err = await _page(client, book, query)
+        if query == "?cursor=Yjk5OQ":  # a well-formed cursor ("b999") past the end: an empty page
+            assert (status, err["bets"]) == (200, [])
+            continue
+        assert (status, err["error"]) == (422, "validation_error"), query
+
+
+async def test_parlay_in_history_lists_every_leg(client: TestClient, book: Book) -> None:
+    status, bet = await place(client, book, {"type": "parlay", "stake_cents": 500, "selections": [
+        sel(), sel("ev2", "totals", "Under", -110, 221.5)]})
+    assert status == 201
+    status, page = await _page(client, book)
+    [got] = page["bets"]
+    assert got["type"] == "parlay" and [leg["market"] for leg in got["legs"]] == ["h2h", "totals"]
