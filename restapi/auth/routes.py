@@ -19,7 +19,6 @@ from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
 from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
-from restapi.openapi import VALIDATED
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
 from shared.mail import Mailer
@@ -28,6 +27,9 @@ from shared.web import error_middleware, json_response
 log = logging.getLogger(__name__)
 
 H = TypeVar("H", bound=Callable[..., Any])
+# Validated input goes under typed request keys of our own (``put_into``), whatever the app default is.
+BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("auth_body", dict)
+PATH: web.RequestKey[dict[str, Any]] = web.RequestKey("auth_path", dict)
 PREFIX = "/api/v1/auth"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -74,11 +76,11 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
 
 @docs(tags=["auth"], summary="Create a player account and log it in",
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
-@request_schema(s.SignupIn, required=True)
+@request_schema(s.SignupIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
 @error_responses(400, 409, 413, 422, 429)
 async def signup(request: web.Request) -> web.Response:
-    d = request[VALIDATED]
+    d = request[BODY]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
                                         login=d["login"], display_name=d["display_name"],
                                         client=_client(request, d["device"]))
@@ -87,11 +89,11 @@ async def signup(request: web.Request) -> web.Response:
 
 @docs(tags=["auth"], summary="Log in with login name or email",
       description="Opens a session for this device. Failed attempts are limited per IP (429 with Retry-After).")
-@request_schema(s.LoginIn, required=True)
+@request_schema(s.LoginIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def login(request: web.Request) -> web.Response:
-    d = request[VALIDATED]
+    d = request[BODY]
     user, issued = await service.login(_deps(request), identifier=d["login"], password=d["password"],
                                        client=_client(request, d["device"]))
     return json_response({**issued.as_dict(), "user": user}, headers=NO_STORE)
@@ -100,11 +102,11 @@ async def login(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Rotate a refresh token",
       description="Spends the refresh token and returns a new pair. Presenting a spent token revokes the "
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
-@request_schema(s.RefreshIn, required=True)
+@request_schema(s.RefreshIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request[VALIDATED]["refresh_token"], _ip(request))
+    issued = await service.refresh(_deps(request), request[BODY]["refresh_token"], _ip(request))
     return json_response(issued.as_dict(), headers=NO_STORE)
 
 
@@ -161,11 +163,11 @@ async def list_sessions(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Revoke one of the caller's sessions", security=BEARER,
       description="Its refresh tokens stop working and its current access token is denylisted.",
       responses={204: {"description": "Revoked"}})
-@request_schema(s.SessionPath, location="match_info")
+@request_schema(s.SessionPath, location="match_info", put_into=PATH)  # type: ignore[arg-type]
 @error_responses(401, 404, 422, 429)
 async def revoke_session(request: web.Request) -> web.Response:
     who = await principal(request)
-    session_id = str(request[VALIDATED]["session_id"])
+    session_id = str(request[PATH]["session_id"])
     if not await service.revoke_session(_deps(request), who.user_id, session_id):
         raise NotFound("No such session", code="session_not_found")
     return web.Response(status=204)
@@ -174,7 +176,7 @@ async def revoke_session(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Ask for a password reset link",
       description="Answers 202 the same way whether or not an account has the email; the link (valid "
                   "30 minutes, single use) is mailed in the background. Limited per IP.")
-@request_schema(s.ResetRequestIn, required=True)
+@request_schema(s.ResetRequestIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.MessageOut, 202)
 @error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
@@ -182,7 +184,7 @@ async def reset_request(request: web.Request) -> web.Response:
     await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), _ip(request),
                                     "Too many reset requests; wait and retry")
     base = deps.settings.public_url or f"{request.scheme}://{request.host}"
-    _background(request.app, _mail_reset(deps, request.app[MAILER], request[VALIDATED]["email"], base))
+    _background(request.app, _mail_reset(deps, request.app[MAILER], request[BODY]["email"], base))
     return json_response({"message": "If an account has that email, a reset link is on its way."}, status=202)
 
 
@@ -195,11 +197,11 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
 
 @docs(tags=["auth"], summary="Set a new password with a reset token",
       description="Spends the token, changes the password and logs out every device.")
-@request_schema(s.ResetConfirmIn, required=True)
+@request_schema(s.ResetConfirmIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.MessageOut, 200)
 @error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
-    d = request[VALIDATED]
+    d = request[BODY]
     await reset.confirm_reset(_deps(request), d["token"], d["password"], _ip(request))
     return json_response({"message": "Password changed; log in again on every device."})
 

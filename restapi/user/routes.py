@@ -6,10 +6,10 @@ from aiohttp import web
 from aiohttp_apigami import docs, request_schema, response_schema
 
 from restapi.auth.principal import principal
-from restapi.auth.routes import error_responses, me_cache_key
+from restapi.auth.routes import BODY, error_responses, me_cache_key
 from restapi.auth.schemas import UserOut
 from restapi.keys import PG, REDIS
-from restapi.openapi import BEARER, VALIDATED
+from restapi.openapi import BEARER
 from restapi.user import service
 from restapi.user.schemas import PreferencesSchema, ProfilePatch
 from shared.web import json_response
@@ -27,12 +27,12 @@ async def get_profile(request: web.Request) -> web.Response:
 
 @docs(tags=["user"], summary="Change display name, email or phone", security=BEARER,
       description="Only the fields sent change. The email is normalised (trimmed, lower case).")
-@request_schema(ProfilePatch, required=True)
+@request_schema(ProfilePatch, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(UserOut, 200)
 @error_responses(400, 401, 404, 409, 413, 422, 429)
 async def patch_profile(request: web.Request) -> web.Response:
     who = await principal(request)
-    profile = await service.patch_profile(request.app[PG], who.user_id, request[VALIDATED])
+    profile = await service.patch_profile(request.app[PG], who.user_id, request[BODY])
     await request.app[REDIS].delete(me_cache_key(who.user_id))
     return json_response(profile)
 
@@ -46,12 +46,12 @@ async def get_preferences(request: web.Request) -> web.Response:
 
 
 @docs(tags=["user"], summary="Replace the caller's preferences", security=BEARER)
-@request_schema(PreferencesSchema, required=True)
+@request_schema(PreferencesSchema, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(PreferencesSchema, 200)
 @error_responses(400, 401, 413, 422, 429)
 async def put_preferences(request: web.Request) -> web.Response:
     who = await principal(request)
-    prefs = service.Preferences.from_api(request[VALIDATED])
+    prefs = service.Preferences.from_api(request[BODY])
     return json_response((await service.put_preferences(request.app[PG], who.user_id, prefs)).as_api())
 
 
