@@ -188,11 +188,13 @@ def main() -> None:
         print(f"{label:<22}{x['rps']:>10}{x['rps'] / hello_rps:>10.3f}{x['p50_ms']:>10}{x['p95_ms']:>10}  "
               f"{x['statuses']}")
     per_req_ms = 1000 / r["me"]["rps"] - 1000 / r["healthz"]["rps"] if r["me"]["rps"] else None
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"RS256 verify: {crypto['verify_us']} us/token; sign: {crypto['sign_us']} us/token (this process)")
     if per_req_ms is not None:
         print(f"auth/me vs /healthz on the same server: +{per_req_ms:.3f} ms of server time per request "
               "(verification + denylist/rate-limit round trip + cache read)")
     doc = {"bench": "auth", "ts": time.time(), "machine": platform.machine(), "cpus": os.cpu_count(),
+           "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
            "seconds": args.seconds, "concurrency": args.concurrency, **out,
            "ratios_to_hello": {k: round(v["rps"] / hello_rps, 4) for k, v in r.items()},
            "me_extra_ms_per_request_vs_healthz": round(per_req_ms, 3) if per_req_ms is not None else None}

@@ -57,6 +57,9 @@ class RestSettings(CommonSettings):
     cors_origins: tuple[str, ...] = setting(
         "CORS_ORIGINS", (), help="Comma-separated origins allowed to call the API from a browser"
     )
+    trusted_proxies: tuple[str, ...] = setting(
+        "TRUSTED_PROXIES", (), help="Comma-separated proxy IPs whose X-Forwarded-For names the client (rate limits)"
+    )
     cors_max_age: int = setting("CORS_MAX_AGE", 600, help="Seconds a browser may cache a CORS preflight", min=0)
     smtp_starttls: bool = setting("SMTP_STARTTLS", False, help="Upgrade the SMTP connection with STARTTLS")
     smtp_username: str = setting("SMTP_USERNAME", "", help="SMTP login; empty: no authentication")

@@ -20,9 +20,9 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, kid)"}
 }
-# apigami stores validated input under a request key. auth and user read the default ``request["data"]``;
-# the agent hub passes ``put_into`` with a typed ``web.RequestKey`` of its own. VALIDATED is kept for
-# handlers that want a typed key via ``put_into=VALIDATED``.
+# apigami stores validated input under a request key; a typed RequestKey (not a str) avoids
+# aiohttp's NotAppKeyWarning, which the test suite turns into an error. Use ``put_into`` with a
+# ``web.RequestKey`` of your own, or read ``request[VALIDATED]``.
 VALIDATED: web.RequestKey[Any] = web.RequestKey("validated", object)
 
 

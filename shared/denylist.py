@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import time
 
+from redis.exceptions import RedisError
+
+from shared.errors import Unavailable
 from shared.redis import Redis
 
 
@@ -20,7 +23,10 @@ async def deny(redis: Redis, jti: str, exp: int) -> None:
     """Denylist ``jti`` until ``exp`` (unix seconds); an already-expired token needs no entry."""
     ttl = int(exp - time.time()) + 1
     if ttl > 0:
-        await redis.set(key(jti), b"1", ex=ttl)
+        try:
+            await redis.set(key(jti), b"1", ex=ttl)
+        except RedisError:  # a logout that cannot denylist must say so, not pretend it worked
+            raise Unavailable("Cannot log out right now; retry shortly", code="redis_unavailable") from None
 
 
 async def is_denied(redis: Redis, jti: str) -> bool:

@@ -45,7 +45,7 @@ class Mailer:
         msg["To"] = to
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=False, usegmt=True)
-        msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].rstrip(">") or None)
         msg.set_content(body)
         return msg
 
@@ -57,13 +57,15 @@ class Mailer:
                 smtp.login(self.username, self.password)
             smtp.send_message(msg)
 
-    async def send(self, to: str, subject: str, body: str) -> None:
-        """Deliver one message; ``Unavailable`` when the SMTP server fails."""
+    async def send(self, to: str, subject: str, body: str) -> bool:
+        """Deliver one message (False when no host is set: logged, not sent); ``Unavailable`` when the
+        SMTP server fails."""
         if not self.host:
             log.info("mail not sent (SMTP_HOST is empty): %s", subject)
-            return
+            return False
         msg = self.build(to, subject, body)
         try:
             await asyncio.to_thread(self._send_sync, msg)
         except (OSError, smtplib.SMTPException) as exc:
             raise Unavailable(f"Mail server failed: {type(exc).__name__}", code="mail_unavailable") from None
+        return True

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import RateLimited
+from redis.exceptions import RedisError
+
+from shared.errors import RateLimited, Unavailable
 from shared.redis import Redis
 
 # Integer microseconds throughout: Lua numbers are doubles, exact below 2^53 (year 2255 in us).
@@ -82,8 +84,14 @@ class Limit:
 
 
 async def hit(redis: Redis, limit: Limit, who: str) -> Decision:
-    """Count one request of ``who`` against ``limit`` (atomic; refused requests are not recorded)."""
-    return decision(await redis.eval(_HIT, 1, limit.key(who), *limit.args()))
+    """Count one request of ``who`` against ``limit`` (atomic; refused requests are not recorded).
+
+    Fails closed: with Redis unreachable the request is refused with 503, not let through unlimited.
+    """
+    try:
+        return decision(await redis.eval(_HIT, 1, limit.key(who), *limit.args()))
+    except RedisError:
+        raise Unavailable("Rate limits cannot be checked right now; retry shortly", code="redis_unavailable") from None
 
 
 def queue_hit(pipe: Any, limit: Limit, who: str) -> None:

@@ -16,6 +16,7 @@ import orjson
 from restapi.agent import queries as q
 from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
 from restapi.agent.cycles import schedule_for, week_bounds
+from restapi.auth.service import revoke_all
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
@@ -185,6 +186,8 @@ async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int
         await cur.execute(q.SET_STATUS, {"id": player_id, "status": status})
         action = "customer.deactivate" if status == "inactive" else "customer.reactivate"
         await audit(cur, viewer, action, player_id, {"status": current["status"]}, {"status": status})
+    if status == "inactive":  # out at once: revoke sessions and denylist live access tokens
+        await revoke_all(pool, redis, player_id, "deactivated")
     # After the commit: a push for a change that rolled back would be wrong.
     await push(redis, player_id, "account.status", {"status": status})
     return await detail(pool, viewer, player_id)

@@ -35,6 +35,17 @@ def printable(value: str, limit: int) -> str:
     return value[:limit].replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
+def client_ip(peer: str, forwarded_for: str, trusted: tuple[str, ...]) -> str:
+    """The client's address: the socket peer, unless that is a trusted proxy, then the right-most
+    ``X-Forwarded-For`` hop that is not a trusted proxy (hops further left are client-supplied)."""
+    if peer not in trusted:
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if hop not in trusted:
+            return printable(hop, 64)
+    return peer
+
+
 class Text(fields.String):
     """A string field that is safe to store: no NUL, valid UTF-8, optionally trimmed, bounded."""
 

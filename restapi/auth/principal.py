@@ -10,14 +10,16 @@ are checked on each request, not once per session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from restapi.keys import REDIS, SETTINGS, VERIFIER
 from shared import denylist, ratelimit
-from shared.errors import Forbidden, RateLimited, Unauthorized
+from shared.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 
 ROLES = ("player", "agent", "admin")
 _CACHE: web.RequestKey[Principal] = web.RequestKey("principal", object)  # type: ignore[arg-type]
@@ -51,10 +53,25 @@ def bearer_token(request: web.Request) -> str:
 
 
 async def principal(request: web.Request) -> Principal:
-    """The verified caller of ``request`` (401 when the token is missing, invalid or expired)."""
+    """The verified caller of ``request`` (401 when the token is missing, invalid, expired or revoked)."""
+    who, _ = await principal_and_get(request, None)
+    return who
+
+
+async def principal_and_get(
+    request: web.Request, key_of: Callable[[int], str] | None
+) -> tuple[Principal, bytes | None]:
+    """``principal`` plus a Redis GET of ``key_of(user_id)`` in the same round trip (for cached reads).
+
+    The token is verified first (pure CPU), so the key can depend on the caller; the GET runs in the
+    pipeline that checks the denylist and the rate limit, saving one round trip per cached answer.
+    """
     cached: Principal | None = request.get(_CACHE)
     if cached is not None:
-        return cached
+        if key_of is None:
+            return cached, None
+        # Our clients never set decode_responses, so values are bytes.
+        return cached, cast(bytes | None, await request.app[REDIS].get(key_of(cached.user_id)))
     claims = request.app[VERIFIER].verify(bearer_token(request))
     try:
         who = Principal(
@@ -69,9 +86,9 @@ async def principal(request: web.Request) -> Principal:
         raise Unauthorized("Token claims are incomplete", code="invalid_token") from None
     if who.role not in ROLES:
         raise Unauthorized("Token has an unknown role", code="invalid_token")
-    await _check_denylist_and_rate(request, who)
+    fetched = await _check_denylist_and_rate(request, who, key_of(who.user_id) if key_of else None)
     request[_CACHE] = who
-    return who
+    return who, fetched
 
 
 async def require_role(request: web.Request, *roles: str) -> Principal:
@@ -82,17 +99,24 @@ async def require_role(request: web.Request, *roles: str) -> Principal:
     return who
 
 
-async def _check_denylist_and_rate(request: web.Request, who: Principal) -> None:
-    """One pipelined round trip: is the jti denylisted, and is the caller within the API limit?"""
+async def _check_denylist_and_rate(request: web.Request, who: Principal, get: str | None) -> bytes | None:
+    """One pipelined round trip: is the jti denylisted, is the caller within the API limit (and ``get``)?"""
     settings = request.app[SETTINGS]
     limit = ratelimit.Limit("api", settings.api_limit, settings.api_window)
     pipe = request.app[REDIS].pipeline(transaction=False)
     pipe.exists(denylist.key(who.jti))
     ratelimit.queue_hit(pipe, limit, str(who.user_id))
-    denied, hit = await pipe.execute()
+    if get is not None:
+        pipe.get(get)
+    try:
+        denied, hit, *value = await pipe.execute()
+    except RedisError:
+        # Fail closed: without Redis we cannot tell a revoked token from a good one.
+        raise Unavailable("Sessions cannot be checked right now; retry shortly", code="redis_unavailable") from None
     if denied:
         raise Unauthorized("This token was revoked (logged out); log in again", code="token_revoked")
     decision = ratelimit.decision(hit)
     if not decision.allowed:
         raise RateLimited("Too many requests; slow down", retry_after=decision.retry_after,
                           details={"limit": limit.limit, "window_seconds": limit.window})
+    return value[0] if value else None

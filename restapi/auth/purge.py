@@ -31,6 +31,7 @@ DELETE FROM refresh_tokens rt USING auth_sessions s
 WHERE s.id = rt.session_id AND (s.revoked_at IS NOT NULL OR s.expires_at < now()) AND rt.expires_at < now()
 """
 PURGE_RESETS = "DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'"
+PURGE_ACCESS = "DELETE FROM session_access_tokens WHERE expires_at < now()"
 
 
 async def purge_once(pool: aiopg.Pool, keep_days: int = KEEP_DAYS) -> dict[str, int]:
@@ -38,7 +39,7 @@ async def purge_once(pool: aiopg.Pool, keep_days: int = KEEP_DAYS) -> dict[str, 
     counts: dict[str, int] = {}
     async with pool.acquire() as conn, conn.cursor() as cur:
         for table, sql in (("refresh_tokens", PURGE_REFRESH), ("auth_sessions", PURGE_SESSIONS),
-                           ("password_resets", PURGE_RESETS)):
+                           ("password_resets", PURGE_RESETS), ("session_access_tokens", PURGE_ACCESS)):
             await cur.execute(sql, {"keep_days": keep_days})
             counts[table] = cur.rowcount
     return counts

@@ -48,24 +48,36 @@ SET access_jti = %(access_jti)s, access_exp = to_timestamp(%(access_exp)s), last
 WHERE id = %(id)s
 """
 
-# Each revoke returns the revoked sessions' current access token, which the caller denylists.
-REVOKE_SESSION = """
-UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
-WHERE id = %(id)s AND revoked_at IS NULL
-RETURNING id, access_jti, extract(epoch FROM access_exp)::bigint
+INSERT_ACCESS = """
+INSERT INTO session_access_tokens (jti, session_id, expires_at)
+VALUES (%(jti)s, %(session_id)s, to_timestamp(%(exp)s))
 """
+
+# Each revoke answers one row per revoked session and live access token (jti NULL when none is
+# alive), so the caller can denylist every access token the sessions still have out.
+_REVOKED_TOKENS = """
+SELECT r.id, t.jti, extract(epoch FROM t.expires_at)::bigint
+FROM revoked r
+LEFT JOIN session_access_tokens t ON t.session_id = r.id AND t.expires_at > now()
+"""
+
+REVOKE_SESSION = """
+WITH revoked AS (
+    UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
+    WHERE id = %(id)s AND revoked_at IS NULL RETURNING id
+)""" + _REVOKED_TOKENS
 
 REVOKE_USER_SESSION = """
-UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
-WHERE id = %(id)s AND user_id = %(user_id)s AND revoked_at IS NULL
-RETURNING id, access_jti, extract(epoch FROM access_exp)::bigint
-"""
+WITH revoked AS (
+    UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
+    WHERE id = %(id)s AND user_id = %(user_id)s AND revoked_at IS NULL RETURNING id
+)""" + _REVOKED_TOKENS
 
 REVOKE_ALL_SESSIONS = """
-UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
-WHERE user_id = %(user_id)s AND revoked_at IS NULL
-RETURNING id, access_jti, extract(epoch FROM access_exp)::bigint
-"""
+WITH revoked AS (
+    UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
+    WHERE user_id = %(user_id)s AND revoked_at IS NULL RETURNING id
+)""" + _REVOKED_TOKENS
 
 SELECT_SESSIONS = """
 SELECT id, device, user_agent, ip, created_at, last_used_at, expires_at

@@ -36,7 +36,8 @@ def reset_body(link: str, minutes: int) -> str:
 
 
 async def request_reset(deps: service.Deps, mailer: Mailer, email: str, base_url: str) -> bool:
-    """Mail a reset link when an active account has ``email``; True when a mail was sent."""
+    """Mail a reset link when an active account has ``email``; True when a mail was sent (False also
+    when no SMTP server is configured: the link is then never shown anywhere)."""
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_USER_BY_EMAIL, {"email": email})
         row = await cur.fetchone()
@@ -46,9 +47,10 @@ async def request_reset(deps: service.Deps, mailer: Mailer, email: str, base_url
         await cur.execute(q.INSERT_RESET, {"token_hash": service.token_hash(token), "user_id": row[0],
                                            "ttl": deps.settings.reset_ttl})
     body = reset_body(reset_link(base_url, token), deps.settings.reset_ttl // 60)
-    await mailer.send(email, SUBJECT, body)
-    log.info("password reset mailed", extra={"fields": {"user_id": row[0]}})
-    return True
+    sent = await mailer.send(email, SUBJECT, body)
+    if sent:
+        log.info("password reset mailed", extra={"fields": {"user_id": row[0]}})
+    return sent
 
 
 async def confirm_reset(deps: service.Deps, token: str, password: str, ip: str) -> int:

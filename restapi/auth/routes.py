@@ -14,11 +14,11 @@ from aiohttp_apigami import docs, request_schema, response_schema
 from restapi.auth import reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
-from restapi.auth.fields import ErrorSchema, printable
-from restapi.auth.principal import principal
+from restapi.auth.fields import ErrorSchema, client_ip, printable
+from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
-from restapi.openapi import BEARER
+from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
 from shared.mail import Mailer
@@ -27,6 +27,9 @@ from shared.web import error_middleware, json_response
 log = logging.getLogger(__name__)
 
 H = TypeVar("H", bound=Callable[..., Any])
+# Validated input goes under typed request keys of our own (``put_into``), whatever the app default is.
+BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("auth_body", dict)
+PATH: web.RequestKey[dict[str, Any]] = web.RequestKey("auth_path", dict)
 PREFIX = "/api/v1/auth"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -41,9 +44,14 @@ def _deps(request: web.Request) -> service.Deps:
     return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS])
 
 
+def _ip(request: web.Request) -> str:
+    # X-Forwarded-For counts only from TRUSTED_PROXIES: otherwise anyone could pick the IP the limits count.
+    return client_ip(request.remote or "", request.headers.get("X-Forwarded-For", ""),
+                     request.app[SETTINGS].trusted_proxies)
+
+
 def _client(request: web.Request, device: str) -> service.Client:
-    # request.remote only: trusting X-Forwarded-For would let anyone pick the IP the login limit counts.
-    return service.Client(ip=request.remote or "", user_agent=printable(request.headers.get("User-Agent", ""), 300),
+    return service.Client(ip=_ip(request), user_agent=printable(request.headers.get("User-Agent", ""), 300),
                           device=device)
 
 
@@ -56,6 +64,10 @@ def error_responses(*codes: int) -> Callable[[H], H]:
     return wrap
 
 
+# The name route groups written against an earlier version of this module import.
+_errors = error_responses
+
+
 def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(coro)
     app[TASKS].add(task)
@@ -64,11 +76,11 @@ def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
 
 @docs(tags=["auth"], summary="Create a player account and log it in",
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
-@request_schema(s.SignupIn, example={"email": "newplayer@example.com", "password": "a-good-pass-1", "agent": "agent1"})
+@request_schema(s.SignupIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.LoginOut, 201, description="Account created; the new session's tokens")
 @error_responses(400, 409, 413, 422, 429)
 async def signup(request: web.Request) -> web.Response:
-    d = request["data"]
+    d = request[BODY]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
                                         login=d["login"], display_name=d["display_name"],
                                         client=_client(request, d["device"]))
@@ -77,11 +89,11 @@ async def signup(request: web.Request) -> web.Response:
 
 @docs(tags=["auth"], summary="Log in with login name or email",
       description="Opens a session for this device. Failed attempts are limited per IP (429 with Retry-After).")
-@request_schema(s.LoginIn, example={"login": "player01", "password": "player-pass-123", "device": "iPhone 15"})
+@request_schema(s.LoginIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def login(request: web.Request) -> web.Response:
-    d = request["data"]
+    d = request[BODY]
     user, issued = await service.login(_deps(request), identifier=d["login"], password=d["password"],
                                        client=_client(request, d["device"]))
     return json_response({**issued.as_dict(), "user": user}, headers=NO_STORE)
@@ -90,11 +102,11 @@ async def login(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Rotate a refresh token",
       description="Spends the refresh token and returns a new pair. Presenting a spent token revokes the "
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
-@request_schema(s.RefreshIn, example={"refresh_token": s.REFRESH_EXAMPLE})
+@request_schema(s.RefreshIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request["data"]["refresh_token"], request.remote or "")
+    issued = await service.refresh(_deps(request), request[BODY]["refresh_token"], _ip(request))
     return json_response(issued.as_dict(), headers=NO_STORE)
 
 
@@ -125,9 +137,8 @@ async def logout_all(request: web.Request) -> web.Response:
 @response_schema(s.UserOut, 200)
 @error_responses(401, 404, 429)
 async def me(request: web.Request) -> web.Response:
-    who = await principal(request)
     redis, ttl = request.app[REDIS], request.app[SETTINGS].me_cache_ttl
-    cached = await redis.get(me_cache_key(who.user_id)) if ttl else None
+    who, cached = await principal_and_get(request, me_cache_key if ttl else None)
     if cached is not None:
         return web.Response(body=cached, content_type="application/json")
     async with request.app[PG].acquire() as conn, conn.cursor() as cur:
@@ -152,11 +163,11 @@ async def list_sessions(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Revoke one of the caller's sessions", security=BEARER,
       description="Its refresh tokens stop working and its current access token is denylisted.",
       responses={204: {"description": "Revoked"}})
-@request_schema(s.SessionPath, location="match_info")
+@request_schema(s.SessionPath, location="match_info", put_into=PATH)  # type: ignore[arg-type]
 @error_responses(401, 404, 422, 429)
 async def revoke_session(request: web.Request) -> web.Response:
     who = await principal(request)
-    session_id = str(request["data"]["session_id"])
+    session_id = str(request[PATH]["session_id"])
     if not await service.revoke_session(_deps(request), who.user_id, session_id):
         raise NotFound("No such session", code="session_not_found")
     return web.Response(status=204)
@@ -165,15 +176,15 @@ async def revoke_session(request: web.Request) -> web.Response:
 @docs(tags=["auth"], summary="Ask for a password reset link",
       description="Answers 202 the same way whether or not an account has the email; the link (valid "
                   "30 minutes, single use) is mailed in the background. Limited per IP.")
-@request_schema(s.ResetRequestIn, example={"email": "player01@wagerbabe.test"})
+@request_schema(s.ResetRequestIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.MessageOut, 202)
 @error_responses(400, 413, 422, 429)
 async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
-    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), request.remote or "",
+    await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), _ip(request),
                                     "Too many reset requests; wait and retry")
     base = deps.settings.public_url or f"{request.scheme}://{request.host}"
-    _background(request.app, _mail_reset(deps, request.app[MAILER], request["data"]["email"], base))
+    _background(request.app, _mail_reset(deps, request.app[MAILER], request[BODY]["email"], base))
     return json_response({"message": "If an account has that email, a reset link is on its way."}, status=202)
 
 
@@ -186,12 +197,12 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
 
 @docs(tags=["auth"], summary="Set a new password with a reset token",
       description="Spends the token, changes the password and logs out every device.")
-@request_schema(s.ResetConfirmIn, example={"token": s.REFRESH_EXAMPLE, "password": "a-new-pass-456"})
+@request_schema(s.ResetConfirmIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.MessageOut, 200)
 @error_responses(400, 413, 422, 429)
 async def reset_confirm(request: web.Request) -> web.Response:
-    d = request["data"]
-    await reset.confirm_reset(_deps(request), d["token"], d["password"], request.remote or "")
+    d = request[BODY]
+    await reset.confirm_reset(_deps(request), d["token"], d["password"], _ip(request))
     return json_response({"message": "Password changed; log in again on every device."})
 
 
@@ -226,7 +237,8 @@ async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_auth(app: web.Application) -> None:
-    """Register the auth routes, the JWKS document and the CORS middleware."""
+    """Register the auth routes, the JWKS document and the CORS middleware (GETs without HEAD: the spec
+    would otherwise list a HEAD twin of each with a body it never has)."""
     app.cleanup_ctx.append(_tasks_ctx)
     mws = app.middlewares
     # Just outside the error middleware, so error answers carry CORS headers too.
@@ -237,11 +249,11 @@ def setup_auth(app: web.Application) -> None:
     r.add_post(f"{PREFIX}/refresh", refresh)
     r.add_post(f"{PREFIX}/logout", logout)
     r.add_post(f"{PREFIX}/logout-all", logout_all)
-    r.add_get(f"{PREFIX}/me", me)
-    r.add_get(f"{PREFIX}/sessions", list_sessions)
+    r.add_get(f"{PREFIX}/me", me, allow_head=False)
+    r.add_get(f"{PREFIX}/sessions", list_sessions, allow_head=False)
     r.add_delete(f"{PREFIX}/sessions/{{session_id}}", revoke_session)
     r.add_post(f"{PREFIX}/password-reset/request", reset_request)
     r.add_post(f"{PREFIX}/password-reset/confirm", reset_confirm)
     r.add_post(f"{PREFIX}/push-ticket", push_ticket)
-    r.add_get("/.well-known/jwks.json", jwks)
+    r.add_get("/.well-known/jwks.json", jwks, allow_head=False)
 

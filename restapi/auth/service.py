@@ -124,11 +124,12 @@ async def _issue(deps: Deps, cur: Any, user_id: int, role: str, agent_id: int | 
                                             "access_exp": claims["exp"], "ttl": s.refresh_ttl})
     await cur.execute(q.INSERT_REFRESH, {"token_hash": token_hash(refresh), "session_id": session_id,
                                          "ttl": s.refresh_ttl})
+    await cur.execute(q.INSERT_ACCESS, {"jti": claims["jti"], "session_id": session_id, "exp": claims["exp"]})
     return Issued(access, s.access_ttl, refresh, s.refresh_ttl, session_id)
 
 
 async def _deny_all(deps: Deps | Redis, revoked: list[tuple[Any, ...]]) -> None:
-    """Denylist the current access token of every revoked session."""
+    """Denylist the access tokens of revoked sessions (rows of session id, jti or None, exp)."""
     redis = deps.redis if isinstance(deps, Deps) else deps
     for _sid, jti, exp in revoked:
         if jti and exp:
@@ -244,7 +245,7 @@ async def logout(deps: Deps, user_id: int, session_id: str | None, jti: str, exp
 
 
 async def revoke_all(pool: aiopg.Pool, redis: Redis, user_id: int, reason: str = "deactivated") -> int:
-    """Revoke every session of the user and denylist their access tokens; returns how many.
+    """Revoke every session of the user and denylist their live access tokens; returns how many sessions.
 
     The agent hub calls this when it deactivates a player, so the player is out at once rather
     than when the current access token expires.
@@ -253,7 +254,7 @@ async def revoke_all(pool: aiopg.Pool, redis: Redis, user_id: int, reason: str =
         await cur.execute(q.REVOKE_ALL_SESSIONS, {"user_id": user_id, "reason": reason})
         revoked = list(await cur.fetchall())
     await _deny_all(redis, revoked)
-    return len(revoked)
+    return len({row[0] for row in revoked})
 
 
 async def revoke_session(deps: Deps, user_id: int, session_id: str) -> bool:

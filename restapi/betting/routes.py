@@ -8,8 +8,7 @@ from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema, request_schema, response_schema
 
 from restapi.auth.principal import principal, require_role
-from restapi.auth.routes import BEARER
-from restapi.auth.routes import error_responses as _errors  # renamed in auth; merge fix in web
+from restapi.auth.routes import BEARER, _errors
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
 from restapi.keys import PG, REDIS, SETTINGS

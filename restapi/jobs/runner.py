@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
+from restapi.auth.purge import auth_purge
 from restapi.betting.grader import Grader
 from restapi.config import RestSettings
 from shared.daemon import DaemonContext, daemon_resources
@@ -28,7 +29,7 @@ class Job(Protocol):
 
 
 JobFactory = Callable[[DaemonContext, RestSettings], Job]
-JOBS: list[JobFactory] = [Grader, WeeklyCloseJob, ReminderJob]
+JOBS: list[JobFactory] = [Grader, WeeklyCloseJob, ReminderJob, auth_purge]
 
 
 async def run(settings: RestSettings, stop: asyncio.Event, jobs: list[JobFactory] | None = None,

@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp_apigami import docs, request_schema, response_schema
 
 from restapi.auth.principal import principal
-from restapi.auth.routes import error_responses, me_cache_key
+from restapi.auth.routes import BODY, error_responses, me_cache_key
 from restapi.auth.schemas import UserOut
 from restapi.keys import PG, REDIS
 from restapi.openapi import BEARER
@@ -15,7 +15,6 @@ from restapi.user.schemas import PreferencesSchema, ProfilePatch
 from shared.web import json_response
 
 PREFIX = "/api/v1/user"
-PREFS_EXAMPLE = service.Preferences(timezone="America/New_York", accept_price_changes="better").as_api()
 
 
 @docs(tags=["user"], summary="The caller's profile", security=BEARER)
@@ -28,12 +27,12 @@ async def get_profile(request: web.Request) -> web.Response:
 
 @docs(tags=["user"], summary="Change display name, email or phone", security=BEARER,
       description="Only the fields sent change. The email is normalised (trimmed, lower case).")
-@request_schema(ProfilePatch, example={"display_name": "Ava R.", "phone": "+1 555 0100"})
+@request_schema(ProfilePatch, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(UserOut, 200)
 @error_responses(400, 401, 404, 409, 413, 422, 429)
 async def patch_profile(request: web.Request) -> web.Response:
     who = await principal(request)
-    profile = await service.patch_profile(request.app[PG], who.user_id, request["data"])
+    profile = await service.patch_profile(request.app[PG], who.user_id, request[BODY])
     await request.app[REDIS].delete(me_cache_key(who.user_id))
     return json_response(profile)
 
@@ -47,18 +46,18 @@ async def get_preferences(request: web.Request) -> web.Response:
 
 
 @docs(tags=["user"], summary="Replace the caller's preferences", security=BEARER)
-@request_schema(PreferencesSchema, example=PREFS_EXAMPLE)
+@request_schema(PreferencesSchema, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(PreferencesSchema, 200)
 @error_responses(400, 401, 413, 422, 429)
 async def put_preferences(request: web.Request) -> web.Response:
     who = await principal(request)
-    prefs = service.Preferences.from_api(request["data"])
+    prefs = service.Preferences.from_api(request[BODY])
     return json_response((await service.put_preferences(request.app[PG], who.user_id, prefs)).as_api())
 
 
 def setup_user(app: web.Application) -> None:
     """Register the user routes."""
-    app.router.add_get(f"{PREFIX}/profile", get_profile)
+    app.router.add_get(f"{PREFIX}/profile", get_profile, allow_head=False)
     app.router.add_patch(f"{PREFIX}/profile", patch_profile)
-    app.router.add_get(f"{PREFIX}/preferences", get_preferences)
+    app.router.add_get(f"{PREFIX}/preferences", get_preferences, allow_head=False)
     app.router.add_put(f"{PREFIX}/preferences", put_preferences)

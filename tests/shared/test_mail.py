@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from shared.devservers import free_port
 from shared.errors import Unavailable
 from shared.mail import Mailer
 from tests.helpers import wait_for
-from tests.restapi.auth.conftest import Inbox, _free_port, smtp
+from tests.restapi.auth.conftest import Inbox, smtp
 
 __all__ = ["smtp"]
 
@@ -25,6 +26,6 @@ async def test_mail_is_delivered_with_sender_subject_and_body(smtp: tuple[Inbox,
 
 
 async def test_unreachable_server_is_unavailable() -> None:
-    mailer = Mailer("127.0.0.1", _free_port(), "x@wagerbabe.test", timeout=2)
+    mailer = Mailer("127.0.0.1", free_port(), "x@wagerbabe.test", timeout=2)
     with pytest.raises(Unavailable):
         await mailer.send("someone@example.com", "Hello", "body")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from email.message import Message
@@ -19,6 +18,7 @@ from aiosmtpd.handlers import Message as MessageHandler
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
+from shared.devservers import free_port
 
 PLAYER_PASSWORD = "player-pass-123"
 AGENT_PASSWORD = "agent-pass-123"
@@ -45,17 +45,11 @@ class Inbox(MessageHandler):
             self.messages.append(email.message_from_bytes(message.as_bytes()))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server (aiosmtpd in its own thread) and its port."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield inbox, controller.port

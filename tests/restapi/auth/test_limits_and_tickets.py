@@ -108,3 +108,80 @@ async def test_signup_refresh_and_reset_confirm_are_limited_per_ip(
     for path, body in calls:
         statuses = [(await client.post(f"{API}{path}", json=body)).status for _ in range(3)]
         assert statuses[:2] != [429, 429] and statuses[2] == 429, (path, statuses)
+
+
+async def test_login_limit_is_per_client_ip(client: TestClient) -> None:
+    import aiohttp
+
+    wrong = {"login": "player01", "password": "wrong-pass-123"}
+    for _ in range(5):
+        await client.post(f"{API}/login", json=wrong)
+    assert (await client.post(f"{API}/login", json=wrong)).status == 429
+    # Another source address on loopback has a limit of its own.
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    async with aiohttp.ClientSession(connector=connector) as other:
+        url = str(client.make_url(f"{API}/login"))
+        async with other.post(url, json={"login": "player01", "password": "player-pass-123"}) as resp:
+            assert resp.status == 200
+
+
+async def test_redis_down_is_503_not_500_and_fails_closed(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int], own_redis: Any
+) -> None:
+    client = await make_client(aiohttp_client, {**auth_env, "REDIS_URL": own_redis.url})
+    tokens = await login(client)
+    own_redis.stop()
+    resp = await client.get(f"{API}/me", headers=bearer(tokens))
+    body = await resp.json()
+    assert resp.status == 503 and body["error"] == "redis_unavailable", body
+    resp = await client.post(f"{API}/login", json={"login": "player01", "password": "player-pass-123"})
+    assert resp.status == 503 and (await resp.json())["error"] == "redis_unavailable"
+
+
+async def test_principal_and_get_reads_the_key_with_or_without_a_cached_principal(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+) -> None:
+    from aiohttp import web
+
+    from restapi.app import create_app
+    from restapi.auth.principal import principal, principal_and_get
+    from restapi.config import RestSettings
+    from shared.config import load
+
+    app = create_app(load(RestSettings, auth_env, port=0))
+
+    async def both(request: web.Request) -> web.Response:
+        _, fresh = await principal_and_get(request, lambda uid: f"t:{uid}")
+        await principal(request)  # cached now: the next read takes the other path
+        _, again = await principal_and_get(request, lambda uid: f"t:{uid}")
+        return web.json_response([fresh.decode() if fresh else None, again.decode() if again else None])
+
+    app.router.add_get("/t/both", both)
+    client = await aiohttp_client(app)
+    tokens = await login(client)
+    await client.app[REDIS].set(f"t:{users['player01']}", b"hello")
+    resp = await client.get("/t/both", headers=bearer(tokens))
+    assert await resp.json() == ["hello", "hello"]
+
+
+def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies() -> None:
+    from restapi.auth.fields import client_ip
+
+    trusted = ("10.0.0.1", "10.0.0.2")
+    assert client_ip("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"  # a client cannot pick its IP
+    assert client_ip("10.0.0.1", "198.51.100.7", trusted) == "198.51.100.7"
+    # The left part is whatever the client sent; the right-most untrusted hop is what our proxy saw.
+    assert client_ip("10.0.0.1", "1.2.3.4, 198.51.100.7, 10.0.0.2", trusted) == "198.51.100.7"
+    assert client_ip("10.0.0.1", "", trusted) == "10.0.0.1"
+
+
+async def test_login_limit_counts_the_forwarded_client_behind_a_trusted_proxy(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+) -> None:
+    client = await make_client(aiohttp_client, {**auth_env, "TRUSTED_PROXIES": "127.0.0.1"})
+    wrong = {"login": "player01", "password": "wrong-pass-123"}
+    first = {"X-Forwarded-For": "198.51.100.7"}
+    for _ in range(5):
+        await client.post(f"{API}/login", json=wrong, headers=first)
+    assert (await client.post(f"{API}/login", json=wrong, headers=first)).status == 429
+    await login(client, **{"X-Forwarded-For": "198.51.100.8"})

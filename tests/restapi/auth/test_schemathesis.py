@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
+from shared.devservers import free_port
 from shared.tokens import KeyRing, access_claims
 from tests.conftest import ROOT, TIMEOUT_FACTOR
-from tests.restapi.auth.conftest import AGENT_PASSWORD, PLAYER_PASSWORD, Inbox, _free_port, password_hash
+from tests.restapi.auth.conftest import AGENT_PASSWORD, PLAYER_PASSWORD, Inbox, password_hash
 
 MAX_EXAMPLES = 12
 SCOPE = r"^/(api/v1/(auth|user)/|\.well-known/)"
@@ -56,7 +57,7 @@ def _ready(url: str) -> bool:
 @pytest.fixture
 def server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterator[str]:
     """The real restapi process on a free port; yields its base URL and stops it afterwards."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **base_env, "RESTAPI_PORT": str(port), "SMTP_PORT": str(smtp[1]),
            "SMTP_HOST": "127.0.0.1", "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
            "AUTH_SIGNUP_LIMIT": "1000", "LOG_LEVEL": "ERROR"}
@@ -86,7 +87,7 @@ def test_auth_and_user_operations_give_no_5xx_and_match_their_schemas(
     operations = [result.ok() for result in schema.get_all_operations()]
     labels = {op.label for op in operations}
     assert "POST /api/v1/auth/login" in labels and "PUT /api/v1/user/preferences" in labels
-    assert len(operations) >= 17
+    assert len(operations) == 16
 
     statuses: dict[str, set[int]] = {}
     for op in operations:

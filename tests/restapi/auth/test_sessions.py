@@ -188,3 +188,26 @@ async def test_revoke_all_for_deactivation_ends_sessions_at_once(
     reasons = await sql(database_url, "SELECT revoked_reason FROM auth_sessions WHERE user_id = %(id)s",
                         {"id": users["player02"]})
     assert reasons == [("deactivated",)]
+
+
+async def test_logout_after_refresh_also_revokes_the_earlier_access_token(client: TestClient) -> None:
+    first = await login(client)
+    resp = await client.post(f"{API}/refresh", json={"refresh_token": first["refresh_token"]})
+    second = await resp.json()
+    assert (await client.get(f"{API}/me", headers=bearer(first))).status == 200  # still alive until it expires
+    assert (await client.post(f"{API}/logout", headers=bearer(second))).status == 204
+    for tokens in (first, second):
+        resp = await client.get(f"{API}/me", headers=bearer(tokens))
+        assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
+
+
+async def test_agent_deactivating_a_player_logs_the_player_out_everywhere(client: TestClient) -> None:
+    player = await login(client, "player02")
+    agent = await login(client, "agent1", "agent-pass-123")
+    player_id = player["user"]["id"]
+    resp = await client.post(f"/api/v1/agent/clients/{player_id}/deactivate", headers=bearer(agent))
+    assert resp.status == 200, await resp.json()
+    resp = await client.get(f"{API}/me", headers=bearer(player))
+    assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
+    resp = await client.post(f"{API}/refresh", json={"refresh_token": player["refresh_token"]})
+    assert resp.status == 401 and (await resp.json())["details"]["reason"] == "deactivated"
