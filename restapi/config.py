@@ -49,6 +49,7 @@ class RestSettings(CommonSettings):
     bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
     login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
     login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)
+    signup_limit: int = setting("AUTH_SIGNUP_LIMIT", 10, help="Signups allowed per IP per login window", min=1)
     api_limit: int = setting("API_RATE_LIMIT", 100, help="Authenticated requests allowed per user per window", min=1)
     api_window: float = setting("API_RATE_WINDOW", 60.0, help="Seconds of the API rate-limit window", min=1)
     reset_ttl: int = setting("AUTH_RESET_TTL", 1800, help="Seconds a password reset link stays valid", min=60, max=1800)
