@@ -66,7 +66,7 @@ class Limit:
 async def hit(redis: Redis, limit: Limit, who: str) -> Decision:
     """Count one request of ``who`` against ``limit`` (atomic; refused requests are not recorded)."""
     member = secrets.token_hex(8)
-    result = await redis.eval(_HIT, 1, limit.key(who), limit.limit, int(limit.window * 1000), member)  # type: ignore[misc]
+    result = await redis.eval(_HIT, 1, limit.key(who), limit.limit, int(limit.window * 1000), member)
     return decision(result, member)
 
 
