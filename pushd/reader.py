@@ -147,7 +147,9 @@ class Reader:
                 if time.monotonic() >= next_scan:
                     await self.scan()
                     next_scan = time.monotonic() + self.rescan
-                resp = await self.redis.xread(dict(self.offsets), count=self.count, block=self.block_ms)
+                # redis-py's stubs type stream replies loosely; the client returns bytes (no decoding).
+                offsets: Any = dict(self.offsets)
+                resp: Any = await self.redis.xread(offsets, count=self.count, block=self.block_ms)
                 backoff = 0.05
                 for key, entries in resp or ():
                     self.dispatch(_s(key), entries)

@@ -104,7 +104,7 @@ class Recovery:
         """Replay the private events of ``conn``'s user after ``since`` (no snapshot exists for them)."""
         self.hub.begin_pending(conn, topic)
         try:
-            entries = await self.redis.xrange(streams.NOTIFY, min=since.offset, max="+",
+            entries: Any = await self.redis.xrange(streams.NOTIFY, min=since.offset, max="+",
                                               count=self.replay_limit + 2)
         except REDIS_DOWN:
             entries = None
@@ -209,11 +209,12 @@ class Recovery:
     async def _snapshot(self, topic: str, sport: str, event: str | None) -> Recovered:
         key = streams.snap_key(sport)
         if event is None:
-            snap = await self.redis.hgetall(key)
+            snap: Any = await self.redis.hgetall(key)
             events = [v for k, v in snap.items() if not k.startswith(b"_")]
             epoch_b, offset_b = snap.get(streams.SNAP_EPOCH.encode()), snap.get(streams.SNAP_OFFSET.encode())
         else:
-            value, epoch_b, offset_b = await self.redis.hmget(key, [event, streams.SNAP_EPOCH, streams.SNAP_OFFSET])
+            fetched: Any = await self.redis.hmget(key, [event, streams.SNAP_EPOCH, streams.SNAP_OFFSET])
+            value, epoch_b, offset_b = fetched
             events = [value] if value is not None else []
         epoch, offset = _s(epoch_b or b""), _s(offset_b or b"0-0")
         frame = p.snapshot_frame(topic, epoch, offset, events)
