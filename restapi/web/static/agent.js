@@ -228,7 +228,7 @@ function settlementsPage() {
       const d = await api(`/api/v1/agent/settlements?${params}`);
       $("#counts").textContent = Object.entries(d.counts || {}).map(([k, v]) => `${v} ${k}`).join(" · ");
       tbody.replaceChildren(...d.items.map((s) => h("tr", { "data-settlement": s.id, "data-login": s.login }, cell(s.login),
-        cell(`${fmtDate(s.week_start)} – ${fmtDate(s.week_end)}`), cell(money(s.figure_cents), cls(s.figure_cents)),
+        cell(fmtDate(s.week_end)), cell(money(s.figure_cents), cls(s.figure_cents)),
         cell(money(s.remaining_cents), "num"), cell(s.state + (s.days_overdue ? ` (${s.days_overdue}d)` : "")),
         h("td", {}, s.remaining_cents > 0 ? h("button", { type: "button", "aria-label": `Record payment for ${s.login}`, onclick: () => openPay(s) }, "Record payment") : "✓"))));
       if (!d.items.length) tbody.append(h("tr", {}, h("td", { colspan: 6 }, "No settlements for this selection.")));
