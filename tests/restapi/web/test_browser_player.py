@@ -59,6 +59,13 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     nba = page.locator(f"a[data-league={LEAGUE}]")
     assert "games" in (await nba.get_attribute("aria-label") or "")
     assert await layout_shift(page) < 0.1
+    # Arrow keys walk the leagues; the list scrolls and renders ahead so focus never falls out of it.
+    await first.focus()
+    for _ in range(40):
+        await page.keyboard.press("ArrowDown")
+    pos = int(await page.evaluate("document.activeElement.getAttribute('aria-posinset')") or 0)
+    assert pos > 40 and await page.evaluate("document.activeElement.classList.contains('vrow')")
+    assert await page.locator("#sidebar .vrow").count() < total / 2
     await page.fill("#league-filter", "NBA")
     await expect(page.locator("#sidebar .vrow[data-league]")).to_have_count(1)
     await shot(page, "sports")
