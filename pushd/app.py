@@ -1,25 +1,49 @@
-"""pushd's app factory: health, metrics and (with the push issue) the WebSocket endpoint."""
+"""pushd's app factory: the WebSocket endpoint, health (with the reader's state) and metrics."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from pushd.config import PushSettings
-from pushd.keys import PG, REDIS, SETTINGS
-from shared.db import pg_pool_ctx
-from shared.health import pg_check, redis_check
-from shared.redis import redis_ctx
+from pushd.keys import NODE, REDIS, SETTINGS
+from pushd.node import drain_on_shutdown, node_ctx, redis_pool
+from pushd.session import ws_handler
+from shared.health import redis_check
 from shared.web import SERVICE, add_health_routes, standard_middlewares
 
 
+async def _reader_check(app: web.Application) -> None:
+    node = app.get(NODE)
+    if node is None or not node.reader.connected:
+        raise ConnectionError("degraded: stream reader is reconnecting to Redis (sockets stay open)")
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS]
+    pool = redis_pool(s.redis_url, s.redis_max_connections)
+    client = aioredis.Redis(connection_pool=pool)
+    app[REDIS] = client
+    try:
+        yield
+    finally:
+        await client.aclose()
+        await pool.disconnect()
+
+
 def create_app(settings: PushSettings) -> web.Application:
-    """Build a pushd node; no I/O happens until it starts."""
+    """Build a pushd node; no I/O happens until it starts.
+
+    pushd needs no PostgreSQL: everything it serves comes from Redis.
+    """
     app = web.Application(middlewares=standard_middlewares())
     app[SERVICE] = "pushd"
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
-    app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))
-    add_health_routes(
-        app, {"postgres": pg_check(PG), "redis": redis_check(REDIS)}, timeout=settings.ready_timeout
-    )
+    app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.append(node_ctx)
+    app.on_shutdown.append(drain_on_shutdown)
+    add_health_routes(app, {"redis": redis_check(REDIS), "reader": _reader_check}, timeout=settings.ready_timeout)
+    app.router.add_get("/ws", ws_handler)
     return app

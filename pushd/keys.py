@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import aiopg
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from pushd.config import PushSettings
 from shared.redis import Redis
 
+if TYPE_CHECKING:
+    from pushd.node import Node
+
 SETTINGS: web.AppKey[PushSettings] = web.AppKey("settings", PushSettings)
-PG: web.AppKey[aiopg.Pool] = web.AppKey("pg", aiopg.Pool)
 REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
+NODE: web.AppKey[Node] = web.AppKey("node")

@@ -197,7 +197,7 @@ async def add_selection(pool: aiopg.Pool, redis: Redis, settings: RestSettings, 
     """Add (or replace) one selection; 409 when the slip is full or the selection cannot be bet now."""
     entry = entry_from(data, int(time.time() * 1000))
     entry = _resolve(0, entry, (await _offers(pool, [entry]))[entry.pick.triple], settings.betting_books, True)
-    added = await redis.eval(_ADD, 1, slip_key(user_id), PREFIX + entry.id, entry.dumps(),  # type: ignore[misc]
+    added = await redis.eval(_ADD, 1, slip_key(user_id), PREFIX + entry.id, entry.dumps(),
                              settings.betting_slip_max, settings.betting_slip_ttl)
     if not added:
         raise Conflict(f"A slip holds at most {settings.betting_slip_max} selections", code="slip_full",

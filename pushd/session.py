@@ -1,0 +1,182 @@
+"""The WebSocket endpoint: hello within the timeout, then sub/unsub/ping until the socket closes.
+
+Every client mistake is answered with an ``error`` frame (the socket stays open) or, for abuse
+and failed authentication, a close code; none of them logs an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+from aiohttp import WSMsgType, web
+
+from pushd import metrics
+from pushd import protocol as p
+from pushd.hub import Conn
+from pushd.keys import NODE
+from pushd.node import Node
+from pushd.reader import REDIS_DOWN
+from shared.errors import Unauthorized, Unavailable
+from shared.web import json_response
+
+log = logging.getLogger(__name__)
+
+RATE_WINDOW = 10.0
+
+
+async def ws_handler(request: web.Request) -> web.StreamResponse:
+    """``GET /ws``: one client socket for its whole life."""
+    node = request.app[NODE]
+    s = node.settings
+    if node.draining:
+        return json_response({"error": "unavailable", "message": "Node is draining; reconnect elsewhere",
+                              "details": {}}, status=503)
+    ws = web.WebSocketResponse(heartbeat=s.ping_interval, max_msg_size=s.max_frame_bytes, compress=False,
+                               timeout=5.0)
+    await ws.prepare(request)
+    transport = request.transport
+    if transport is None:
+        return ws
+    conn = await _hello(node, ws, transport)
+    if conn is None:
+        return ws
+    try:
+        async for msg in ws:
+            if conn.closed:  # being closed by the hub: let its close (and code) finish
+                continue
+            if msg.type is WSMsgType.TEXT:
+                await _on_text(node, conn, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                _error(node, conn, p.ProtocolError("bad_frame", "Send JSON text frames, not binary"))
+            elif msg.type is WSMsgType.ERROR:
+                break
+    finally:
+        node.hub.remove(conn)
+    return ws
+
+
+async def _close(ws: web.WebSocketResponse, code: int, reason: str) -> None:
+    metrics.CLOSES.labels(str(code)).inc()
+    await ws.close(code=code, message=reason.encode())
+
+
+async def _hello(node: Node, ws: web.WebSocketResponse, transport: asyncio.Transport) -> Conn | None:
+    """Wait for ``hello`` and authenticate it; on any failure answer, close and return None."""
+    try:
+        msg = await ws.receive(timeout=node.settings.hello_timeout)
+    except TimeoutError:
+        transport.write(p.error_frame("auth_timeout", "No hello within the time allowed"))
+        await _close(ws, p.CLOSE_UNAUTHORIZED, "hello timeout")
+        return None
+    if msg.type is not WSMsgType.TEXT:
+        if msg.type is WSMsgType.BINARY:
+            transport.write(p.error_frame("bad_frame", "Send JSON text frames, not binary"))
+            await _close(ws, p.CLOSE_UNAUTHORIZED, "hello required")
+        return None
+    try:
+        cmd = p.parse(msg.data, max_topics=node.settings.max_topics)
+        if not isinstance(cmd, p.Hello):
+            raise p.ProtocolError("auth_required", "Say hello with a token first", close=p.CLOSE_UNAUTHORIZED)
+        identity = await node.auth.authenticate(cmd.token)
+    except p.ProtocolError as exc:
+        metrics.CLIENT_ERRORS.labels(exc.code).inc()
+        transport.write(p.error_frame(exc.code, exc.message, exc.req_id))
+        await _close(ws, exc.close or p.CLOSE_UNAUTHORIZED, exc.code)
+        return None
+    except Unauthorized as exc:
+        metrics.CLIENT_ERRORS.labels(exc.code).inc()
+        transport.write(p.error_frame(exc.code, exc.message))
+        await _close(ws, exc.ws_close, exc.code)
+        return None
+    except REDIS_DOWN as exc:
+        log.warning("hello: credentials check failed: %r", exc)
+        err = Unavailable("Cannot check credentials right now; retry shortly")
+        transport.write(p.error_frame(err.code, err.message))
+        await _close(ws, err.ws_close, err.code)
+        return None
+    conn = Conn(ws, transport, identity.user_id, secrets.token_urlsafe(12))
+    node.hub.add(conn)
+    node.hub.subscribe_live(conn, f"user:{identity.user_id}")
+    node.hub.send(conn, p.welcome_frame(conn.session, node.node_id, node.settings.ping_interval, identity.user_id))
+    return conn
+
+
+def _error(node: Node, conn: Conn, exc: p.ProtocolError) -> None:
+    metrics.CLIENT_ERRORS.labels(exc.code).inc()
+    node.hub.send(conn, p.error_frame(exc.code, exc.message, exc.req_id, exc.topic))
+    if exc.close:
+        metrics.CLOSES.labels(str(exc.close)).inc()
+        node.hub.kick(conn, exc.close, exc.code)
+
+
+async def _on_text(node: Node, conn: Conn, data: str) -> None:
+    now = time.monotonic()
+    if now - conn.win_start > RATE_WINDOW:
+        conn.win_start, conn.win_count = now, 0
+    conn.win_count += 1
+    if conn.win_count > node.settings.max_client_frames:
+        _error(node, conn, p.ProtocolError("rate_limited", "Too many frames; slow down",
+                                           close=p.CLOSE_RATE_LIMITED))
+        return
+    try:
+        cmd = p.parse(data, max_topics=node.settings.max_topics)
+        if isinstance(cmd, p.Hello):
+            raise p.ProtocolError("already_authenticated", "This socket already said hello")
+        if isinstance(cmd, p.Ping):
+            node.hub.send(conn, p.pong_frame(cmd.req_id))
+        elif isinstance(cmd, p.Unsub):
+            _unsub(node, conn, cmd)
+        else:
+            await _sub(node, conn, cmd)
+    except p.ProtocolError as exc:
+        _error(node, conn, exc)
+
+
+def _unsub(node: Node, conn: Conn, cmd: p.Unsub) -> None:
+    own = f"user:{conn.user_id}"
+    if own in cmd.topics:
+        raise p.ProtocolError("forbidden", "Your private topic cannot be unsubscribed", req_id=cmd.req_id,
+                              topic=own)
+    for topic in cmd.topics:
+        node.hub.unsubscribe(conn, topic)
+    node.hub.send(conn, p.unsubscribed_frame(cmd.req_id, list(cmd.topics)))
+
+
+async def _sub(node: Node, conn: Conn, cmd: p.Sub) -> None:
+    new = [t for t in cmd.topics if t not in conn.topics]
+    if len(conn.topics) - 1 + len(new) > node.settings.max_topics:  # - 1: the private topic is free
+        raise p.ProtocolError("too_many_topics", f"At most {node.settings.max_topics} topics per socket",
+                              req_id=cmd.req_id)
+    done: list[str] = []
+    recovered: dict[str, bool] = {}
+    epochs: dict[str, str] = {}
+    for topic in cmd.topics:
+        kind, name = p.split_topic(topic)
+        try:
+            if kind == "user":
+                if name != str(conn.user_id):
+                    raise p.ProtocolError("forbidden", "Only your own private topic", topic=topic)
+                user_since = cmd.since.get(topic)
+                if user_since is not None:
+                    resumed = await node.recovery.resume_user(conn, topic, user_since)
+                    if resumed is None:
+                        return
+                    recovered[topic] = resumed.recovered
+                done.append(topic)
+                continue
+            sport = await node.recovery.sport_for(topic)
+            result = await node.recovery.subscribe(conn, topic, sport, cmd.since.get(topic))
+        except p.ProtocolError as exc:
+            exc.req_id, exc.topic = cmd.req_id, topic
+            _error(node, conn, exc)
+            continue
+        if result is None:  # the socket went away while we read
+            return
+        done.append(topic)
+        recovered[topic] = result.recovered
+        epochs[topic] = result.epoch
+    if done:
+        node.hub.send(conn, p.subscribed_frame(cmd.req_id, done, recovered, epochs))
