@@ -16,8 +16,7 @@ CREATE TABLE auth_sessions (
     last_used_at   timestamptz NOT NULL DEFAULT now(),
     expires_at     timestamptz NOT NULL,
     revoked_at     timestamptz,
-    revoked_reason text CHECK (revoked_reason IN ('logout', 'logout_all', 'revoked', 'reuse', 'password_reset',
-                                                 'deactivated'))
+    revoked_reason text CHECK (revoked_reason IN ('logout', 'logout_all', 'revoked', 'reuse', 'password_reset'))
 );
 CREATE INDEX auth_sessions_user_active_idx ON auth_sessions (user_id) WHERE revoked_at IS NULL;
 
