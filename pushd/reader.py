@@ -147,7 +147,7 @@ class Reader:
                 if time.monotonic() >= next_scan:
                     await self.scan()
                     next_scan = time.monotonic() + self.rescan
-                # redis-py's stubs type stream replies loosely; the client returns bytes (no decoding).
+                # redis-py's type hints describe stream replies loosely; the client returns bytes (no decoding).
                 offsets: Any = dict(self.offsets)
                 resp: Any = await self.redis.xread(offsets, count=self.count, block=self.block_ms)
                 backoff = 0.05

@@ -1,6 +1,6 @@
 """Cashier rules: credit and debit through the ledger, exactly once per Idempotency-Key.
 
-The key is claimed by inserting a placeholder row in the same transaction as the ledger entry: a
+The key is claimed by inserting a claim row in the same transaction as the ledger entry: a
 concurrent retry blocks on that row and, once the first commits, replays its stored response; if
 the first rolled back (e.g. not enough credit) the retry runs afresh. Errors are not stored.
 """

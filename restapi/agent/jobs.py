@@ -6,6 +6,7 @@ a unique key per (agent, week end); a reminder is claimed by a unique row before
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -17,7 +18,7 @@ from shared.daemon import DaemonContext
 log = logging.getLogger(__name__)
 
 
-class _Periodic:
+class _Periodic(abc.ABC):
     """Run ``tick`` every ``interval`` seconds until ``stop`` is set; a failed tick is logged, not fatal."""
 
     name = "periodic"
@@ -25,8 +26,9 @@ class _Periodic:
     def __init__(self, ctx: DaemonContext, settings: RestSettings) -> None:
         self.ctx, self.settings = ctx, settings
 
+    @abc.abstractmethod
     async def tick(self) -> None:
-        raise NotImplementedError
+        """One round of the job's work."""
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

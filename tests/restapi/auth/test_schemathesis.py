@@ -68,7 +68,8 @@ def server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterator[str]:
         deadline = time.monotonic() + 20 * TIMEOUT_FACTOR
         while not _ready(f"{base}/readyz"):  # polling with a deadline, not a sleep used as a wait
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else "exited"
-            assert time.monotonic() < deadline, "restapi did not become ready"
+            if time.monotonic() > deadline:
+                raise AssertionError("restapi did not become ready")
             time.sleep(0.05)
         yield base
     finally:
