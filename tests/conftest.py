@@ -13,14 +13,16 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
 import redis as redis_sync
+from aiosmtpd.controller import Controller
 
 from shared import migrate
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis
+from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared.tokens import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,3 +161,17 @@ def base_env(database_url: str, redis_url: str, keys_dir: Path) -> dict[str, str
         "AUTH_KEYS_DIR": str(keys_dir),
         "LOG_LEVEL": "INFO",
     }
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Any, int]]:
+    """A real SMTP server (aiosmtpd in its own thread): its ``tests.helpers.Inbox`` and port."""
+    from tests.helpers import Inbox
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import io
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from email.message import Message
 from typing import Any
 
 import orjson
+from aiosmtpd.handlers import Message as MessageHandler
 
 from shared.logging import JsonFormatter
 from tests.conftest import TIMEOUT_FACTOR
@@ -48,3 +52,16 @@ def captured_json_logs(service: str = "test") -> Iterator[list[dict[str, Any]]]:
         root.removeHandler(handler)
         root.setLevel(old_level)
         lines.extend(orjson.loads(line) for line in buf.getvalue().splitlines() if line.strip())
+
+
+class Inbox(MessageHandler):
+    """An aiosmtpd handler that keeps every message it receives (the ``smtp`` fixture's mailbox)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+
+    def handle_message(self, message: Message) -> None:
+        with self.lock:
+            self.messages.append(email.message_from_bytes(message.as_bytes()))

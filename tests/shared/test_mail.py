@@ -7,10 +7,7 @@ import pytest
 from shared.devservers import free_port
 from shared.errors import Unavailable
 from shared.mail import Mailer
-from tests.helpers import wait_for
-from tests.restapi.auth.conftest import Inbox, smtp
-
-__all__ = ["smtp"]
+from tests.helpers import Inbox, wait_for
 
 
 async def test_mail_is_delivered_with_sender_subject_and_body(smtp: tuple[Inbox, int]) -> None:

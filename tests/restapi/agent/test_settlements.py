@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import email
-import socket
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiopg
 import redis.asyncio as aioredis
-from aiosmtpd.controller import Controller
 
 from restapi import ledger
 from restapi.agent import settlements
@@ -19,7 +15,7 @@ from restapi.config import RestSettings
 from shared import streams
 from shared.config import load
 from shared.db import create_pool
-from tests.helpers import wait_for
+from tests.helpers import Inbox, wait_for
 from tests.restapi.agent.conftest import Book
 
 S = "/api/v1/agent/settlements"
@@ -121,43 +117,27 @@ async def test_payments_partial_then_settled_and_scoped(book: Book) -> None:
     assert status == 422
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-async def test_reminders_go_by_smtp_and_push_once_per_cycle(book: Book, base_env: dict[str, str]) -> None:
-    inbox = _Inbox()
-    with socket.socket() as probe:  # aiosmtpd's Controller needs a concrete port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
+async def test_reminders_go_by_smtp_and_push_once_per_cycle(book: Book, base_env: dict[str, str],
+                                                             smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    settings = load(RestSettings, {**base_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)})
+    await _week_of_bets(book.dsn)
+    pool = await create_pool(book.dsn, 1, 2)
+    redis = aioredis.Redis.from_url(book.redis_url)
     try:
-        settings = load(RestSettings, {**base_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)})
-        await _week_of_bets(book.dsn)
-        pool = await create_pool(book.dsn, 1, 2)
-        redis = aioredis.Redis.from_url(book.redis_url)
-        try:
-            await settlements.close_due_weeks(pool, NOW)
-            before_close = WEEK_END + timedelta(days=7) - timedelta(hours=3)
-            assert await settlements.send_due_reminders(pool, redis, settings, NOW) == []  # too early
-            sent = await settlements.send_due_reminders(pool, redis, settings, before_close)
-            again = await asyncio.gather(*(settlements.send_due_reminders(pool, redis, settings, before_close)
-                                           for _ in range(3)))
-            assert sorted(sent) == [2, 3, 4] and again == [[], [], []]
-            await wait_for(lambda: len(inbox.messages) == 3, what="three reminder mails")
-            entries = [streams.decode_notify(f) for _i, f in await redis.xrange(streams.NOTIFY)]
-        finally:
-            await redis.aclose()
-            pool.close()
-            await pool.wait_closed()
+        await settlements.close_due_weeks(pool, NOW)
+        before_close = WEEK_END + timedelta(days=7) - timedelta(hours=3)
+        assert await settlements.send_due_reminders(pool, redis, settings, NOW) == []  # too early
+        sent = await settlements.send_due_reminders(pool, redis, settings, before_close)
+        again = await asyncio.gather(*(settlements.send_due_reminders(pool, redis, settings, before_close)
+                                       for _ in range(3)))
+        assert sorted(sent) == [2, 3, 4] and again == [[], [], []]
+        await wait_for(lambda: len(inbox.messages) == 3, what="three reminder mails")
+        entries = [streams.decode_notify(f) for _i, f in await redis.xrange(streams.NOTIFY)]
     finally:
-        smtp.stop()
+        await redis.aclose()
+        pool.close()
+        await pool.wait_closed()
     to_a = next(m for m in inbox.messages if m["To"] == "agenta@x.test")
     assert "2 settlement(s) open" in to_a["Subject"]
     assert "Open settlements from earlier weeks: 2 (2 overdue)" in to_a.get_payload(decode=True).decode()

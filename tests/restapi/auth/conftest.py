@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import email
-import threading
-from collections.abc import AsyncIterator, Iterator
-from email.message import Message
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiopg
 import bcrypt
 import pytest
 from aiohttp.test_utils import TestClient
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
-from shared.devservers import free_port
+from tests.helpers import Inbox
 
 PLAYER_PASSWORD = "player-pass-123"
 AGENT_PASSWORD = "agent-pass-123"
@@ -30,31 +25,6 @@ def password_hash(password: str) -> str:
     if password not in _HASHES:
         _HASHES[password] = bcrypt.hashpw(password.encode(), bcrypt.gensalt(12)).decode()
     return _HASHES[password]
-
-
-class Inbox(MessageHandler):
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Message] = []
-        self.lock = threading.Lock()
-
-    def handle_message(self, message: Message) -> None:
-        with self.lock:
-            self.messages.append(email.message_from_bytes(message.as_bytes()))
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server (aiosmtpd in its own thread) and its port."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

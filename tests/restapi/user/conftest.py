@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.restapi.auth.conftest import auth_env, client, smtp, users
+from tests.restapi.auth.conftest import auth_env, client, users
 
-__all__ = ["auth_env", "client", "smtp", "users"]
+__all__ = ["auth_env", "client", "users"]

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import email
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.async_api import BrowserContext, expect
 
-from shared.devservers import free_port
-from tests.helpers import wait_for
+from tests.helpers import Inbox, wait_for
 from tests.restapi.web.conftest import Stack, login, shot
 
 
-class Inbox:
-    """Collects every message the SMTP server receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield box, controller.port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def stack_env(inbox: tuple[Inbox, int]) -> dict[str, str]:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(inbox[1])}
+def stack_env(smtp: tuple[Inbox, int]) -> dict[str, str]:
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp[1])}
 
 
 async def test_player_resets_the_password_from_the_mailed_link_and_logs_in(
-    stack: Stack, phone: BrowserContext, inbox: tuple[Inbox, int]
+    stack: Stack, phone: BrowserContext, smtp: tuple[Inbox, int]
 ) -> None:
-    box, _port = inbox
+    box, _port = smtp
     page = await phone.new_page()
     await page.goto(f"{stack.base}/login")
     await page.click("a[href='/reset-password']")
