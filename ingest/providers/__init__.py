@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -47,6 +48,33 @@ class Provider(Protocol):
     async def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+class LocalClock:
+    """The clock and unlimited budget of a provider that runs in-process (simulator, replay).
+
+    Provider time starts at ``start_ms`` and runs at ``speed`` times the real ``clock``; there is no
+    quota, so every call may spend and polling never slows down.
+    """
+
+    start_ms: int
+
+    def __init__(self, speed: float, clock: Callable[[], float]) -> None:
+        self.speed = speed
+        self._clock = clock
+        self._t0 = clock()
+
+    def now_ms(self) -> int:
+        return self.start_ms + int((self._clock() - self._t0) * self.speed * 1000)
+
+    def can_spend(self, cost: int) -> bool:
+        return True
+
+    def slowdown(self) -> float:
+        return 1.0
+
+    async def close(self) -> None:
+        return None
 
 
 def odds_cost(markets: tuple[str, ...], regions: int = 1) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ingest.providers import Provider
+from ingest.providers import LocalClock, Provider
 
 FILE = "responses.jsonl"
 
@@ -66,15 +66,13 @@ class Recorder:
         await self.inner.close()
 
 
-class Replay:
+class Replay(LocalClock):
     """A provider that plays a recording back at ``speed`` x the recorded pace."""
 
     name = "replay"
 
     def __init__(self, folder: Path, speed: float = 1.0, clock: Callable[[], float] = time.time) -> None:
-        self.speed = speed
-        self._clock = clock
-        self._t0 = clock()
+        super().__init__(speed, clock)
         records: dict[tuple[str, str], list[tuple[int, bool, list[dict[str, Any]]]]] = {}
         with (folder / FILE).open("rb") as f:
             for line in f:
@@ -87,18 +85,6 @@ class Replay:
         self._records = records
         self._times = {key: [r[0] for r in recs] for key, recs in records.items()}
         self.start_ms = min((recs[0][0] for recs in records.values()), default=0)
-
-    def now_ms(self) -> int:
-        return self.start_ms + int((self._clock() - self._t0) * self.speed * 1000)
-
-    def can_spend(self, cost: int) -> bool:
-        return True
-
-    def slowdown(self) -> float:
-        return 1.0
-
-    async def close(self) -> None:
-        return None
 
     def _upto(self, method: str, league: str) -> list[tuple[int, bool, list[dict[str, Any]]]]:
         key = (method, league)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.model import iso
+from ingest.providers import LocalClock
 
 BOOKS = (("draftkings", "DraftKings"), ("fanduel", "FanDuel"), ("betmgm", "BetMGM"),
          ("williamhill_us", "Caesars"), ("betrivers", "BetRivers"), ("bovada", "Bovada"))
@@ -113,7 +114,7 @@ def _teams(seed: int, key: str, n: int) -> tuple[str, ...]:
     return tuple(names)
 
 
-class Simulator:
+class Simulator(LocalClock):
     """The simulated provider; ``clock`` returns real seconds, and simulated time runs at ``speed``."""
 
     name = "simulator"
@@ -121,25 +122,11 @@ class Simulator:
     def __init__(self, seed: int = 42, leagues: int = 110, *, speed: float = 1.0, game_minutes: float = 30.0,
                  clock: Callable[[], float] = time.time, start_ms: int | None = None) -> None:
         self.seed = seed
-        self.speed = speed
         self.game_ms = int(game_minutes * 60_000)
-        self._clock = clock
-        self._t0 = clock()
-        self._start_ms = start_ms if start_ms is not None else int(self._t0 * 1000)
+        super().__init__(speed, clock)
+        self.start_ms = start_ms if start_ms is not None else int(self._t0 * 1000)
         self.leagues = {lg.key: lg for lg in build_leagues(seed, leagues)}
         self.calls = 0
-
-    def now_ms(self) -> int:
-        return self._start_ms + int((self._clock() - self._t0) * self.speed * 1000)
-
-    def can_spend(self, cost: int) -> bool:
-        return True
-
-    def slowdown(self) -> float:
-        return 1.0
-
-    async def close(self) -> None:
-        return None
 
     # -- schedule ---------------------------------------------------------------------------------
 
