@@ -2,68 +2,22 @@
 
 from __future__ import annotations
 
-# Every (event, market, outcome) asked for, with the event header, the market's flags and each
-# book's current price, as one JSON array of rows (so a placement can read it in the same statement
-# as the account): an unknown event yields no row, an unknown market NULL flags, an outcome off the
-# board NULL prices.
-_OFFERS = """
-SELECT COALESCE(jsonb_agg(jsonb_build_array(
-           p.event_id, p.market, p.outcome, e.sport, e.league, e.home_team, e.away_team, e.commence_time, e.status,
-           m.is_open, m.live_bettable, o.book, o.price, o.point, o.last_update)), '[]'::jsonb)
-  FROM unnest(%(events)s::text[], %(markets)s::text[], %(outcomes)s::text[]) AS p (event_id, market, outcome)
-  JOIN events e ON e.id = p.event_id
-  LEFT JOIN markets m ON m.event_id = p.event_id AND m.market = p.market
-  LEFT JOIN odds o ON o.event_id = p.event_id AND o.market = p.market AND o.outcome = p.outcome
-"""
-SELECT_OFFERS = _OFFERS
+# What the catalog says now about each (event, market, outcome): one JSON array of rows (see the SQL
+# function bet_offers in sql/0015_placement_functions.sql).
+SELECT_OFFERS = "SELECT bet_offers(%(events)s::text[], %(markets)s::text[], %(outcomes)s::text[])"
 
-# The first round trip of a placement, three statements in one message: BEGIN; lock the account row
-# until commit (placements and ledger postings of one account queue here, so a retry waits for the
-# attempt in flight); then, in a statement of its own so that in READ COMMITTED it sees what
-# committed while we waited: the account (status, limits, credit, stable under the lock),
-# preferences, per-sport caps, the stored answer to this Idempotency-Key if any, the new bet's id
-# and time (so the answer is built before the insert), and the offers of the selections.
-BEGIN_PLACEMENT = f"""
+# The first round trip of a placement, two statements in one message: BEGIN, then the read half of
+# sql/0015_placement_functions.sql (lock the account, read it, the key's stored answer and the offers).
+BEGIN_PLACEMENT = """
 BEGIN;
-SELECT 1 FROM users WHERE id = %(user_id)s FOR UPDATE;
-SELECT u.status, u.role, u.agent_id, u.min_wager_cents, u.max_wager_cents, u.credit_limit_cents, u.balance_cents,
-       u.pending_risk_cents,
-       COALESCE((SELECT p.accept_price_changes FROM user_preferences p WHERE p.user_id = u.id), 'none'),
-       COALESCE((SELECT jsonb_object_agg(s.sport_key, s.max_wager_cents)
-                   FROM player_sport_limits s WHERE s.user_id = u.id), '{{}}'::jsonb),
-       nextval('bets_id_seq'), now(),
-       r.request_hash, r.response,
-       ({_OFFERS})
-  FROM users u
-  LEFT JOIN bet_requests r ON r.user_id = u.id AND r.key = %(key)s
- WHERE u.id = %(user_id)s
+SELECT * FROM bet_placement_open(%(user_id)s, %(key)s, %(events)s::text[], %(markets)s::text[], %(outcomes)s::text[])
 """
 
-# The bet, its legs and the stored answer to its Idempotency-Key, in one statement (placed_at is the
-# transaction's now(), the time BEGIN_PLACEMENT returned).
+# The write half: bet, legs and the stored answer (sent with the ledger's APPEND and COMMIT in the
+# second and last round trip; placed_at is the transaction's now(), the time BEGIN_PLACEMENT returned).
 INSERT_BET = """
-WITH b AS (
-    INSERT INTO bets (id, user_id, agent_id, bet_type, stake_cents, potential_payout_cents, sports)
-    VALUES (%(bet_id)s, %(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
-            %(sports)s::text[])
-    RETURNING id
-), legs AS (
-    INSERT INTO bet_legs (bet_id, leg_no, event_id, sport, league, home_team, away_team, commence_time, market,
-                          outcome, point, book, price, price_seen, point_seen, live)
-    SELECT b.id, x.leg_no, x.event_id, x.sport, x.league, x.home_team, x.away_team, x.commence_time, x.market,
-           x.outcome, x.point, x.book, x.price, x.price_seen, x.point_seen, x.live
-      FROM b, unnest(%(leg_no)s::smallint[], %(event_id)s::text[], %(sport)s::text[], %(league)s::text[],
-                     %(home_team)s::text[], %(away_team)s::text[], %(commence_time)s::timestamptz[],
-                     %(market)s::text[], %(outcome)s::text[], %(point)s::numeric[], %(book)s::text[],
-                     %(price)s::integer[], %(price_seen)s::integer[], %(point_seen)s::numeric[],
-                     %(live)s::boolean[])
-           AS x (leg_no, event_id, sport, league, home_team, away_team, commence_time, market, outcome, point,
-                 book, price, price_seen, point_seen, live)
-), request AS (
-    INSERT INTO bet_requests (user_id, key, request_hash, bet_id, response)
-    SELECT %(user_id)s, %(key)s, %(request_hash)s, b.id, %(response)s::jsonb FROM b
-)
-SELECT id FROM b
+SELECT bet_insert(%(bet_id)s, %(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
+                  %(sports)s::text[], %(legs)s::jsonb, %(key)s, %(request_hash)s, %(response)s::jsonb)
 """
 
 BET_COLUMNS = """b.id, b.user_id, b.bet_type, b.status, b.stake_cents, b.potential_payout_cents, b.payout_cents,

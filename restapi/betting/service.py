@@ -4,9 +4,10 @@ A placement runs, in one transaction: lock the account row (``FOR UPDATE``: ever
 ledger posting of the account queues here, so a retry with the same key waits for a first attempt
 still in flight, then finds its stored answer and replays it), read the current lines, check the
 price policy, the stake limits and the credit, insert the bet, its legs and the answer to the key
-(unique per user) in one statement, and post the ``bet_risk`` ledger entry. A refused request
-rolls back and leaves the key unused. Six round trips in all: BEGIN with the lock and every read
-(``queries.BEGIN_PLACEMENT``), the insert, the ledger's three, COMMIT.
+(unique per user), and post the ``bet_risk`` ledger entry. A refused request rolls back and leaves
+the key unused. Two round trips in all: BEGIN with the lock and every read
+(``queries.BEGIN_PLACEMENT``), then the inserts, the ledger entry and COMMIT in one message; the
+SQL halves are functions (sql/0015_placement_functions.sql) so PostgreSQL keeps their plans.
 
 The account is locked first on purpose: the inserts take a KEY SHARE lock on the account through
 their foreign keys, and taking FOR UPDATE after that would deadlock two concurrent placements.
@@ -19,7 +20,7 @@ import binascii
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -98,20 +99,6 @@ async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str
     return parse_offers(picks, rows)
 
 
-@contextlib.asynccontextmanager
-async def transaction(cur: Any) -> AsyncIterator[None]:
-    """COMMIT when the block ends, ROLLBACK when it raises; the block's first statement starts with
-    BEGIN itself (one round trip fewer than ``cur.begin()``)."""
-    try:
-        yield
-    except BaseException:
-        if not cur.connection.closed:
-            with contextlib.suppress(psycopg2.Error):
-                await cur.execute("ROLLBACK")
-        raise
-    await cur.execute("COMMIT")
-
-
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -170,28 +157,42 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur:
-        async with transaction(cur):
+        try:
             await cur.execute(q.BEGIN_PLACEMENT, {"user_id": user_id, "key": key, **_offer_params(req.picks)})
             account = await cur.fetchone()
             if account is None:
                 raise NotFound("This account no longer exists", code="user_not_found")
-            stored_hash, stored = account[12], account[13]
+            stored_hash, stored = account[14], account[15]
             if stored is not None:
                 if stored_hash != digest:
                     raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
                                            code="idempotency_key_reused")
+                await cur.execute("COMMIT")
                 return 200, stored
-            body = await _place(cur, settings, user_id, key, digest, req, account)
+            body, writes = _place(settings, user_id, key, digest, req, account)
+            # The inserts, the ledger entry and COMMIT in one message: if a statement fails, the
+            # ones after it (COMMIT included) do not run and the ROLLBACK below ends the transaction.
+            await cur.execute(b";".join([cur.mogrify(sql, params) for sql, params in writes] + [b"COMMIT"]).decode())
+        except BaseException:
+            if not conn.closed:
+                with contextlib.suppress(psycopg2.Error):
+                    await cur.execute("ROLLBACK")
+            raise
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
         "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
     return 201, body
 
 
-async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-                 account: tuple[Any, ...]) -> dict[str, Any]:
-    (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, policy, caps, bet_id, placed_at, _hash,
-     _stored, offer_rows) = account
+LEG_FIELDS = ("leg_no", "event_id", "sport", "league", "home_team", "away_team", "commence_time", "market", "outcome",
+              "point", "book", "price", "price_seen", "point_seen", "live")
+
+
+def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
+           account: tuple[Any, ...]) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
+    (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, seq, head, policy, caps, bet_id, placed_at,
+     _hash, _stored, offer_rows) = account
     if status != "active":
         raise Forbidden("This account is not active; contact your agent", code="account_inactive")
     if role != "player":
@@ -202,34 +203,25 @@ async def _place(cur: Any, settings: RestSettings, user_id: int, key: str, diges
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
                  else parlay_payout(req.stake_cents, prices))
     pricing.check_limits(req.stake_cents, potential, _limits(settings, min_w, max_w, caps, legs))
-    available = ledger.available_cents(balance, credit_limit, risk + req.stake_cents)
-    if available < 0:  # the ledger would refuse it too; refusing here spares the inserts
-        raise ledger.InsufficientCredit(details={"available_cents": available + req.stake_cents,
-                                                 "requested_cents": req.stake_cents})
+    leagues = sorted({leg.event.league for leg in legs})
+    posting = ledger.prepare(  # raises InsufficientCredit before anything is written
+        ledger.Tip(user_id, balance, credit_limit, risk, seq, head), amount_cents=0, risk_cents=req.stake_cents,
+        kind="bet_risk", ref_type="bet", ref_id=bet_id, actor_id=user_id,
+        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
     leg_rows = [[i + 1, leg.event.id, leg.event.sport, leg.event.league, leg.event.home_team, leg.event.away_team,
                  leg.event.commence_time, leg.pick.market, leg.pick.outcome, leg.point, leg.book, leg.price,
                  leg.pick.price, leg.pick.point, leg.live, "pending", None] for i, leg in enumerate(legs)]
     body = bet_json([bet_id, user_id, req.bet_type, "open", req.stake_cents, potential, None, placed_at, None, None],
                     [leg_json(r) for r in leg_rows])
-    body["available_cents"] = available
-    columns = list(zip(*leg_rows, strict=True))
-    names = ("leg_no", "event_id", "sport", "league", "home_team", "away_team", "commence_time", "market", "outcome",
-             "point", "book", "price", "price_seen", "point_seen", "live")
-    await cur.execute(q.INSERT_BET, {
-        "bet_id": bet_id, "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type,
-        "stake_cents": req.stake_cents, "potential_payout_cents": potential,
-        "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
-        **{name: list(col) for name, col in zip(names, columns, strict=False)},
-        "key": key, "request_hash": digest, "response": orjson.dumps(body).decode()})
-    leagues = sorted({leg.event.league for leg in legs})
-    entry = await ledger.post(
-        cur, account_id=user_id, amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet",
-        ref_id=bet_id, actor_id=user_id,
-        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
-    if ledger.available_cents(entry.balance_after, credit_limit, entry.risk_after) != available:
-        # Same lock, same numbers: cannot happen; if it did, the stored answer would lie, so roll back.
-        raise RuntimeError(f"ledger disagrees with the placement of bet {bet_id}")
-    return body
+    body["available_cents"] = ledger.available_cents(posting.balance_after, credit_limit, posting.risk_after)
+    # Points go as strings: exact decimals, read back as numeric.
+    leg_objects = [dict(zip(LEG_FIELDS, row, strict=False)) for row in leg_rows]
+    bet = {"bet_id": bet_id, "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type,
+           "stake_cents": req.stake_cents, "potential_payout_cents": potential,
+           "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
+           "legs": orjson.dumps(leg_objects, default=str).decode(),
+           "key": key, "request_hash": digest, "response": orjson.dumps(body).decode()}
+    return body, [(q.INSERT_BET, bet), (ledger.APPEND, posting.params())]
 
 
 async def get_bet(pool: aiopg.Pool, user_id: int, bet_id: int) -> dict[str, Any]:

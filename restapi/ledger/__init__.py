@@ -12,6 +12,11 @@ rolls back with the change it records (a bet, a payment). It locks the account r
 ``seq = ledger_seq + 1`` with ``hash = sha256(prev_hash + canonical(entry))``; and updates
 ``users.balance_cents``, ``users.pending_risk_cents`` and the chain tip in the same transaction.
 
+A caller that already holds the row locked and read its ``Tip`` (bet placement reads it with
+everything else in one round trip) splits ``post`` in two: ``prepare(tip, …)`` checks and hashes
+the entry without I/O, and ``APPEND`` with ``posting.params()`` writes it (the SQL function
+``ledger_append`` refuses an entry whose chain tip moved, so a missing lock cannot fork a chain).
+
 Money state of an account (all integer cents):
 
 - ``balance_cents``: settled money (negative = the player owes the book).
@@ -70,29 +75,12 @@ LOCK_ACCOUNT = """
 SELECT balance_cents, credit_limit_cents, pending_risk_cents, ledger_seq, ledger_head
   FROM users WHERE id = %(account_id)s FOR UPDATE
 """
-INSERT_ENTRY = """
-INSERT INTO ledger_entries (account_id, seq, amount_cents, risk_cents, balance_after, risk_after, kind,
-                            ref_type, ref_id, actor_id, memo, meta, override, created_at, prev_hash, hash)
-VALUES (%(account_id)s, %(seq)s, %(amount_cents)s, %(risk_cents)s, %(balance_after)s, %(risk_after)s,
-        %(kind)s, %(ref_type)s, %(ref_id)s, %(actor_id)s, %(memo)s, %(meta)s, %(override)s,
-        %(created_at)s, %(prev_hash)s, %(hash)s)
-RETURNING id
-"""
-# Bet activity per account and UTC day (sql/0014_ledger_daily.sql), for dashboards.
-ROLLUP_DAY = """
-INSERT INTO ledger_daily AS d (account_id, day, bets, handle_cents, winloss_cents)
-VALUES (%(account_id)s, (%(created_at)s::timestamptz AT TIME ZONE 'UTC')::date, %(bets)s, %(handle)s, %(winloss)s)
-ON CONFLICT (account_id, day) DO UPDATE SET bets = d.bets + EXCLUDED.bets,
-    handle_cents = d.handle_cents + EXCLUDED.handle_cents, winloss_cents = d.winloss_cents + EXCLUDED.winloss_cents
-"""
-UPDATE_ACCOUNT = """
-UPDATE users SET balance_cents = %(balance_after)s, pending_risk_cents = %(risk_after)s,
-                 ledger_seq = %(seq)s, ledger_head = %(hash)s,
-                 last_bet_at = CASE WHEN %(kind)s = 'bet_risk'
-                                    THEN greatest(last_bet_at, %(created_at)s) ELSE last_bet_at END,
-                 last_active_at = CASE WHEN %(kind)s = 'bet_risk'
-                                       THEN greatest(last_active_at, %(created_at)s) ELSE last_active_at END
- WHERE id = %(account_id)s
+# The entry, the account row and the daily rollup (sql/0014_ledger_daily.sql) in one call of a
+# function whose plans PostgreSQL keeps (sql/0015_placement_functions.sql).
+APPEND = """
+SELECT ledger_append(%(account_id)s, %(seq)s, %(amount_cents)s, %(risk_cents)s, %(balance_after)s, %(risk_after)s,
+                     %(kind)s, %(ref_type)s, %(ref_id)s, %(actor_id)s, %(memo)s, %(meta)s::jsonb, %(override)s,
+                     %(created_at)s, %(prev_hash)s, %(hash)s)
 """
 
 
@@ -103,10 +91,21 @@ class InsufficientCredit(Conflict):
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One ledger row as posted."""
+class Tip:
+    """An account's money state and the tip of its hash chain, as read while its row is locked."""
 
-    id: int
+    account_id: int
+    balance_cents: int
+    credit_limit_cents: int
+    pending_risk_cents: int
+    seq: int
+    head: str
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An entry prepared on top of a ``Tip`` (hash included), before it is written."""
+
     account_id: int
     seq: int
     amount_cents: int
@@ -123,6 +122,21 @@ class Entry:
     created_at: datetime
     prev_hash: str
     hash: str
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of ``APPEND``."""
+        return {"account_id": self.account_id, "seq": self.seq, "amount_cents": self.amount_cents,
+                "risk_cents": self.risk_cents, "balance_after": self.balance_after, "risk_after": self.risk_after,
+                "kind": self.kind, "ref_type": self.ref_type, "ref_id": self.ref_id, "actor_id": self.actor_id,
+                "memo": self.memo, "meta": orjson.dumps(self.meta).decode(), "override": self.override,
+                "created_at": self.created_at, "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Posting):
+    """One ledger row as posted."""
+
+    id: int
 
     def to_json(self) -> dict[str, Any]:
         """The entry as API JSON."""
@@ -168,6 +182,58 @@ async def _in_transaction(cur: Any) -> bool:
                       psycopg2.extensions.TRANSACTION_STATUS_ACTIVE)
 
 
+def prepare(
+    tip: Tip, *, amount_cents: int, kind: str, risk_cents: int = 0, ref_type: str | None = None,
+    ref_id: str | int | None = None, actor_id: int | None = None, memo: str = "",
+    meta: dict[str, str] | None = None, override: bool = False, at: datetime | None = None,
+) -> Posting:
+    """The next entry of ``tip``'s chain, checked and hashed (no I/O).
+
+    Raises ``InsufficientCredit`` when it lowers the available credit below zero without
+    ``override``. ``at`` backdates the entry (seeding only). Write it with ``APPEND`` in the
+    transaction that holds the account row locked since ``tip`` was read.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    balance_after = tip.balance_cents + amount_cents
+    risk_after = tip.pending_risk_cents + risk_cents
+    if risk_after < 0:
+        raise ValueError(f"pending risk of account {tip.account_id} would go negative")
+    if amount_cents - risk_cents < 0 and not override:
+        if available_cents(balance_after, tip.credit_limit_cents, risk_after) < 0:
+            raise InsufficientCredit(details={
+                "available_cents": available_cents(tip.balance_cents, tip.credit_limit_cents, tip.pending_risk_cents),
+                "requested_cents": risk_cents - amount_cents,
+            })
+    return _chained(tip, {
+        "account_id": tip.account_id, "seq": tip.seq + 1, "amount_cents": amount_cents, "risk_cents": risk_cents,
+        "balance_after": balance_after, "risk_after": risk_after, "kind": kind, "ref_type": ref_type,
+        "ref_id": None if ref_id is None else str(ref_id), "actor_id": actor_id, "memo": memo,
+        "meta": dict(meta or {}), "override": override,
+        "created_at": (at or datetime.now(UTC)).astimezone(UTC),
+    })
+
+
+def _chained(tip: Tip, fields: dict[str, Any]) -> Posting:
+    return Posting(prev_hash=tip.head, hash=chain_hash(tip.head, canonical(**fields)), **fields)
+
+
+async def lock(cur: Any, account_id: int) -> Tip:
+    """Lock the account row until the transaction ends and read its ``Tip`` (404 if unknown)."""
+    await cur.execute(LOCK_ACCOUNT, {"account_id": account_id})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound("No such account", details={"account_id": account_id})
+    return Tip(account_id, *row)
+
+
+async def append(cur: Any, posting: Posting) -> Entry:
+    """Write a prepared entry (the caller holds the account row locked since its ``Tip`` was read)."""
+    await cur.execute(APPEND, posting.params())
+    (entry_id,) = await cur.fetchone()
+    return Entry(id=entry_id, **{f: getattr(posting, f) for f in Posting.__slots__})
+
+
 async def post(
     cur: Any, *, account_id: int, amount_cents: int, kind: str, risk_cents: int = 0,
     ref_type: str | None = None, ref_id: str | int | None = None, actor_id: int | None = None,
@@ -183,28 +249,10 @@ async def post(
         raise ValueError(f"unknown ledger kind {kind!r}")
     if not await _in_transaction(cur):
         raise RuntimeError("ledger.post must run inside an open transaction (async with cur.begin())")
-    await cur.execute(LOCK_ACCOUNT, {"account_id": account_id})
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound("No such account", details={"account_id": account_id})
-    balance, credit_limit, risk, seq, head = row
-    balance_after, risk_after = balance + amount_cents, risk + risk_cents
-    if risk_after < 0:
-        raise ValueError(f"pending risk of account {account_id} would go negative")
-    if amount_cents - risk_cents < 0 and not override:
-        after = available_cents(balance_after, credit_limit, risk_after)
-        if after < 0:
-            raise InsufficientCredit(details={
-                "available_cents": available_cents(balance, credit_limit, risk),
-                "requested_cents": risk_cents - amount_cents,
-            })
-    return await _append(cur, head, {
-        "account_id": account_id, "seq": seq + 1, "amount_cents": amount_cents, "risk_cents": risk_cents,
-        "balance_after": balance_after, "risk_after": risk_after, "kind": kind, "ref_type": ref_type,
-        "ref_id": None if ref_id is None else str(ref_id), "actor_id": actor_id, "memo": memo,
-        "meta": dict(meta or {}), "override": override,
-        "created_at": (at or datetime.now(UTC)).astimezone(UTC),
-    })
+    tip = await lock(cur, account_id)
+    return await append(cur, prepare(tip, amount_cents=amount_cents, kind=kind, risk_cents=risk_cents,
+                                     ref_type=ref_type, ref_id=ref_id, actor_id=actor_id, memo=memo, meta=meta,
+                                     override=override, at=at))
 
 
 async def adopt_balance(cur: Any, *, account_id: int, actor_id: int | None = None,
@@ -216,32 +264,12 @@ async def adopt_balance(cur: Any, *, account_id: int, actor_id: int | None = Non
     """
     if not await _in_transaction(cur):
         raise RuntimeError("ledger.adopt_balance must run inside an open transaction")
-    await cur.execute(LOCK_ACCOUNT, {"account_id": account_id})
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound("No such account", details={"account_id": account_id})
-    balance, _limit, risk, seq, head = row
-    if seq != 0 or (balance == 0 and risk == 0):
+    tip = await lock(cur, account_id)
+    if tip.seq != 0 or (tip.balance_cents == 0 and tip.pending_risk_cents == 0):
         return None
-    return await _append(cur, head, {
-        "account_id": account_id, "seq": 1, "amount_cents": balance, "risk_cents": risk,
-        "balance_after": balance, "risk_after": risk, "kind": "opening_balance", "ref_type": None,
-        "ref_id": None, "actor_id": actor_id, "memo": "balance before the ledger", "meta": {},
+    return await append(cur, _chained(tip, {
+        "account_id": account_id, "seq": 1, "amount_cents": tip.balance_cents, "risk_cents": tip.pending_risk_cents,
+        "balance_after": tip.balance_cents, "risk_after": tip.pending_risk_cents, "kind": "opening_balance",
+        "ref_type": None, "ref_id": None, "actor_id": actor_id, "memo": "balance before the ledger", "meta": {},
         "override": True, "created_at": (at or datetime.now(UTC)).astimezone(UTC),
-    })
-
-
-async def _append(cur: Any, head: str, fields: dict[str, Any]) -> Entry:
-    """Insert the entry chained to ``head`` and move the account row to it."""
-    digest = chain_hash(head, canonical(**fields))
-    params = {**fields, "meta": orjson.dumps(fields["meta"]).decode(), "prev_hash": head, "hash": digest}
-    await cur.execute(INSERT_ENTRY, params)
-    (entry_id,) = await cur.fetchone()
-    await cur.execute(UPDATE_ACCOUNT, params)
-    kind = fields["kind"]
-    if kind in ("bet_risk", "bet_win", "bet_loss"):
-        risk = kind == "bet_risk"
-        await cur.execute(ROLLUP_DAY, {
-            "account_id": fields["account_id"], "created_at": fields["created_at"], "bets": int(risk),
-            "handle": fields["risk_cents"] if risk else 0, "winloss": 0 if risk else fields["amount_cents"]})
-    return Entry(id=entry_id, prev_hash=head, hash=digest, **fields)
+    }))

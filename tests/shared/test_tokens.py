@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import jwt
@@ -45,3 +46,34 @@ def test_expired_foreign_and_garbage_tokens_are_refused(tmp_path: Path) -> None:
     foreign = other.sign(access_claims(1, "player", 2, ttl=60))
     with pytest.raises(Unauthorized):
         verifier.verify(foreign)
+
+
+def test_verified_tokens_are_remembered_but_still_expire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ring = KeyRing.load(tmp_path, create=True)
+    verifier = Verifier.from_ring(ring)
+    token = ring.sign(access_claims(7, "player", 3, ttl=60))
+    first = verifier.verify(token)
+    first["role"] = "admin"  # a caller changing its copy must not change what the next caller gets
+    again = verifier.verify(token)
+    assert again["role"] == "player" and again["jti"] == first["jti"]
+    with pytest.raises(Unauthorized) as wrong_type:
+        verifier.verify(token, typ="refresh")  # the remembered claims are per type
+    assert wrong_type.value.code == "invalid_token"
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unauthorized):
+        verifier.verify(tampered)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 61)
+    with pytest.raises(Unauthorized) as expired:
+        verifier.verify(token)
+    assert expired.value.code == "token_expired"
+
+
+def test_the_remembered_tokens_are_bounded(tmp_path: Path) -> None:
+    ring = KeyRing.load(tmp_path, create=True)
+    verifier = Verifier(Verifier.from_ring(ring).public, cache_size=2)
+    tokens = [ring.sign(access_claims(i, "player", 3, ttl=60)) for i in range(5)]
+    for token in tokens:
+        assert verifier.verify(token)["sub"] == str(tokens.index(token))
+    assert len(verifier._verified) == 2
+    assert verifier.verify(tokens[0])["sub"] == "0"  # dropped, so verified again from the signature
