@@ -13,6 +13,9 @@ class RestSettings(CommonSettings):
 
     host: str = setting("RESTAPI_HOST", "127.0.0.1", help="Address restapi listens on")
     port: int = setting("RESTAPI_PORT", 8080, help="Port restapi listens on (0: any free port)", min=0, max=65535)
+    reuse_port: bool = setting(
+        "RESTAPI_REUSE_PORT", False, help="Set SO_REUSEPORT so several restapi processes share one port (one per core)"
+    )
     public_url: str = setting("RESTAPI_PUBLIC_URL", "", help="Base URL clients use (links in mails); empty: derived")
     push_url: str = setting(
         "RESTAPI_PUSH_URL", "ws://127.0.0.1:8081/ws", help="Public WebSocket URL of pushd that the web pages connect to"

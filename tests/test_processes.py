@@ -65,3 +65,44 @@ def test_service_becomes_ready_and_stops_on_sigterm_within_10s(module: str, base
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def test_restapi_processes_share_a_port_with_reuse_port(base_env: dict[str, str]) -> None:
+    port = free_port()
+    env = {**os.environ, **base_env, "RESTAPI_PORT": str(port), "RESTAPI_REUSE_PORT": "true"}
+    procs = [_start(env)]
+    try:
+        deadline = time.monotonic() + 30 * TIMEOUT_FACTOR
+        while not _ready(port):
+            assert procs[0].poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        procs.append(_start(env))  # without SO_REUSEPORT this one could not bind and would exit
+        while _listeners(port) < 2:
+            assert procs[1].poll() is None, procs[1].stderr.read().decode()[-2000:] if procs[1].stderr else ""
+            assert time.monotonic() < deadline, "the second process never listened"
+            time.sleep(0.1)
+        procs[0].send_signal(signal.SIGTERM)
+        assert procs[0].wait(10) == 0
+        assert _ready(port)  # served by the second process alone now
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+
+
+def _listeners(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:``port`` (from /proc/net/tcp: state 0A is LISTEN)."""
+    hex_port = f"{port:04X}"
+    count = 0
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if local.endswith(f":{hex_port}") and state == "0A":
+                count += 1
+    return count
