@@ -1,6 +1,6 @@
 """Bet placement benchmark: bets/s and latency of ``POST betting/bets``, against PostgreSQL's own update rate.
 
-    .venv/bin/python bench/bets.py [--seconds 8] [--concurrency 32] [--players 200] [--servers 1]
+    .venv/bin/python bench/bets.py [--seconds 8] [--concurrency 8,16,32] [--players 200] [--servers 1]
                                    [--driver wrk|python] [--fast]
 
 Starts embedded PostgreSQL and Redis (or uses DATABASE_URL / REDIS_URL), migrates a fresh database,
@@ -302,36 +302,45 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             await wait_ready(f"http://127.0.0.1:{port}/readyz", servers)
         url = f"http://127.0.0.1:{port}/api/v1/betting/bets"
 
-        async def drive(seconds: float, run_id: str) -> dict[str, Any]:
+        async def drive(seconds: float, run_id: str, concurrency: int = max(args.concurrency)) -> dict[str, Any]:
             if args.driver == "wrk":
-                return await drive_bets_wrk(url, tmp / "requests.tsv", run_id, seconds, args.concurrency)
-            return await drive_bets([url], tokens, seconds, args.concurrency)
+                return await drive_bets_wrk(url, tmp / "requests.tsv", run_id, seconds, concurrency)
+            return await drive_bets([url], tokens, seconds, concurrency)
 
         if args.driver == "wrk":
             write_requests(tmp / "requests.tsv", tokens, 20_000, seed=1)
         warm = await drive(1.0, "warm")  # warm-up: connections, pools, caches, PL/pgSQL plans
         postmaster = pg.pid if pg else None
-        cpu0, pg0 = sum(cpu_seconds(p.pid) for p in servers), cluster_cpu_seconds(postmaster)
-        bets = await drive(args.seconds, "run")
-        bets["server_cpu_ms_per_bet"] = (sum(cpu_seconds(p.pid) for p in servers) - cpu0) * 1000 / max(1, bets["ok"])
-        bets["postgres_cpu_ms_per_bet"] = (cluster_cpu_seconds(postmaster) - pg0) * 1000 / max(1, bets["ok"])
+        runs: list[dict[str, Any]] = []
+        for concurrency in args.concurrency:
+            cpu0, pg0 = sum(cpu_seconds(p.pid) for p in servers), cluster_cpu_seconds(postmaster)
+            bets = await drive(args.seconds, f"c{concurrency}", concurrency)
+            placed = max(1, bets["ok"])
+            bets["server_cpu_ms_per_bet"] = (sum(cpu_seconds(p.pid) for p in servers) - cpu0) * 1000 / placed
+            bets["postgres_cpu_ms_per_bet"] = (cluster_cpu_seconds(postmaster) - pg0) * 1000 / placed
+            runs.append({"concurrency": concurrency, "bets": bets})
         for proc in servers:
             proc.terminate()
         for proc in servers:
             proc.wait(15)
         servers.clear()
-        loop = await update_loop(dsn, args.seconds, args.concurrency, postmaster)
-        bench = await asyncio.to_thread(pgbench, dsn, args.seconds, args.concurrency)
+        for entry in runs:  # the baselines at the same concurrency, on the same database, after the bets
+            entry["update_loop"] = await update_loop(dsn, args.seconds, entry["concurrency"], postmaster)
+            entry["pgbench"] = await asyncio.to_thread(pgbench, dsn, args.seconds, entry["concurrency"])
+            entry["ratio_to_update_loop"] = entry["bets"]["bets_per_s"] / entry["update_loop"]["tps"]
+            pgb = entry["pgbench"]
+            entry["ratio_to_pgbench"] = entry["bets"]["bets_per_s"] / pgb["tps"] if pgb else None
         async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
             await cur.execute("SELECT count(*), sum(stake_cents) FROM bets")
             count, staked = await cur.fetchone()
             await cur.execute("SELECT sum(pending_risk_cents) FROM users")
             (held,) = await cur.fetchone()
-        answered = warm["ok"] + bets["ok"]
-        unanswered = warm["unanswered_at_stop"] + bets["unanswered_at_stop"]
+        drives = [warm] + [entry["bets"] for entry in runs]
+        answered = sum(d["ok"] for d in drives)
+        unanswered = sum(d["unanswered_at_stop"] for d in drives)
         assert answered <= count <= answered + unanswered, f"{answered} bets accepted, {count} in the database"
         assert held == staked, "ledger holds differ from the stakes"
-        return {"bets": bets, "update_loop": loop, "pgbench": bench, "bets_in_db": count}
+        return {"runs": runs, "bets_in_db": count}
     finally:
         for proc in servers:
             proc.terminate()
@@ -345,7 +354,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=lambda v: [int(c) for c in v.split(",")], default=[8, 16, 32],
+                        help="comma-separated connection counts, one row each (default 8,16,32)")
     parser.add_argument("--players", type=int, default=200)
     parser.add_argument("--servers", type=int, default=1, help="restapi processes sharing the port")
     parser.add_argument("--driver", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python",
@@ -356,29 +366,27 @@ def main() -> None:
     (ROOT / ".data").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-bets-", dir=ROOT / ".data") as tmp:
         result = asyncio.run(run(args, Path(tmp)))
-    bets, loop, pgb = result["bets"], result["update_loop"], result["pgbench"]
-    ratio_loop = bets["bets_per_s"] / loop["tps"]
-    ratio_pgb = bets["bets_per_s"] / pgb["tps"] if pgb else None
-    rows = [
-        ("POST betting/bets", f"{bets['bets_per_s']:.0f} bets/s", f"{bets['p50_ms']:.1f}", f"{bets['p99_ms']:.1f}"),
-        ("aiopg single-row UPDATE loop", f"{loop['tps']:.0f} tps", f"{loop['p50_ms']:.1f}", f"{loop['p99_ms']:.1f}"),
-    ]
-    if pgb:
-        rows.append(("pgbench -b simple-update", f"{pgb['tps']:.0f} tps", "-", f"avg {pgb['latency_avg_ms']:.1f}"))
-    print(f"\nbet placement, concurrency {args.concurrency}, {args.seconds:g} s, {args.servers} restapi "
-          f"process(es), fsync {'off' if args.fast else 'on'}, load from {bets['driver']}")
-    print(f"{'what':<32} {'rate':>14} {'p50 ms':>8} {'p99 ms':>10}")
-    for what, rate, p50, p99 in rows:
-        print(f"{what:<32} {rate:>14} {p50:>8} {p99:>10}")
-    print(f"bets/s ÷ UPDATE-loop tps = {ratio_loop:.2f}" + (f";  bets/s ÷ pgbench tps = {ratio_pgb:.2f}"
-                                                          if ratio_pgb else ""))
-    print(f"CPU per bet: restapi {bets['server_cpu_ms_per_bet']:.2f} ms, PostgreSQL "
-          f"{bets['postgres_cpu_ms_per_bet']:.2f} ms (per UPDATE: {loop['postgres_cpu_ms_per_update']:.2f} ms); "
-          f"load generator {bets['client_cpu_ms_per_request']:.2f} ms per request")
-    print(f"statuses {bets['statuses']} errors {bets['errors']}; bets in the database: {result['bets_in_db']}")
+    runs = result["runs"]
+    driver = runs[0]["bets"]["driver"]
+    print(f"\nbet placement, {args.seconds:g} s per row, {args.servers} restapi process(es), fsync "
+          f"{'off' if args.fast else 'on'}, load from {driver}; baselines at the same concurrency, same database")
+    head = ("conc", "bets/s", "p50 ms", "p99 ms", "UPDATE tps", "pgbench tps", "÷UPDATE", "÷pgbench",
+            "restapi ms/bet", "PG ms/bet", "PG ms/UPDATE")
+    print(" ".join(f"{h:>{max(6, len(h))}}" for h in head))
+    for entry in runs:
+        bets, loop, pgb = entry["bets"], entry["update_loop"], entry["pgbench"]
+        cells = (entry["concurrency"], f"{bets['bets_per_s']:.0f}", f"{bets['p50_ms']:.1f}", f"{bets['p99_ms']:.1f}",
+                 f"{loop['tps']:.0f}", f"{pgb['tps']:.0f}" if pgb else "-", f"{entry['ratio_to_update_loop']:.3f}",
+                 f"{entry['ratio_to_pgbench']:.3f}" if pgb else "-", f"{bets['server_cpu_ms_per_bet']:.2f}",
+                 f"{bets['postgres_cpu_ms_per_bet']:.2f}", f"{loop['postgres_cpu_ms_per_update']:.2f}")
+        print(" ".join(f"{c!s:>{max(6, len(h))}}" for c, h in zip(cells, head, strict=True)))
+        if bets["errors"]:
+            print(f"  c={entry['concurrency']}: not 201: {bets['statuses']} {bets['errors']}")
+    print(f"load generator CPU per request: {runs[0]['bets']['client_cpu_ms_per_request']:.3f} ms; "
+          f"bets in the database: {result['bets_in_db']} (every 201 among them)")
     out = {"benchmark": "bets", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-           "config": vars(args), **result, "ratio_to_update_loop": ratio_loop, "ratio_to_pgbench": ratio_pgb}
+           "config": vars(args), **result}
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "results" / "bets.json").write_text(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 

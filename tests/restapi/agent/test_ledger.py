@@ -55,6 +55,34 @@ async def test_post_chains_entries_and_moves_balance_and_risk(database_url: str)
         await pool.wait_closed()
 
 
+async def test_prepare_then_append_posts_like_post_and_a_stale_tip_is_refused(database_url: str) -> None:
+    pool = await _setup(database_url)
+    try:
+        async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+            tip = await ledger.lock(cur, 2)
+            posting = ledger.prepare(tip, amount_cents=0, risk_cents=2500, kind="bet_risk", ref_type="bet",
+                                     ref_id=5, meta={"sport": "nba"})
+            entry = await ledger.append(cur, posting)
+        assert (entry.seq, entry.risk_after, entry.prev_hash) == (1, 2500, ledger.GENESIS) and entry.id > 0
+        with pytest.raises(ledger.InsufficientCredit):  # 10000 credit, 2500 held: 7501 is too much
+            ledger.prepare(await _tip(pool, 2), amount_cents=0, risk_cents=7501, kind="bet_risk")
+        stale = await _tip(pool, 2)
+        await _post(pool, account_id=2, amount_cents=100, kind="deposit")  # the chain moves on
+        with pytest.raises(psycopg2.errors.SerializationFailure):
+            async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+                await ledger.append(cur, ledger.prepare(stale, amount_cents=100, kind="deposit"))
+        report = await verify(pool)
+        assert report.ok and report.entries == 2
+    finally:
+        pool.close()
+        await pool.wait_closed()
+
+
+async def _tip(pool: aiopg.Pool, account_id: int) -> ledger.Tip:
+    async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+        return await ledger.lock(cur, account_id)
+
+
 async def test_post_refuses_to_overdraw_unless_overridden(database_url: str) -> None:
     pool = await _setup(database_url)
     try:

@@ -164,3 +164,29 @@ async def test_ledger_chain_stays_valid_after_bets(client: TestClient, book: Boo
     finally:
         pool.close()
         await pool.wait_closed()
+
+
+async def test_a_write_that_fails_midway_leaves_nothing_and_the_key_usable(client: TestClient, book: Book) -> None:
+    # The inserts, the ledger entry and COMMIT travel in one message: make the last insert fail in the
+    # database itself and check that the bet and its ledger entry did not stay behind.
+    await sql(book.dsn, """
+        CREATE FUNCTION refuse_request() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+        CREATE TRIGGER refuse_request BEFORE INSERT ON bet_requests FOR EACH ROW EXECUTE FUNCTION refuse_request();
+    """)
+    status, body = await place(client, book, straight(stake=1500), key="midway")
+    assert status == 500 and body["error"] == "internal", body
+    assert await sql(book.dsn, "SELECT count(*) FROM bets") == [(0,)]
+    assert await sql(book.dsn, "SELECT count(*) FROM ledger_entries") == [(0,)]
+    assert await account(book.dsn) == (0, 0)
+
+    await sql(book.dsn, "DROP TRIGGER refuse_request ON bet_requests")
+    status, bet = await place(client, book, straight(stake=1500), key="midway")  # same key: never used
+    assert status == 201, bet
+    assert await account(book.dsn) == (0, 1500) and await ledger_sums(book.dsn) == (0, 1500)
+    pool = await create_pool(book.dsn)
+    try:
+        assert (await verify(pool)).ok
+    finally:
+        pool.close()
+        await pool.wait_closed()
