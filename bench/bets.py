@@ -10,8 +10,10 @@ places realistic slips (60% straights on any market, 40% parlays of 2-4 legs, ra
 stakes, unique Idempotency-Keys) for a fixed time with ``wrk`` (bench/wrk/bets.lua; a C client,
 so the load generator takes little of the CPU it measures) or, without wrk, with aiohttp from
 this process. In the same run, on the same database, it measures the baselines: an aiopg loop of
-autocommitted single-row UPDATEs at the same concurrency, and ``pgbench -b simple-update`` when
-the pgbench binary is available. The machine is shared and noisy, so the headline numbers are
+autocommitted single-row UPDATEs at the same concurrency, ``pgbench -b simple-update`` when the
+pgbench binary is available, and "SQL-only": straight bets as the bare SQL a placement sends, from
+pgbench (no HTTP, Python or Redis), which bounds what any application in front of this database
+could reach. The machine is shared and noisy, so the headline numbers are
 ratios to those baselines. Prints a table and writes ``bench/results/bets.json``. ``--fast``
 turns fsync off (both sides equally).
 """
@@ -213,22 +215,66 @@ async def update_loop(dsn: str, seconds: float, concurrency: int, postmaster: in
             "postgres_cpu_ms_per_update": pg_cpu * 1000 / max(1, len(latencies)), **percentiles(latencies)}
 
 
-def pgbench(dsn: str, seconds: float, concurrency: int) -> dict[str, Any] | None:
-    """``pgbench -b simple-update`` on the same database, or None without the binary."""
+# One straight bet as the SQL a placement sends (sql/0015_placement_functions.sql), for pgbench -f:
+# the database's share of a bet without HTTP, Python or Redis. A random player and event; the key,
+# the ledger chain tip and the new risk come from the read, as in restapi.betting.service.
+SQL_ONLY_SCRIPT = """\\set uid random({first}, {last})
+\\set e random(0, {events})
+BEGIN;
+SELECT ledger_seq AS seq, ledger_head AS head, pending_risk_cents + 1000 AS risk_after, bet_id, md5(random()::text) AS key FROM bet_placement_open(:uid, 'sql-only', ARRAY['bench' || :e], ARRAY['h2h'], ARRAY['Team AA']) \\gset
+SELECT bet_insert(:bet_id, :uid, {agent}, 'straight', 1000, 2500, ARRAY['basketball', 'basketball_nba'], '{legs}'::jsonb, ':key', md5(':key') || md5(':key'), '{response}'::jsonb);
+SELECT ledger_append(:uid, :seq + 1, 0, 1000, 0, :risk_after, 'bet_risk', 'bet', ':bet_id', :uid, '', '{{"sport": "basketball_nba", "bet_type": "straight"}}', false, now(), ':head', md5(':head') || md5(':head'));
+COMMIT;
+"""  # noqa: E501
+
+
+def pgbench_binary() -> Path | None:
+    """The pgbench of the embedded PostgreSQL, else one on PATH, else None."""
     binary = _pg_bin() / "pgbench"
-    if not binary.exists():
-        found = shutil.which("pgbench")
-        if not found:
-            return None
-        binary = Path(found)
-    subprocess.run([str(binary), "-i", "-s", "1", "-q", dsn], check=True, capture_output=True, timeout=120)
-    out = subprocess.run([str(binary), "-b", "simple-update", "-c", str(concurrency), "-j", "2", "-T",
-                          str(max(1, int(seconds))), "-n", dsn], check=True, capture_output=True, text=True,
-                         timeout=seconds + 60).stdout
+    if binary.exists():
+        return binary
+    found = shutil.which("pgbench")
+    return Path(found) if found else None
+
+
+def run_pgbench(binary: Path, dsn: str, seconds: float, concurrency: int, *script: str) -> dict[str, Any]:
+    """tps and mean latency of a pgbench run."""
+    out = subprocess.run([str(binary), *script, "-c", str(concurrency), "-j", "2", "-T", str(max(1, int(seconds))),
+                          "-n", dsn], check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
     tps = re.search(r"tps = ([0-9.]+)", out)
     lat = re.search(r"latency average = ([0-9.]+) ms", out)
     return {"tps": float(tps.group(1)) if tps else float("nan"),
             "latency_avg_ms": float(lat.group(1)) if lat else float("nan")}
+
+
+async def sql_only(dsn: str, tmp: Path, seconds: float, concurrency: int) -> dict[str, Any] | None:
+    """Straight bets as bare SQL from pgbench (``SQL_ONLY_SCRIPT``), or None without pgbench."""
+    binary = pgbench_binary()
+    if binary is None:
+        return None
+    async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
+        await cur.execute("SELECT min(id), max(id), min(agent_id) FROM users WHERE role = 'player'")
+        first, last, agent = await cur.fetchone()
+        await cur.execute("SELECT response FROM bet_requests WHERE bet_id = (SELECT min(bet_id) FROM bet_requests)")
+        (response,) = await cur.fetchone()
+    legs = [{"leg_no": 1, "event_id": "bench1", "sport": "basketball", "league": "basketball_nba",
+             "home_team": TEAMS[2], "away_team": TEAMS[3], "commence_time": "2030-01-01T00:00:00+00:00",
+             "market": "h2h", "outcome": TEAMS[2], "point": None, "book": "housebook", "price": -150,
+             "price_seen": -150, "point_seen": None, "live": False}]
+    script = tmp / "bet.pgbench"
+    quoted = orjson.dumps(response).decode().replace("'", "''")  # inside a SQL string literal
+    script.write_text(SQL_ONLY_SCRIPT.format(first=first, last=last, events=EVENTS - 1, agent=agent,
+                                             legs=orjson.dumps(legs).decode(), response=quoted))
+    return await asyncio.to_thread(run_pgbench, binary, dsn, seconds, concurrency, "-f", str(script))
+
+
+def pgbench(dsn: str, seconds: float, concurrency: int) -> dict[str, Any] | None:
+    """``pgbench -b simple-update`` on the same database, or None without the binary."""
+    binary = pgbench_binary()
+    if binary is None:
+        return None
+    subprocess.run([str(binary), "-i", "-s", "1", "-q", dsn], check=True, capture_output=True, timeout=120)
+    return run_pgbench(binary, dsn, seconds, concurrency, "-b", "simple-update")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -324,12 +370,6 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for proc in servers:
             proc.wait(15)
         servers.clear()
-        for entry in runs:  # the baselines at the same concurrency, on the same database, after the bets
-            entry["update_loop"] = await update_loop(dsn, args.seconds, entry["concurrency"], postmaster)
-            entry["pgbench"] = await asyncio.to_thread(pgbench, dsn, args.seconds, entry["concurrency"])
-            entry["ratio_to_update_loop"] = entry["bets"]["bets_per_s"] / entry["update_loop"]["tps"]
-            pgb = entry["pgbench"]
-            entry["ratio_to_pgbench"] = entry["bets"]["bets_per_s"] / pgb["tps"] if pgb else None
         async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
             await cur.execute("SELECT count(*), sum(stake_cents) FROM bets")
             count, staked = await cur.fetchone()
@@ -340,6 +380,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         unanswered = sum(d["unanswered_at_stop"] for d in drives)
         assert answered <= count <= answered + unanswered, f"{answered} bets accepted, {count} in the database"
         assert held == staked, "ledger holds differ from the stakes"
+        for entry in runs:  # the baselines at the same concurrency, on the same database, after the bets
+            entry["update_loop"] = await update_loop(dsn, args.seconds, entry["concurrency"], postmaster)
+            entry["pgbench"] = await asyncio.to_thread(pgbench, dsn, args.seconds, entry["concurrency"])
+            entry["sql_only"] = await sql_only(dsn, tmp, args.seconds, entry["concurrency"])
+            entry["ratio_to_update_loop"] = entry["bets"]["bets_per_s"] / entry["update_loop"]["tps"]
+            pgb = entry["pgbench"]
+            entry["ratio_to_pgbench"] = entry["bets"]["bets_per_s"] / pgb["tps"] if pgb else None
         return {"runs": runs, "bets_in_db": count}
     finally:
         for proc in servers:
@@ -371,13 +418,14 @@ def main() -> None:
     print(f"\nbet placement, {args.seconds:g} s per row, {args.servers} restapi process(es), fsync "
           f"{'off' if args.fast else 'on'}, load from {driver}; baselines at the same concurrency, same database")
     head = ("conc", "bets/s", "p50 ms", "p99 ms", "UPDATE tps", "pgbench tps", "÷UPDATE", "÷pgbench",
-            "restapi ms/bet", "PG ms/bet", "PG ms/UPDATE")
+            "SQL-only bets/s", "SQL-only ÷pgbench", "restapi ms/bet", "PG ms/bet", "PG ms/UPDATE")
     print(" ".join(f"{h:>{max(6, len(h))}}" for h in head))
     for entry in runs:
-        bets, loop, pgb = entry["bets"], entry["update_loop"], entry["pgbench"]
+        bets, loop, pgb, bare = entry["bets"], entry["update_loop"], entry["pgbench"], entry["sql_only"]
         cells = (entry["concurrency"], f"{bets['bets_per_s']:.0f}", f"{bets['p50_ms']:.1f}", f"{bets['p99_ms']:.1f}",
                  f"{loop['tps']:.0f}", f"{pgb['tps']:.0f}" if pgb else "-", f"{entry['ratio_to_update_loop']:.3f}",
-                 f"{entry['ratio_to_pgbench']:.3f}" if pgb else "-", f"{bets['server_cpu_ms_per_bet']:.2f}",
+                 f"{entry['ratio_to_pgbench']:.3f}" if pgb else "-", f"{bare['tps']:.0f}" if bare else "-",
+                 f"{bare['tps'] / pgb['tps']:.3f}" if bare and pgb else "-", f"{bets['server_cpu_ms_per_bet']:.2f}",
                  f"{bets['postgres_cpu_ms_per_bet']:.2f}", f"{loop['postgres_cpu_ms_per_update']:.2f}")
         print(" ".join(f"{c!s:>{max(6, len(h))}}" for c, h in zip(cells, head, strict=True)))
         if bets["errors"]:
