@@ -100,3 +100,24 @@ INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)
 VALUES (%(actor_id)s, %(action)s, 'bet', %(bet_id)s, %(before)s::jsonb, %(after)s::jsonb)
 """
 SELECT_ACCOUNT = "SELECT balance_cents, credit_limit_cents, pending_risk_cents FROM users WHERE id = %(user_id)s"
+
+# The legs on one event of bets whose player ``viewer`` (an agent or admin) may see, by bet.
+SELECT_EVENT_LEGS_IN_SCOPE = """
+SELECT l.bet_id, l.leg_no, l.market, l.outcome, l.point, l.home_team, l.away_team
+  FROM bet_legs l
+  JOIN bets b ON b.id = l.bet_id
+  JOIN users u ON u.id = b.user_id
+ WHERE l.event_id = %(event_id)s
+   AND u.agent_id IN (SELECT s.agent_id FROM agent_scope(%(viewer)s) s)
+ ORDER BY l.bet_id, l.leg_no
+"""
+EVENT_EXISTS = """
+SELECT 1 FROM events WHERE id = %(event_id)s
+ UNION ALL
+SELECT 1 FROM bet_legs WHERE event_id = %(event_id)s
+ LIMIT 1
+"""
+INSERT_EVENT_AUDIT = """
+INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)
+VALUES (%(actor_id)s, 'event.score_correction', 'event', NULL, NULL, %(after)s::jsonb)
+"""

@@ -162,6 +162,29 @@ async def regrade(request: web.Request) -> web.Response:
     return json_response(body)
 
 
+EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+@docs(tags=["betting"], summary="Correct an event's result and regrade its bets (agent or admin)", security=BEARER,
+      description="Regrades every bet in the caller's book (an admin's: every book) with a leg on the event from "
+                  "the corrected score: moneyline, spreads and totals as the grader does, `cancelled` voids. Each "
+                  "bet is re-settled with contra ledger entries and an audit row carrying the reason; sending the "
+                  "same correction again changes no money.")
+@request_schema(s.ScoreCorrectionIn, example={"reason": "League stat correction", "status": "final",
+                                             "home_score": 101, "away_score": 99})
+@response_schema(s.EventRegradeOut, 200)
+@_errors(400, 401, 403, 404, 413, 422, 429)
+async def correct_score(request: web.Request) -> web.Response:
+    who = await require_role(request, "agent", "admin")
+    event_id = request.match_info["event_id"]
+    if not EVENT_ID_RE.match(event_id):
+        raise NotFound("No such event", code="event_not_found")
+    d = request["data"]
+    body = await settlement.correct_score(request.app[PG], request.app[REDIS], who.user_id, event_id, d["reason"],
+                                          d["status"], d["home_score"], d["away_score"])
+    return json_response(body)
+
+
 def setup_betting(app: web.Application) -> None:
     """Register the betting routes."""
     app.router.add_get(f"{PREFIX}/slip", get_slip)
@@ -174,3 +197,4 @@ def setup_betting(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/bets", list_bets)
     app.router.add_get(f"{PREFIX}/bets/{{bet_id}}", get_bet)
     app.router.add_post(f"{PREFIX}/bets/{{bet_id}}/regrade", regrade)
+    app.router.add_post(f"{PREFIX}/events/{{event_id}}/regrade", correct_score)

@@ -136,6 +136,24 @@ class RegradeIn(Schema):
     legs = fields.List(fields.Nested(RegradeLegIn), required=True, validate=validate.Length(min=1, max=50))
 
 
+class ScoreCorrectionIn(Schema):
+    reason = Text(required=True, min_length=3, max_length=500,
+                  metadata={"example": "Stat correction from the league: 101-99, not 99-101"})
+    status = fields.String(load_default="final", validate=validate.OneOf(("final", "cancelled")),
+                           metadata={"description": "cancelled voids every leg on the event"})
+    home_score = StrictInt(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10_000),
+                           metadata={"example": 101})
+    away_score = StrictInt(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10_000),
+                           metadata={"example": 99})
+
+    @validates_schema
+    def _final_has_scores(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("status", "final") == "final":
+            missing = [k for k in ("home_score", "away_score") if data.get(k) is None]
+            if missing:
+                raise ValidationError({k: ["A final result needs both scores."] for k in missing})
+
+
 # --- responses ---------------------------------------------------------------------------------
 
 class LegOut(Schema):
@@ -219,3 +237,20 @@ class QuoteOut(Schema):
 
 class SlipOut(QuoteOut):
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds the slip lives unless changed"})
+
+
+class RegradedBetOut(Schema):
+    bet_id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    payout_cents = fields.Integer(required=True, allow_none=True)
+
+
+class EventRegradeOut(Schema):
+    event_id = fields.String(required=True)
+    status = fields.String(required=True)
+    home_score = fields.Integer(required=True, allow_none=True)
+    away_score = fields.Integer(required=True, allow_none=True)
+    bets = fields.List(fields.Nested(RegradedBetOut), required=True,
+                       metadata={"description": "Every bet in the caller's book with a leg on the event, as it is now"})
+    ungradable = fields.List(fields.Dict(), required=True,
+                             metadata={"description": "Legs this score cannot grade (left as they were)"})

@@ -3,8 +3,9 @@
 ``grade_event`` grades every pending leg of one event from its final score and settles each bet
 whose outcome is now known (a lost leg settles a parlay at once; otherwise the last leg does).
 Grading the same result twice changes nothing: graded legs are no longer pending and settled bets
-no longer open. ``regrade`` lets an agent or admin set leg results by hand (a corrected score): it
-reverses the bet's settlement with contra entries, settles it again, and writes an audit row.
+no longer open. ``regrade`` lets an agent or admin set leg results by hand: it reverses the bet's
+settlement with contra entries, settles it again, and writes an audit row. ``correct_score``
+regrades every bet in the caller's book with a leg on an event from a corrected final score.
 
 Lock order, everywhere: legs (an event's pending legs, or a regraded bet's legs), then bets by id,
 then accounts by id (the ledger), so two graders, or a grader and a regrade, do not deadlock.
@@ -184,3 +185,39 @@ async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, re
     if changed and not settled:
         await notify(redis, user_id, "bet.graded", {"bet_id": bet_id, "status": body["status"], "regraded": True})
     return body
+
+
+async def correct_score(pool: aiopg.Pool, redis: Redis, actor_id: int, event_id: str, reason: str, status: str,
+                        home: int | None, away: int | None) -> dict[str, Any]:
+    """Regrade, from a corrected result, every bet in ``actor_id``'s book with a leg on ``event_id``.
+
+    Each bet is regraded in its own transaction (``regrade``: contra entries, audit row), so a
+    correction of a busy event does not hold every bettor's account at once; running the same
+    correction again changes no money, so an interrupted one is finished by sending it again.
+    """
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.SELECT_EVENT_LEGS_IN_SCOPE, {"event_id": event_id, "viewer": actor_id})
+        rows = await cur.fetchall()
+        if not rows:
+            await cur.execute(q.EVENT_EXISTS, {"event_id": event_id})
+            if await cur.fetchone() is None:
+                raise NotFound("No such event", code="event_not_found")
+    results: dict[int, dict[int, str]] = {}
+    ungradable: list[dict[str, Any]] = []
+    for bet_id, leg_no, market, outcome, point, home_team, away_team in rows:
+        try:
+            results.setdefault(bet_id, {})[leg_no] = grade(
+                market, outcome, point, FinalScore(home_team, away_team, status, home, away))
+        except GradingError as exc:
+            ungradable.append({"bet_id": bet_id, "leg_no": leg_no, "reason": str(exc)})
+    bets = []
+    for bet_id, legs in results.items():
+        body = await regrade(pool, redis, actor_id, bet_id, reason, legs)
+        bets.append({"bet_id": bet_id, "status": body["status"], "payout_cents": body["payout_cents"]})
+    answer = {"event_id": event_id, "status": status, "home_score": home, "away_score": away, "bets": bets,
+              "ungradable": ungradable}
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(q.INSERT_EVENT_AUDIT, {"actor_id": actor_id, "after": orjson.dumps(
+            {**answer, "reason": reason, "bets": len(bets)}).decode()})
+    log.info("score of event %s corrected: %d bet(s) regraded", event_id, len(bets))
+    return answer

@@ -268,3 +268,70 @@ async def test_concurrent_graders_settle_each_bet_once(client: TestClient, book:
     assert await sql(book.dsn, "SELECT count(*) FROM ledger_entries WHERE kind = 'bet_win'") == [(2,)]
     assert await account(book.dsn) == (666 + 1777, 0)
     await _ledger_ok(book)
+
+
+async def test_a_corrected_score_regrades_every_bet_on_the_event(
+        client: TestClient, book: Book, redis: aioredis.Redis) -> None:
+    bets: dict[str, Any] = {}
+    for name, body in {
+        "celtics": straight(stake=1000, outcome="Boston Celtics", price=-150),
+        "lakers": straight(stake=1300, outcome="Los Angeles Lakers", price=130),
+        "over": straight(stake=1100, market="totals", outcome="Over", price=-110, point=221.5),
+        "parlay": {"type": "parlay", "stake_cents": 1000, "selections": [
+            sel("ev1", "h2h", "Boston Celtics", -150), sel("ev2", "h2h", "Miami Heat", -150)]},
+        "other_event": straight(stake=500, event="ev2", outcome="Miami Heat", price=-150),
+    }.items():
+        status, bets[name] = await place(client, book, body, key=name)
+        assert status == 201, bets[name]
+    pool = await create_pool(book.dsn)
+    try:
+        await settlement.grade_event(pool, redis, "ev1", "final", 112, 106)  # the feed's score: wrong
+        await settlement.grade_event(pool, redis, "ev2", "final", 100, 90)
+    finally:
+        pool.close()
+        await pool.wait_closed()
+    before = await statuses(book)
+    assert [before[bets[n]["id"]][0] for n in ("celtics", "lakers", "over", "parlay")] == ["won", "lost", "lost", "won"]
+    url = "/api/v1/betting/events/ev1/regrade"
+    correction = {"reason": "League correction: Lakers won 110-108", "home_score": 108, "away_score": 110}
+
+    # Bad input, wrong role, someone else's book: refused, nothing changes.
+    for body, want in [({**correction, "home_score": None}, 422), ({**correction, "home_score": -1}, 422),
+                       ({**correction, "status": "postponed"}, 422), ({"home_score": 1, "away_score": 2}, 422),
+                       ({**correction, "home_score": "108"}, 422)]:
+        resp = await client.post(url, json=body, headers=book.auth(AGENT, "agent", None))
+        assert resp.status == want, (body, await resp.text())
+    resp = await client.post(url, json=correction, headers=book.auth())
+    assert resp.status == 403
+    resp = await client.post("/api/v1/betting/events/nope/regrade", json=correction,
+                             headers=book.auth(AGENT, "agent", None))
+    assert (resp.status, (await resp.json())["error"]) == (404, "event_not_found")
+    resp = await client.post(url, json=correction, headers=book.auth(OTHER_AGENT, "agent", None))
+    assert resp.status == 200 and (await resp.json())["bets"] == []  # none of its players bet on it
+    assert await statuses(book) == before
+
+    money = []
+    for _ in range(2):  # the same correction twice: the second changes no money
+        resp = await client.post(url, json=correction, headers=book.auth(AGENT, "agent", None))
+        got = await resp.json()
+        assert resp.status == 200, got
+        money.append(await account(book.dsn))
+    assert money[0] == money[1]
+    by_id = {b["bet_id"]: (b["status"], b["payout_cents"]) for b in got["bets"]}
+    assert by_id == {bets["celtics"]["id"]: ("lost", 0), bets["lakers"]["id"]: ("won", 2990),
+                     bets["over"]["id"]: ("lost", 0), bets["parlay"]["id"]: ("lost", 0)}
+    assert got["ungradable"] == [] and (got["home_score"], got["away_score"]) == (108, 110)
+    after = await statuses(book)
+    assert after[bets["other_event"]["id"]] == before[bets["other_event"]["id"]]  # another event: untouched
+    # Money: lost 1000 (celtics), won 1690 (lakers), lost 1100 (over), lost 1000 (parlay), won 333 (ev2 single).
+    assert await account(book.dsn) == (-1000 + 1690 - 1100 - 1000 + 333, 0)
+    await _ledger_ok(book)
+    audit = await sql(book.dsn, "SELECT action, count(*) FROM audit_log GROUP BY action ORDER BY action")
+    assert audit == [("bet.regrade", 8), ("event.score_correction", 3)]
+
+    resp = await client.post(url, json={"reason": "Game voided by the league", "status": "cancelled"},
+                             headers=book.auth(ADMIN, "admin", None))
+    got = await resp.json()
+    assert resp.status == 200 and {b["status"] for b in got["bets"]} == {"void", "won"}  # the parlay: ev2 alone
+    assert await account(book.dsn) == (666 + 333, 0)  # the ev1 singles are void; the parlay pays as a single
+    await _ledger_ok(book)
