@@ -47,7 +47,8 @@ class Point(fields.Decimal):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError("Must be a number such as -5.5.")
         point = super()._deserialize(value, attr, data, **kw)
-        if point is None or point != point.quantize(decimal.Decimal("0.01")) or abs(point) > MAX_POINT:
+        # Magnitude first: quantizing 1e308 to cents overflows the context (InvalidOperation).
+        if point is None or abs(point) > MAX_POINT or point != point.quantize(decimal.Decimal("0.01")):
             raise ValidationError("At most two decimals and |point| <= 99999.99.")
         return point
 

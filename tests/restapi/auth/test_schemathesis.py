@@ -7,25 +7,16 @@ the spec declares for its status. Bounded (a handful of examples per operation) 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from shared.devservers import free_port
 from shared.tokens import KeyRing, access_claims
-from tests.conftest import ROOT, TIMEOUT_FACTOR
-from tests.restapi.auth.conftest import AGENT_PASSWORD, PLAYER_PASSWORD, Inbox, password_hash
+from tests.restapi.auth.conftest import AGENT_PASSWORD, PLAYER_PASSWORD, password_hash
 
 MAX_EXAMPLES = 12
 SCOPE = r"^/(api/v1/(auth|user)/|\.well-known/)"
@@ -46,42 +37,10 @@ def _seed(dsn: str) -> int:
         conn.close()
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterator[str]:
-    """The real restapi process on a free port; yields its base URL and stops it afterwards."""
-    port = free_port()
-    env = {**os.environ, **base_env, "RESTAPI_PORT": str(port), "SMTP_PORT": str(smtp[1]),
-           "SMTP_HOST": "127.0.0.1", "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
-           "AUTH_SIGNUP_LIMIT": "1000", "LOG_LEVEL": "ERROR"}
-    proc = subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20 * TIMEOUT_FACTOR
-        while not _ready(f"{base}/readyz"):  # polling with a deadline, not a sleep used as a wait
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else "exited"
-            if time.monotonic() > deadline:
-                raise AssertionError("restapi did not become ready")
-            time.sleep(0.05)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        if proc.stderr:
-            proc.stderr.close()
-
-
 def test_auth_and_user_operations_give_no_5xx_and_match_their_schemas(
-    server: str, database_url: str, keys_dir: Path
+    restapi_server: str, database_url: str, keys_dir: Path
 ) -> None:
+    server = restapi_server
     player_id = _seed(database_url)
     ring = KeyRing.load(keys_dir)
     schema = schemathesis.openapi.from_url(f"{server}/docs/openapi.json").include(path_regex=SCOPE)

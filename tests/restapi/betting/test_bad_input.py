@@ -53,6 +53,8 @@ BAD_BODIES: list[tuple[str, Any, int, str, str | None]] = [
      "selections"),
     ("point as string", {**straight(), "selections": [{**sel(), "point": "5.5"}]}, 422, "validation_error",
      "selections"),
+    ("point of 1e308", straight(market="spreads", price=-110, point=-1.7976931348623157e308), 422,
+     "validation_error", "selections"),
     ("book with spaces", straight(book="draft kings"), 422, "validation_error", "selections"),
     ("unknown event", straight(event="nope"), 422, "unknown_selection", None),
     ("unknown outcome", straight(outcome="Boston Bruins"), 422, "unknown_selection", None),
