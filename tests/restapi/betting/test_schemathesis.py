@@ -1,8 +1,8 @@
-"""Schemathesis over the betting and catalog part of the OpenAPI spec, against the real server process.
+"""Schemathesis over the betting, catalog and agent parts of the OpenAPI spec, against the real server process.
 
 ``python -m restapi`` runs on a free port with real PostgreSQL and Redis over the betting tests' book;
 each operation gets a few generated requests, valid and schema-breaking, with a player's token (an
-agent's for the regrade routes). Every answer must be below 500 and match the schema the spec
+agent's for the agent hub and the regrade routes). Every answer must be below 500 and match the schema the spec
 declares for its status; nothing may be booked wrongly meanwhile (the ledger verifies afterwards).
 """
 
@@ -23,7 +23,7 @@ from shared.tokens import KeyRing, access_claims
 from tests.restapi.betting.conftest import AGENT, BOOK_SQL, INSERT_PRICE, PLAYER, PRICES
 
 MAX_EXAMPLES = 12
-SCOPE = r"^/api/v1/(betting|shared)/"
+SCOPE = r"^/api/v1/(betting|shared|agent)/"
 
 
 def _seed(dsn: str) -> None:
@@ -46,7 +46,7 @@ async def _ledger_ok(dsn: str) -> bool:
         await pool.wait_closed()
 
 
-def test_betting_and_catalog_operations_give_no_5xx_and_match_their_schemas(
+def test_betting_catalog_and_agent_operations_give_no_5xx_and_match_their_schemas(
     restapi_server: str, database_url: str, keys_dir: Path
 ) -> None:
     _seed(database_url)
@@ -55,7 +55,7 @@ def test_betting_and_catalog_operations_give_no_5xx_and_match_their_schemas(
     operations = [result.ok() for result in schema.get_all_operations()]
     labels = {op.label for op in operations}
     assert "POST /api/v1/betting/bets" in labels and "POST /api/v1/betting/events/{event_id}/regrade" in labels
-    assert "GET /api/v1/shared/sidebar" in labels
+    assert "GET /api/v1/shared/sidebar" in labels and "POST /api/v1/agent/cashier/credit" in labels
 
     statuses: dict[str, set[int]] = {}
     for op in operations:
@@ -63,7 +63,7 @@ def test_betting_and_catalog_operations_give_no_5xx_and_match_their_schemas(
         @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         def run(case: schemathesis.Case) -> None:
-            agent_route = "regrade" in case.operation.path
+            agent_route = "regrade" in case.operation.path or case.operation.path.startswith("/api/v1/agent/")
             claims = access_claims(AGENT, "agent", None, ttl=300) if agent_route else access_claims(
                 PLAYER, "player", AGENT, ttl=300)
             response = case.call_and_validate(base_url=restapi_server,
@@ -73,6 +73,7 @@ def test_betting_and_catalog_operations_give_no_5xx_and_match_their_schemas(
 
         run()
     assert 200 in statuses["GET /api/v1/betting/slip"] and 200 in statuses["GET /api/v1/shared/sidebar"]
+    assert 200 in statuses["GET /api/v1/agent/clients"]
     assert any(code >= 400 for codes in statuses.values() for code in codes)
     assert all(code < 500 for codes in statuses.values() for code in codes)
     assert asyncio.run(_ledger_ok(database_url))
