@@ -3,6 +3,10 @@
 Push tickets are redeemed with ``shared.pushticket.redeem`` (one GETDEL of the ticket's hashed key,
 so two nodes racing on one ticket cannot both accept it); restapi issues them with
 ``shared.pushticket.issue``. The expiry in the claims is checked here as well as by the key's TTL.
+
+Either way the socket belongs to one access token: its ``jti`` (refused when denylisted, and the
+socket is closed when restapi later revokes it) and its expiry (the socket is closed then, unless
+the client sends ``refresh`` with newer credentials first).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import orjson
 from aiohttp import ClientSession, ClientTimeout
 
-from shared import pushticket
+from shared import denylist, pushticket
 from shared.errors import Unauthorized
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
@@ -26,20 +30,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The authenticated user of a socket."""
+    """The authenticated user of a socket and the access token behind it."""
 
     user_id: int
     role: str
     agent_id: int | None
+    jti: str | None = None
+    expires_at: float | None = None  # unix seconds; None: no expiry known (an older ticket)
 
 
-def _identity(claims: dict[str, Any]) -> Identity:
+def _identity(claims: dict[str, Any], exp_claim: str) -> Identity:
     try:
         user_id = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
         raise Unauthorized("Credentials name no user", code="invalid_token") from None
-    agent = claims.get("agent_id")
-    return Identity(user_id, str(claims.get("role", "player")), agent if isinstance(agent, int) else None)
+    agent, jti, exp = claims.get("agent_id"), claims.get("jti"), claims.get(exp_claim)
+    return Identity(user_id, str(claims.get("role", "player")), agent if isinstance(agent, int) else None,
+                    jti if isinstance(jti, str) else None,
+                    float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None)
 
 
 async def redeem_ticket(redis: Redis, ticket: str) -> dict[str, Any] | None:
@@ -61,14 +69,21 @@ class Authenticator:
         self.verifier = verifier
 
     async def authenticate(self, token: str) -> Identity:
+        """The identity behind a push ticket or an access JWT; Unauthorized when it is bad or revoked."""
         if token.count(".") == 2:  # compact JWS: header.payload.signature
             if self.verifier is None:
                 raise Unauthorized("This node accepts push tickets only", code="invalid_token")
-            return _identity(self.verifier.verify(token))
-        claims = await redeem_ticket(self.redis, token)
-        if claims is None:
-            raise Unauthorized("Unknown, used or expired push ticket", code="invalid_ticket")
-        return _identity(claims)
+            identity = _identity(self.verifier.verify(token), "exp")
+        else:
+            claims = await redeem_ticket(self.redis, token)
+            if claims is None:
+                raise Unauthorized("Unknown, used or expired push ticket", code="invalid_ticket")
+            identity = _identity(claims, "token_exp")
+        if identity.expires_at is not None and identity.expires_at <= time.time():
+            raise Unauthorized("The access token behind these credentials expired", code="token_expired")
+        if identity.jti is not None and await denylist.is_denied(self.redis, identity.jti):
+            raise Unauthorized("These credentials were revoked (logged out); log in again", code="token_revoked")
+        return identity
 
 
 async def load_verifier(keys_dir: Any, jwks_url: str) -> Verifier | None:

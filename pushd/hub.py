@@ -30,9 +30,11 @@ Key = tuple[int, int]  # a stream id as a sortable pair
 class Conn:
     """One authenticated socket. Small on purpose: no task, queue or buffer of its own."""
 
-    __slots__ = ("ws", "transport", "user_id", "session", "topics", "closed", "win_start", "win_count")
+    __slots__ = ("ws", "transport", "user_id", "session", "topics", "closed", "win_start", "win_count", "jti",
+                 "expiry")
 
-    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, user_id: int, session: str) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, user_id: int, session: str,
+                 jti: str | None = None) -> None:
         self.ws = ws
         self.transport = transport
         self.user_id = user_id
@@ -41,6 +43,8 @@ class Conn:
         self.closed = False
         self.win_start = 0.0
         self.win_count = 0
+        self.jti = jti  # the access token behind the socket (restapi may revoke it)
+        self.expiry: asyncio.TimerHandle | None = None  # closes the socket when that token expires
 
 
 class Hub:
@@ -62,11 +66,19 @@ class Hub:
 
     def remove(self, conn: Conn) -> None:
         """Forget ``conn`` everywhere (idempotent)."""
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+            conn.expiry = None
         if conn in self.conns:
             self.conns.discard(conn)
             metrics.CONNECTIONS.dec()
         for topic in list(conn.topics):
             self.unsubscribe(conn, topic)
+
+    def of_user(self, user_id: int) -> list[Conn]:
+        """Every socket of ``user_id`` on this node (each is subscribed to its private topic)."""
+        topic = f"user:{user_id}"
+        return [*self.live.get(topic, ()), *self.pending.get(topic, ()), *self.catchup.get(topic, ())]
 
     def topics_of_kind(self, kind: str) -> list[str]:
         prefix = kind + ":"

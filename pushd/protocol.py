@@ -31,7 +31,7 @@ CLOSE_RATE_LIMITED = 4029
 _TOPIC = re.compile(r"^(sport|event|user):([A-Za-z0-9_.\-]{1,64})$")
 _OFFSET = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 _EPOCH = re.compile(r"^[A-Za-z0-9_\-]{0,64}$")
-OPS = ("hello", "sub", "unsub", "ping")
+OPS = ("hello", "sub", "unsub", "ping", "refresh")
 
 
 class ProtocolError(Exception):
@@ -78,7 +78,15 @@ class Ping:
     req_id: int | str | None
 
 
-Command = Hello | Sub | Unsub | Ping
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """Newer credentials of the same user, before the current access token expires."""
+
+    req_id: int | str
+    token: str
+
+
+Command = Hello | Sub | Unsub | Ping | Refresh
 
 
 def split_topic(topic: str) -> tuple[str, str]:
@@ -167,6 +175,12 @@ def parse(data: str | bytes, *, max_topics: int) -> Command:
         rid = doc.get("id")
         return Ping(rid if isinstance(rid, int | str) and not isinstance(rid, bool) else None)
     rid = _req_id(doc)
+    if op == "refresh":
+        token = doc.get("token")
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise ProtocolError("bad_request", "`refresh` needs a `token`: a push ticket or an access JWT",
+                                req_id=rid)
+        return Refresh(rid, token)
     topics = _topics(doc, rid, max_topics)
     if op == "unsub":
         return Unsub(rid, topics)
@@ -213,8 +227,9 @@ def user_frame(user_id: int, offset: str, kind: str, data_json: bytes) -> bytes:
                     + b'","kind":' + orjson.dumps(kind) + b',"data":' + data_json + b"}")
 
 
-def welcome_frame(session: str, node: str, ping: float, user_id: int) -> bytes:
-    return frame({"op": "welcome", "session": session, "node": node, "ping": ping, "user": user_id})
+def welcome_frame(session: str, node: str, ping: float, user_id: int, expires_at: float | None = None) -> bytes:
+    return frame({"op": "welcome", "session": session, "node": node, "ping": ping, "user": user_id,
+                  "expires_at": None if expires_at is None else int(expires_at)})
 
 
 def subscribed_frame(req_id: Any, topics: list[str], recovered: dict[str, bool], epochs: dict[str, str]) -> bytes:
@@ -230,6 +245,10 @@ def error_frame(code: str, message: str, req_id: Any = None, topic: str | None =
     if topic is not None:
         doc["topic"] = topic
     return frame(doc)
+
+
+def refreshed_frame(req_id: Any, expires_at: float | None) -> bytes:
+    return frame({"op": "refreshed", "id": req_id, "expires_at": None if expires_at is None else int(expires_at)})
 
 
 def pong_frame(req_id: Any) -> bytes:

@@ -224,8 +224,15 @@ class Reader:
             except (orjson.JSONDecodeError, AttributeError):
                 status = None
             if status == "inactive":
-                conns = [*self.hub.live.get(topic, ()), *self.hub.pending.get(topic, ()),
-                         *self.hub.catchup.get(topic, ())]
-                for conn in conns:
+                for conn in self.hub.of_user(user):
                     metrics.CLOSES.labels(str(p.CLOSE_FORBIDDEN)).inc()
                     self.hub.kick(conn, p.CLOSE_FORBIDDEN, "account inactive")
+        elif kind == "session.revoked":
+            try:
+                jtis = set(orjson.loads(data).get("jtis") or ())
+            except (orjson.JSONDecodeError, AttributeError, TypeError):
+                jtis = set()
+            for conn in self.hub.of_user(user):
+                if conn.jti is not None and conn.jti in jtis:
+                    metrics.CLOSES.labels(str(p.CLOSE_UNAUTHORIZED)).inc()
+                    self.hub.kick(conn, p.CLOSE_UNAUTHORIZED, "token_revoked")

@@ -97,11 +97,53 @@ async def _hello(node: Node, ws: web.WebSocketResponse, transport: asyncio.Trans
         transport.write(p.error_frame(err.code, err.message))
         await _close(ws, err.ws_close, err.code)
         return None
-    conn = Conn(ws, transport, identity.user_id, secrets.token_urlsafe(12))
+    conn = Conn(ws, transport, identity.user_id, secrets.token_urlsafe(12), identity.jti)
     node.hub.add(conn)
+    _arm_expiry(node, conn, identity.expires_at)
     node.hub.subscribe_live(conn, f"user:{identity.user_id}")
-    node.hub.send(conn, p.welcome_frame(conn.session, node.node_id, node.settings.ping_interval, identity.user_id))
+    node.hub.send(conn, p.welcome_frame(conn.session, node.node_id, node.settings.ping_interval, identity.user_id,
+                                        identity.expires_at))
     return conn
+
+
+def _arm_expiry(node: Node, conn: Conn, expires_at: float | None) -> None:
+    """Close ``conn`` (4001 ``token_expired``) when its access token expires; replaces an earlier timer."""
+    if conn.expiry is not None:
+        conn.expiry.cancel()
+        conn.expiry = None
+    if expires_at is None:
+        return
+    loop = asyncio.get_running_loop()
+    conn.expiry = loop.call_at(loop.time() + max(0.0, expires_at - time.time()), _expire, node, conn)
+
+
+def _expire(node: Node, conn: Conn) -> None:
+    conn.expiry = None
+    if conn.closed:
+        return
+    metrics.CLIENT_ERRORS.labels("token_expired").inc()
+    node.hub.send(conn, p.error_frame("token_expired", "Your access token expired: send refresh before it does, "
+                                                       "or reconnect with new credentials and resume"))
+    metrics.CLOSES.labels(str(p.CLOSE_UNAUTHORIZED)).inc()
+    node.hub.kick(conn, p.CLOSE_UNAUTHORIZED, "token_expired")
+
+
+async def _refresh(node: Node, conn: Conn, cmd: p.Refresh) -> None:
+    """Move the socket to newer credentials of the same user (a new expiry, a new token to revoke)."""
+    try:
+        identity = await node.auth.authenticate(cmd.token)
+    except Unauthorized as exc:
+        raise p.ProtocolError(exc.code, exc.message, req_id=cmd.req_id) from None
+    except REDIS_DOWN:
+        raise p.ProtocolError("unavailable", "Cannot check credentials right now; retry shortly",
+                              req_id=cmd.req_id) from None
+    if identity.user_id != conn.user_id:
+        raise p.ProtocolError("forbidden", "These credentials belong to another user", req_id=cmd.req_id)
+    if conn.closed:
+        return
+    conn.jti = identity.jti
+    _arm_expiry(node, conn, identity.expires_at)
+    node.hub.send(conn, p.refreshed_frame(cmd.req_id, identity.expires_at))
 
 
 def _error(node: Node, conn: Conn, exc: p.ProtocolError) -> None:
@@ -127,6 +169,8 @@ async def _on_text(node: Node, conn: Conn, data: str) -> None:
             raise p.ProtocolError("already_authenticated", "This socket already said hello")
         if isinstance(cmd, p.Ping):
             node.hub.send(conn, p.pong_frame(cmd.req_id))
+        elif isinstance(cmd, p.Refresh):
+            await _refresh(node, conn, cmd)
         elif isinstance(cmd, p.Unsub):
             _unsub(node, conn, cmd)
         else:

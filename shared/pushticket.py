@@ -29,15 +29,16 @@ def key(ticket: str) -> str:
 
 
 async def issue(redis: Redis, *, user_id: int, role: str, agent_id: int | None, ttl: int = 30,
-                jti: str | None = None) -> str:
+                jti: str | None = None, token_exp: int | None = None) -> str:
     """Store a new ticket for the user for ``ttl`` seconds and return it (``pt_`` + 32 random bytes).
 
-    ``jti`` names the access token the ticket was bought with, so pushd may check the denylist.
+    ``jti`` and ``token_exp`` name the access token the ticket was bought with and when it expires:
+    pushd refuses a ticket whose token was revoked and closes the socket when the token expires.
     """
     ticket = PREFIX + secrets.token_urlsafe(32)
     now = int(time.time())
     claims = {"sub": str(user_id), "role": role, "agent_id": agent_id, "iat": now, "exp": now + ttl,
-              "jti": jti, "typ": "push_ticket"}
+              "jti": jti, "token_exp": token_exp, "typ": "push_ticket"}
     await redis.set(key(ticket), orjson.dumps(claims), ex=ttl)
     return ticket
 

@@ -50,6 +50,7 @@ from typing import Any
 import orjson
 
 from shared import tracing
+from shared.redis import Redis
 
 VERSION = 1
 NOTIFY = "notify"
@@ -57,7 +58,9 @@ RESULTS = "results"
 PUSHD_NODES = "pushd:nodes"
 SNAP_OFFSET = "_offset"
 SNAP_EPOCH = "_epoch"
-NOTIFY_KINDS = ("bet.accepted", "bet.graded", "balance.changed", "settlement.reminder", "account.status")
+NOTIFY_KINDS = ("bet.accepted", "bet.graded", "balance.changed", "settlement.reminder", "account.status",
+                "session.revoked")
+NOTIFY_MAXLEN = 100_000  # the notify stream keeps about this many entries
 
 
 def odds_stream(sport: str) -> str:
@@ -125,6 +128,12 @@ def encode_notify(user_id: int, kind: str, data: dict[str, Any]) -> dict[str, by
         "kind": kind.encode(),
         "data": orjson.dumps(data),
     }
+
+
+async def notify(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    """Append a private event for ``user_id`` to the ``notify`` stream (pushd delivers it to ``user:{id}``)."""
+    fields: dict[Any, Any] = encode_notify(user_id, kind, data)
+    await redis.xadd(NOTIFY, fields, maxlen=NOTIFY_MAXLEN, approximate=True)
 
 
 def decode_notify(fields: dict[Any, Any]) -> dict[str, Any]:

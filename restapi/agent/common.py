@@ -19,16 +19,9 @@ from restapi.agent import queries as q
 from restapi.auth.principal import Principal, require_role
 from shared import streams
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
-from shared.redis import Redis
 
 MAX_RANGE_DAYS = 366
-NOTIFY_MAXLEN = 100_000  # the notify stream keeps about this many entries
-
-
-async def push(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
-    """Append a private ``user`` event to the ``notify`` stream (pushd delivers it to ``user:{id}``)."""
-    fields: dict[Any, Any] = streams.encode_notify(user_id, kind, data)
-    await redis.xadd(streams.NOTIFY, fields, maxlen=NOTIFY_MAXLEN, approximate=True)
+push = streams.notify  # a private ``user`` event for pushd
 
 
 async def agent_caller(request: web.Request) -> Principal:

@@ -215,7 +215,7 @@ async def push_ticket(request: web.Request) -> web.Response:
     who = await principal(request)
     ttl = request.app[SETTINGS].push_ticket_ttl
     ticket = await pushticket.issue(request.app[REDIS], user_id=who.user_id, role=who.role, agent_id=who.agent_id,
-                                    ttl=ttl, jti=who.jti)
+                                    ttl=ttl, jti=who.jti, token_exp=who.exp)
     return json_response({"ticket": ticket, "expires_in": ttl}, headers=NO_STORE)
 
 

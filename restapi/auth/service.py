@@ -19,11 +19,12 @@ from typing import Any
 
 import aiopg
 import psycopg2.errors
+from redis.exceptions import RedisError
 
 from restapi.auth import passwords
 from restapi.auth import queries as q
 from restapi.config import RestSettings
-from shared import denylist, ratelimit
+from shared import denylist, ratelimit, streams
 from shared.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from shared.redis import Redis
 from shared.tokens import KeyRing, access_claims
@@ -128,12 +129,23 @@ async def _issue(deps: Deps, cur: Any, user_id: int, role: str, agent_id: int | 
     return Issued(access, s.access_ttl, refresh, s.refresh_ttl, session_id)
 
 
-async def _deny_all(deps: Deps | Redis, revoked: list[tuple[Any, ...]]) -> None:
-    """Denylist the access tokens of revoked sessions (rows of session id, jti or None, exp)."""
+async def _deny_all(deps: Deps | Redis, user_id: int, revoked: list[tuple[Any, ...]], *also: str) -> None:
+    """Denylist the access tokens of revoked sessions (rows of session id, jti or None, exp), and
+    tell pushd (a ``session.revoked`` notify entry) so it closes the sockets opened with them.
+
+    ``also`` names more revoked jtis (already denylisted by the caller).
+    """
     redis = deps.redis if isinstance(deps, Deps) else deps
+    jtis = [*also]
     for _sid, jti, exp in revoked:
         if jti and exp:
             await denylist.deny(redis, jti, int(exp))
+            jtis.append(jti)
+    if jtis:
+        try:
+            await streams.notify(redis, user_id, "session.revoked", {"jtis": sorted(set(jtis))})
+        except (RedisError, OSError) as exc:  # the tokens are denylisted; open sockets close when they expire
+            log.warning("could not tell pushd about revoked sessions: %s", exc)
 
 
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
@@ -223,7 +235,7 @@ async def refresh(deps: Deps, token: str, ip: str) -> Issued:
                 await cur.execute(q.MARK_REFRESH_USED, {"token_hash": h})
                 return await _issue(deps, cur, user_id, role, agent_id, str(session_id), None)
     if used:
-        await _deny_all(deps, reused)
+        await _deny_all(deps, user_id, reused)
         log.warning("refresh token reused; session revoked", extra={"fields": {"user_id": user_id}})
         raise Unauthorized("This refresh token was already used, so it may have been stolen: the session is "
                            "revoked on every device that shared it. Log in again.", code="refresh_token_reused")
@@ -238,10 +250,12 @@ async def refresh(deps: Deps, token: str, ip: str) -> Issued:
 async def logout(deps: Deps, user_id: int, session_id: str | None, jti: str, exp: int) -> None:
     """Revoke the caller's session and denylist the access token they used."""
     await denylist.deny(deps.redis, jti, exp)
+    revoked: list[tuple[Any, ...]] = []
     if session_id:
         async with deps.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(q.REVOKE_USER_SESSION, {"id": session_id, "user_id": user_id, "reason": "logout"})
-            await _deny_all(deps, list(await cur.fetchall()))
+            revoked = list(await cur.fetchall())
+    await _deny_all(deps, user_id, revoked, jti)
 
 
 async def revoke_all(pool: aiopg.Pool, redis: Redis, user_id: int, reason: str = "deactivated") -> int:
@@ -253,7 +267,7 @@ async def revoke_all(pool: aiopg.Pool, redis: Redis, user_id: int, reason: str =
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.REVOKE_ALL_SESSIONS, {"user_id": user_id, "reason": reason})
         revoked = list(await cur.fetchall())
-    await _deny_all(redis, revoked)
+    await _deny_all(redis, user_id, revoked)
     return len({row[0] for row in revoked})
 
 
@@ -262,7 +276,7 @@ async def revoke_session(deps: Deps, user_id: int, session_id: str) -> bool:
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.REVOKE_USER_SESSION, {"id": session_id, "user_id": user_id, "reason": "revoked"})
         revoked = list(await cur.fetchall())
-    await _deny_all(deps, revoked)
+    await _deny_all(deps, user_id, revoked)
     return bool(revoked)
 
 

@@ -41,7 +41,6 @@ from shared.odds import parlay_payout, straight_payout
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
-NOTIFY_MAXLEN = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +137,7 @@ async def fetch_legs(cur: Any, bet_ids: list[int]) -> dict[int, list[dict[str, A
 async def notify(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) -> None:
     """Write a ``notify`` entry; the money already moved, so a Redis failure is logged, not raised."""
     try:
-        await redis.xadd(streams.NOTIFY, streams.encode_notify(user_id, kind, data),  # type: ignore[arg-type]
-                         maxlen=NOTIFY_MAXLEN, approximate=True)
+        await streams.notify(redis, user_id, kind, data)
     except (RedisError, OSError) as exc:
         log.warning("could not write %s notify entry: %s", kind, exc)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
+from shared import pushticket, streams
 from tests.restapi.auth.conftest import bearer, login, sql
 
 API = "/api/v1/auth"
@@ -211,3 +213,45 @@ async def test_agent_deactivating_a_player_logs_the_player_out_everywhere(client
     assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
     resp = await client.post(f"{API}/refresh", json={"refresh_token": player["refresh_token"]})
     assert resp.status == 401 and (await resp.json())["details"]["reason"] == "deactivated"
+
+
+async def _revoked_jtis(redis_url: str, user_id: int) -> list[set[str]]:
+    """The jti sets of the ``session.revoked`` notify entries for ``user_id``, oldest first."""
+    r = aioredis.Redis.from_url(redis_url)
+    try:
+        entries = [streams.decode_notify(f) for _i, f in await r.xrange(streams.NOTIFY)]
+    finally:
+        await r.aclose()
+    return [set(e["data"]["jtis"]) for e in entries if e["user"] == user_id and e["kind"] == "session.revoked"]
+
+
+def _jti(tokens: dict[str, Any]) -> str:
+    return str(jwt.decode(tokens["access_token"], options={"verify_signature": False})["jti"])
+
+
+async def test_revocations_tell_pushd_which_tokens_died(client: TestClient, redis_url: str) -> None:
+    first = await login(client, device="phone")
+    user_id = first["user"]["id"]
+    second = await (await client.post(f"{API}/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    tablet, laptop = await login(client, device="tablet"), await login(client, device="laptop")
+
+    assert (await client.post(f"{API}/logout", headers=bearer(second))).status == 204
+    assert await _revoked_jtis(redis_url, user_id) == [{_jti(first), _jti(second)}]
+    resp = await client.delete(f"{API}/sessions/{tablet['session_id']}", headers=bearer(laptop))
+    assert resp.status == 204
+    assert (await _revoked_jtis(redis_url, user_id))[-1] == {_jti(tablet)}
+    assert (await client.post(f"{API}/logout-all", headers=bearer(laptop))).status == 200
+    assert (await _revoked_jtis(redis_url, user_id))[-1] == {_jti(laptop)}
+
+
+async def test_a_push_ticket_names_the_token_it_was_bought_with(client: TestClient, redis_url: str) -> None:
+    tokens = await login(client)
+    resp = await client.post(f"{API}/push-ticket", headers=bearer(tokens))
+    ticket = (await resp.json())["ticket"]
+    r = aioredis.Redis.from_url(redis_url)
+    try:
+        claims = await pushticket.redeem(r, ticket)
+    finally:
+        await r.aclose()
+    exp = jwt.decode(tokens["access_token"], options={"verify_signature": False})["exp"]
+    assert claims is not None and claims["jti"] == _jti(tokens) and claims["token_exp"] == exp

@@ -1,0 +1,93 @@
+"""A socket lives as long as the access token behind it: revoked or expired credentials close it,
+``refresh`` moves it to newer ones, and a revoked token cannot say hello."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from shared import denylist, pushticket, streams
+from shared.tokens import KeyRing, access_claims
+from tests.pushd.conftest import Connect, StartNode
+
+
+def _jwt(keys_dir: Path, user: int, ttl: int = 3600) -> tuple[str, str]:
+    claims = access_claims(user, "player", 2, ttl=ttl)
+    return KeyRing.load(keys_dir).sign(claims), claims["jti"]
+
+
+async def test_a_revoked_token_or_its_ticket_cannot_say_hello(
+        start_node: StartNode, connect: Connect, rds: aioredis.Redis, keys_dir: Path) -> None:
+    node = await start_node()
+    token, jti = _jwt(keys_dir, 5)
+    await denylist.deny(rds, jti, int(time.time()) + 3600)
+    by_jwt = await connect(node, hello=False)
+    await by_jwt.send({"op": "hello", "token": token})
+    assert await by_jwt.closed() == 4001 and by_jwt.has("error", code="token_revoked")
+    ticket = await pushticket.issue(rds, user_id=5, role="player", agent_id=2, jti=jti,
+                                    token_exp=int(time.time()) + 3600)
+    by_ticket = await connect(node, hello=False)
+    await by_ticket.send({"op": "hello", "token": ticket})
+    assert await by_ticket.closed() == 4001 and by_ticket.has("error", code="token_revoked")
+
+
+async def test_revoking_a_token_closes_the_sockets_opened_with_it_on_every_node(
+        start_node: StartNode, connect: Connect, rds: aioredis.Redis, keys_dir: Path) -> None:
+    node_a, node_b = await start_node(), await start_node()
+    revoked, revoked_jti = _jwt(keys_dir, 6)
+    kept, _kept_jti = _jwt(keys_dir, 6)
+    phone = await connect(node_a, token=revoked)
+    ticket = await pushticket.issue(rds, user_id=6, role="player", agent_id=2, jti=revoked_jti,
+                                    token_exp=int(time.time()) + 3600)
+    tablet = await connect(node_b, token=ticket)  # bought with the same token
+    laptop = await connect(node_b, token=kept)  # another session of the same user
+    # What restapi writes when the session is logged out (see restapi.auth.service._deny_all).
+    await rds.xadd(streams.NOTIFY, streams.encode_notify(6, "session.revoked", {"jtis": [revoked_jti]}))
+    assert await phone.closed() == 4001 and await tablet.closed() == 4001
+    await laptop.wait("user", kind="session.revoked")  # told, and still open
+    await laptop.send({"op": "ping", "id": 1})
+    await laptop.wait("pong", id=1)
+    assert not laptop.task.done()
+
+
+async def test_a_socket_closes_when_its_token_expires_unless_refreshed(
+        start_node: StartNode, connect: Connect, rds: aioredis.Redis, keys_dir: Path) -> None:
+    node = await start_node()
+    short, _ = _jwt(keys_dir, 7, ttl=2)
+    lapsing = await connect(node, token=short)
+    assert lapsing.ops("welcome")[0]["expires_at"] is not None
+    refreshed = await connect(node, token=_jwt(keys_dir, 7, ttl=2)[0])
+    fresh, _ = _jwt(keys_dir, 7, ttl=3600)
+    await refreshed.send({"op": "refresh", "id": "r1", "token": fresh})
+    frame = await refreshed.wait("refreshed", id="r1")
+    assert frame["expires_at"] > time.time() + 3000
+
+    assert await lapsing.closed() == 4001 and lapsing.has("error", code="token_expired")
+    await asyncio.sleep(0.5)  # past the first token's expiry: the refreshed socket is still served
+    await refreshed.send({"op": "ping", "id": 2})
+    await refreshed.wait("pong", id=2)
+    assert not refreshed.task.done()
+
+
+async def test_refresh_refuses_bad_or_foreign_credentials_and_keeps_the_socket(
+        start_node: StartNode, connect: Connect, rds: aioredis.Redis, keys_dir: Path) -> None:
+    node = await start_node()
+    client = await connect(node, user=8)
+    foreign = await pushticket.issue(rds, user_id=9, role="player", agent_id=2, jti="x", token_exp=None)
+    revoked, revoked_jti = _jwt(keys_dir, 8)
+    await denylist.deny(rds, revoked_jti, int(time.time()) + 3600)
+    for rid, frame in [(1, {"op": "refresh", "id": 1, "token": foreign}),
+                       (2, {"op": "refresh", "id": 2, "token": "pt_not-a-ticket"}),
+                       (3, {"op": "refresh", "id": 3, "token": revoked}),
+                       (4, {"op": "refresh", "id": 4}),
+                       (5, {"op": "refresh", "id": 5, "token": _jwt(keys_dir, 8, ttl=-10)[0]})]:
+        await client.send(frame)
+        await client.wait("error", id=rid)
+    codes = [f["code"] for f in client.ops("error")]
+    assert codes == ["forbidden", "invalid_ticket", "token_revoked", "bad_request", "token_expired"]
+    await client.send({"op": "ping", "id": 6})
+    await client.wait("pong", id=6)
+    assert not client.task.done()
