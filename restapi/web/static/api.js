@@ -62,7 +62,7 @@ export async function api(path, opts = {}) {
   if (auth && token) headers.Authorization = `Bearer ${token}`;
   let resp;
   try {
-    resp = await fetch(path, { method: opts.method || "GET", headers, body });
+    resp = await fetch(path, { method: opts.method || "GET", headers, body, keepalive: !!opts.keepalive });
   } catch {
     throw new ApiError(0, { error: "network", message: "No connection. Check your network and try again." });
   }

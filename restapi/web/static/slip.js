@@ -1,5 +1,7 @@
-// Bet slip drawer: selections in sessionStorage, payouts from /betting/quote, placement with an
-// Idempotency-Key, price-change prompt on 409, green confirmation. Keyboard: Esc closes, Tab stays inside.
+// Bet slip drawer: selections kept on the server (/betting/slip, so another device or tab sees the
+// same slip) with a sessionStorage copy for instant paints, payouts from /betting/quote, placement
+// with an Idempotency-Key, price-change prompt on 409, green confirmation. Keyboard: Esc closes,
+// Tab stays inside.
 import { api, idemKey } from "./api.js";
 import { $, $$, h, money, parseMoney, fmtOdds, fmtPoint, showError, clearMsg, refreshBalance } from "./ui.js";
 
@@ -10,8 +12,44 @@ let mode = "straight";
 let quoteSeq = 0;
 let pendingKey = null; // reused when the same placement is retried after a network error
 
+let syncTimer = null;
+let changes = 0; // local edits so far: a server slip read before the latest edit is stale
+
 function load() { try { return JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch { return []; } }
-function save() { sessionStorage.setItem(KEY, JSON.stringify(legs)); listeners.forEach((f) => f()); }
+function keep() { sessionStorage.setItem(KEY, JSON.stringify(legs)); listeners.forEach((f) => f()); }
+function save() {
+  changes += 1;
+  keep();
+  clearTimeout(syncTimer);
+  syncTimer = setTimeout(push, 250); // a burst of taps becomes one PUT
+}
+
+/** Store the slip on the server (it lives BETTING_SLIP_TTL after the last change). */
+async function push(keepalive = false) {
+  clearTimeout(syncTimer);
+  syncTimer = null;
+  try {
+    await api("/api/v1/betting/slip", { method: "PUT", keepalive, body: { parlay_stake_cents: null, selections: legs.map((l) => (
+      { event_id: l.event_id, market: l.market, outcome: l.outcome, point: l.point, book: l.book, price: l.price })) } });
+  } catch { /* offline or a selection left the board: the local slip still works; the next change retries */ }
+}
+
+/** Take the server's slip (what this player picked on another device or tab), keeping local labels. */
+async function pull() {
+  const before = changes;
+  let slip;
+  try { slip = await api("/api/v1/betting/slip"); } catch { return; }
+  if (changes !== before) return; // edited meanwhile: the local slip is newer and on its way to the server
+  const mine = new Map(legs.map((l) => [selKey(l), l]));
+  legs = slip.selections.filter((x) => x.book && x.price != null).map((x) => {
+    const leg = { event_id: x.event_id, market: x.market, outcome: x.outcome, point: x.point, book: x.book, price: x.price,
+      matchup: x.event ? `${x.event.away} @ ${x.event.home}` : x.event_id, book_title: x.book };
+    const known = mine.get(selKey(leg));
+    return known ? { ...leg, matchup: known.matchup, book_title: known.book_title } : leg;
+  });
+  keep();
+  render();
+}
 
 export const selKey = (s) => `${s.event_id}|${s.book}|${s.market}|${s.outcome}`;
 export function isSelected(key) { return legs.some((l) => selKey(l) === key); }
@@ -202,5 +240,8 @@ export function initSlip() {
     if (ev.shiftKey && document.activeElement === first) { ev.preventDefault(); last.focus(); }
     else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
   });
+  // A change still waiting for its PUT goes out as the page goes away (keepalive outlives the page).
+  window.addEventListener("pagehide", () => { if (syncTimer) push(true); });
   render();
+  pull();
 }

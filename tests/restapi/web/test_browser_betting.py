@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import Browser, BrowserContext, expect
 
 from tests.restapi.web.conftest import Stack, shot
 from tests.restapi.web.test_browser_player import LEAGUE, _new_price, _open_board
@@ -65,3 +65,31 @@ async def test_player_builds_a_three_leg_parlay_accepts_a_price_change_and_sees_
     await page.select_option("#history-filters select[name=type]", "parlay")
     await page.click("#history-filters button[type=submit]")
     await expect(page.locator(f"article[data-bet='{bet_id}']")).to_be_visible()
+
+
+async def test_the_slip_follows_the_player_to_a_second_device(
+    stack: Stack, phone: BrowserContext, browser: Browser
+) -> None:
+    page = await phone.new_page()
+    await _open_board(page, stack)
+    button = page.locator(".ev").first.locator(".price[data-sel*='|h2h|']:not([disabled])").first
+    key = await button.get_attribute("data-sel")
+    async with page.expect_response(lambda r: r.url.endswith("/betting/slip") and r.request.method == "PUT"):
+        await button.click()
+    await expect(page.locator("#slip-count")).to_have_text("1")
+
+    laptop = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other = await laptop.new_page()
+        await _open_board(other, stack)  # another login: another session, same player
+        await expect(other.locator("#slip-count")).to_have_text("1")
+        await expect(other.locator(f'.price[data-sel="{key}"]')).to_have_attribute("aria-pressed", "true")
+        async with other.expect_response(lambda r: r.url.endswith("/betting/slip") and r.request.method == "PUT"):
+            await other.locator(f'.price[data-sel="{key}"]').click()  # removed on the laptop...
+        await expect(other.locator("#slip-count")).to_have_text("0")
+    finally:
+        await laptop.close()
+    await page.reload()  # ...is gone on the phone after a reload
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await expect(page.locator("#slip-count")).to_have_text("0")
+    await expect(page.locator(f'.price[data-sel="{key}"]')).to_have_attribute("aria-pressed", "false")
