@@ -10,10 +10,11 @@ request back (login counts failed attempts: a success returns its slot). Reusabl
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from shared.errors import RateLimited, Unavailable
 from shared.redis import Redis
@@ -39,6 +40,9 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return {1, math.floor((window - (new_tat - now)) / interval), 0}
 """
 
+# KEYS[1] as _HIT, KEYS[2] a key whose existence refuses the request outright ({-1, 0, 0}, nothing counted).
+_HIT_UNLESS = "if redis.call('EXISTS', KEYS[2]) == 1 then return {-1, 0, 0} end\n" + _HIT
+_HIT_UNLESS_SHA = hashlib.sha1(_HIT_UNLESS.encode()).hexdigest()
 _REFUND = _NOW + """
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if tat == nil then return 0 end
@@ -92,6 +96,21 @@ async def hit(redis: Redis, limit: Limit, who: str) -> Decision:
         return decision(await redis.eval(_HIT, 1, limit.key(who), *limit.args()))
     except RedisError:
         raise Unavailable("Rate limits cannot be checked right now; retry shortly", code="redis_unavailable") from None
+
+
+async def hit_unless(redis: Redis, limit: Limit, who: str, blocker: str) -> Decision | None:
+    """``hit``, unless the key ``blocker`` exists (then None and nothing is counted), in one command.
+
+    restapi checks the access token's denylist entry and the caller's limit this way on every
+    request: one EVALSHA (the script is sent once per Redis server) instead of a two-command pipeline.
+    Redis errors propagate; the caller decides how to fail.
+    """
+    keys_args = (limit.key(who), blocker, *limit.args())
+    try:
+        result = await redis.evalsha(_HIT_UNLESS_SHA, 2, *keys_args)
+    except NoScriptError:  # first use on this server, or after SCRIPT FLUSH / a restart
+        result = await redis.eval(_HIT_UNLESS, 2, *keys_args)
+    return None if int(result[0]) == -1 else decision(result)
 
 
 def queue_hit(pipe: Any, limit: Limit, who: str) -> None:

@@ -100,23 +100,28 @@ async def require_role(request: web.Request, *roles: str) -> Principal:
 
 
 async def _check_denylist_and_rate(request: web.Request, who: Principal, get: str | None) -> bytes | None:
-    """One pipelined round trip: is the jti denylisted, is the caller within the API limit (and ``get``)?"""
+    """One round trip: is the jti denylisted, is the caller within the API limit (and ``get``)?"""
     settings = request.app[SETTINGS]
+    redis = request.app[REDIS]
     limit = ratelimit.Limit("api", settings.api_limit, settings.api_window)
-    pipe = request.app[REDIS].pipeline(transaction=False)
-    pipe.exists(denylist.key(who.jti))
-    ratelimit.queue_hit(pipe, limit, str(who.user_id))
-    if get is not None:
-        pipe.get(get)
+    value: list[Any] = []
     try:
-        denied, hit, *value = await pipe.execute()
+        if get is None:  # one script does both checks
+            hit = await ratelimit.hit_unless(redis, limit, str(who.user_id), denylist.key(who.jti))
+            denied = hit is None
+        else:  # the cached reads also GET their answer in the same round trip
+            pipe = redis.pipeline(transaction=False)
+            pipe.exists(denylist.key(who.jti))
+            ratelimit.queue_hit(pipe, limit, str(who.user_id))
+            pipe.get(get)
+            exists, raw, *value = await pipe.execute()
+            denied, hit = bool(exists), ratelimit.decision(raw)
     except RedisError:
         # Fail closed: without Redis we cannot tell a revoked token from a good one.
         raise Unavailable("Sessions cannot be checked right now; retry shortly", code="redis_unavailable") from None
-    if denied:
+    if denied or hit is None:
         raise Unauthorized("This token was revoked (logged out); log in again", code="token_revoked")
-    decision = ratelimit.decision(hit)
-    if not decision.allowed:
-        raise RateLimited("Too many requests; slow down", retry_after=decision.retry_after,
+    if not hit.allowed:
+        raise RateLimited("Too many requests; slow down", retry_after=hit.retry_after,
                           details={"limit": limit.limit, "window_seconds": limit.window})
-    return value[0] if value else None
+    return cast(bytes | None, value[0]) if value else None

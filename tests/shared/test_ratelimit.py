@@ -48,3 +48,21 @@ async def test_refund_gives_the_slot_back_and_old_hits_leave_the_window(redis_ur
         await wait_for(admitted, what="the window to slide past the first hit")
     finally:
         await redis.aclose()
+
+
+async def test_hit_unless_refuses_without_counting_while_the_blocker_exists(redis_url: str) -> None:
+    r = create_client(redis_url)
+    try:
+        limit = ratelimit.Limit("t", 2, 60)
+        await r.script_flush()  # the first call finds no cached script and sends it
+        first = await ratelimit.hit_unless(r, limit, "u", "deny:x")
+        assert first is not None and first.allowed and first.remaining == 1
+        await r.set("deny:x", b"1")
+        assert await ratelimit.hit_unless(r, limit, "u", "deny:x") is None
+        await r.delete("deny:x")
+        second = await ratelimit.hit_unless(r, limit, "u", "deny:x")  # the refused call counted nothing
+        assert second is not None and second.allowed and second.remaining == 0
+        third = await ratelimit.hit_unless(r, limit, "u", "deny:x")
+        assert third is not None and not third.allowed and third.retry_after_ms > 0
+    finally:
+        await r.aclose()
