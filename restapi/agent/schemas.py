@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from restapi.auth.fields import utc
 
 MAX_CENTS = 10**12  # ten billion dollars: a typo guard, far above any real book
 Cents = fields.Integer  # alias to read the schemas as money
@@ -27,6 +30,16 @@ def _money(**kw: Any) -> fields.Integer:
 def _positive(**kw: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_CENTS), **kw)
 
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time with a zone, returned in UTC (see ``restapi.auth.fields.utc``)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(default_timezone=None, **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> datetime:
+        return utc(super()._deserialize(value, attr, data, **kw))
 
 class SportLimitsField(fields.Dict):
     """``{"sport_key": max_wager_cents}``."""
@@ -78,7 +91,7 @@ class CustomerListQuery(Schema):
     agent_id = _id()
     balance_below = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
     balance_above = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
-    active_since = fields.AwareDateTime(default_timezone=None)
+    active_since = UtcDateTime()
     has_open_bets = fields.Boolean()
     sort = fields.String(load_default="login", validate=validate.OneOf(("login", "balance", "last_active",
                                                                          "created")))

@@ -8,6 +8,7 @@ length. Other route groups may reuse these.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -16,6 +17,15 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 PASSWORD_MIN_BYTES = 8
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes, so longer is refused, not truncated
+
+
+def utc(when: datetime) -> datetime:
+    """``when`` in UTC. Python accepts zone offsets up to 24 h and PostgreSQL only up to 16 h, so the
+    offset is applied here (a far-off year that then leaves the calendar is a 422, not a 500)."""
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError("Date out of range.") from None
 
 
 def clean_text(value: str) -> str:

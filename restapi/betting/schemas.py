@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from restapi.auth.fields import Text
+from restapi.auth.fields import Text, utc
 from restapi.betting.pricing import MARKETS
 from shared.odds import MAX_AMERICAN, MIN_AMERICAN
 
@@ -64,7 +64,7 @@ class Instant(fields.Field):
             when = datetime.fromisoformat(OFFSET_SPACE.sub(r"+\1", value))
         except ValueError:
             raise ValidationError("Not a valid date or datetime (ISO 8601).") from None
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
+        return utc(when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
 class SelectionIn(Schema):

@@ -71,6 +71,12 @@ async def test_list_search_filters_sort_and_cursor(book: Book) -> None:
     ]:
         status, body = await book.get("a", C, params=query)
         assert status == 200 and [c["login"] for c in body["items"]] == expected, query
+    # A zone offset PostgreSQL would refuse (over 16 h) is applied before the query; a date that
+    # leaves the calendar once applied is a 422.
+    status, body = await book.get("a", C, params={"active_since": "2026-01-01T00:00:00-19:14"})
+    assert status == 200, body
+    status, body = await book.get("a", C, params={"active_since": "0001-01-01T01:00:00+05:00"})
+    assert (status, body["error"]) == (422, "validation_error")
     await book.sql("UPDATE users SET balance_cents = 500, ledger_seq = 0 WHERE id = 11")
     await book.sql("UPDATE users SET status = 'inactive' WHERE id = 12")
     status, body = await book.get("a", C, params={"balance_above": "0"})

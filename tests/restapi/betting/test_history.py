@@ -58,11 +58,14 @@ async def test_history_filters_by_status_sport_and_date(client: TestClient, book
     assert await ids("?sport=basketball_nba") == [nba["id"]]
     assert await ids("?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z") == [nba["id"]]
     assert await ids("?from=2026-02-01") == [epl["id"]]
+    # Zone offsets PostgreSQL would refuse (over 16 h) are applied here: 2026-02-01 19:14 UTC.
+    assert await ids("?from=2026-02-01T00:00:00-19:14&to=2026-02-02T00:00:00-23:59") == []
 
 
 async def test_history_rejects_bad_filters(client: TestClient, book: Book) -> None:
     for query in ("?status=pending", "?limit=0", "?limit=x", "?from=yesterday", "?cursor=%%%", "?cursor=Yjk5OQ",
-                  "?sport=NBA;drop", "?cursor=bm90LWEtYmV0"):
+                  "?sport=NBA;drop", "?cursor=bm90LWEtYmV0", "?from=0001-01-01T01:00:00%2B05:00",
+                  "?to=9999-12-31T23:00:00-05:00"):
         status, err = await _page(client, book, query)
         if query == "?cursor=Yjk5OQ":  # a well-formed cursor ("b999") past the end: an empty page
             assert (status, err["bets"]) == (200, [])
