@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from restapi.auth.fields import utc
+from restapi.auth.fields import Password, Text, utc
 
 MAX_CENTS = 10**12  # ten billion dollars: a typo guard, far above any real book
 Cents = fields.Integer  # alias to read the schemas as money
@@ -51,21 +51,16 @@ class SportLimitsField(fields.Dict):
 
 class CustomerCreate(Schema):
     login = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,40}$"))
-    password = fields.String(load_default=None, validate=validate.Length(min=8, max=200))
+    password = Password(load_default=None)
     email = fields.Email(load_default=None, validate=validate.Length(max=254))
-    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    display_name = Text(load_default="", max_length=100)
     phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
-    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    notes = Text(load_default="", max_length=2000)
     agent_id = _id(strict=True, load_default=None)
     credit_limit_cents = _money(load_default=0)
     max_wager_cents = _positive(load_default=None, allow_none=True)
     min_wager_cents = _positive(load_default=None, allow_none=True)
     sport_limits = SportLimitsField(load_default=dict)
-
-    @validates("password")
-    def _bcrypt_limit(self, value: str | None, **_: Any) -> None:
-        if value is not None and len(value.encode()) > 72:
-            raise ValidationError("at most 72 bytes (bcrypt's limit)")
 
     @validates_schema
     def _wager_range(self, data: dict[str, Any], **_: Any) -> None:
@@ -76,9 +71,9 @@ class CustomerCreate(Schema):
 
 class CustomerUpdate(Schema):
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    display_name = fields.String(validate=validate.Length(max=100))
+    display_name = Text(max_length=100)
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
-    notes = fields.String(validate=validate.Length(max=2000))
+    notes = Text(max_length=2000)
     credit_limit_cents = _money()
     max_wager_cents = _positive(allow_none=True)
     min_wager_cents = _positive(allow_none=True)
@@ -86,7 +81,7 @@ class CustomerUpdate(Schema):
 
 
 class CustomerListQuery(Schema):
-    q = fields.String(validate=validate.Length(min=1, max=100))
+    q = Text(min_length=1, max_length=100)
     status = fields.String(validate=validate.OneOf(STATUSES))
     agent_id = _id()
     balance_below = fields.Integer(validate=validate.Range(min=-MAX_CENTS, max=MAX_CENTS))
@@ -97,21 +92,21 @@ class CustomerListQuery(Schema):
                                                                          "created")))
     order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = Text(max_length=500)
 
 
 class CashierMove(Schema):
     player_id = _id(strict=True, required=True)
     amount_cents = _positive(required=True)
     type = fields.String(required=True, validate=validate.OneOf(TX_TYPES))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, min_length=1, max_length=500)
     override = fields.Boolean(load_default=False)
 
 
 class BalancesQuery(Schema):
     player_id = _id()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = Text(max_length=500)
 
 
 class RangeQuery(Schema):
@@ -124,7 +119,7 @@ class TransactionsQuery(RangeQuery):
     type = fields.String(validate=validate.OneOf((*TX_TYPES, "opening_balance", "bet_risk", "bet_release",
                                                   "bet_win", "bet_loss")))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = Text(max_length=500)
 
 
 class SummaryQuery(RangeQuery):
@@ -145,7 +140,7 @@ class SettlementsQuery(Schema):
 class PaymentBody(Schema):
     amount_cents = _positive(required=True)
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
-    reference = fields.String(load_default="", validate=validate.Length(max=200))
+    reference = Text(load_default="", max_length=200)
 
     @validates_schema
     def _other_needs_reference(self, data: dict[str, Any], **_: Any) -> None:
@@ -158,7 +153,7 @@ class VerifyQuery(Schema):
 
 
 class ScheduleBody(Schema):
-    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    timezone = Text(min_length=1, max_length=64)
     close_dow = fields.Integer(strict=True, validate=validate.Range(min=1, max=7))
     close_time = fields.Time()
     reminder_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=168))

@@ -40,10 +40,14 @@ async def test_create_rejects_bad_input_with_422(book: Book) -> None:
         ({"login": "okname", "credit_limit_cents": 10.5}, "credit_limit_cents"),
         ({"login": "okname", "min_wager_cents": 500, "max_wager_cents": 100}, "min_wager_cents"),
         ({"login": "okname", "sport_limits": {"NBA!": 5}}, "sport_limits"),
+        ({"login": "okname", "display_name": "Al\x00ice"}, "display_name"),  # PostgreSQL cannot store NUL
+        ({"login": "okname", "password": "pass\x00word"}, "password"),
     ]:
         status, body = await book.post("a", C, payload)
         assert status == 422, payload
         assert body["error"] == "validation_error" and field in body["details"], body
+    status, body = await book.get("a", C, params={"q": "al\x00"})
+    assert (status, body["error"]) == (422, "validation_error") and "q" in body["details"]
     resp = await book.client.post(C, data=b"{not json", headers=book.auth("a", **{"Content-Type":
                                                                                    "application/json"}))
     assert resp.status in (400, 422) and "error" in await resp.json()
