@@ -31,6 +31,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import wait_ready  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared.tokens import KeyRing, Verifier, access_claims  # noqa: E402
@@ -54,22 +55,6 @@ async def _seed(dsn: str) -> None:
         await cur.execute("INSERT INTO users (login, email, password_hash, role, agent_id) SELECT 'player01', "
                           "'player01@wagerbabe.test', %(h)s, 'player', id FROM users WHERE login = 'agent1'",
                           {"h": hashed})
-
-
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}")
-            try:
-                async with http.get(url) as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} not ready in {timeout}s")
 
 
 async def drive(method: str, url: str, seconds: float, concurrency: int, **kw: Any) -> dict[str, Any]:
@@ -143,8 +128,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                                       stderr=subprocess.DEVNULL))
         procs.append(subprocess.Popen([sys.executable, "-c", HELLO.format(port=hello_port)]))
         api, hello = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{hello_port}"
-        await _wait_ready(f"{api}/readyz", procs[0])
-        await _wait_ready(f"{hello}/", procs[1])
+        await wait_ready(f"{api}/readyz", [procs[0]])
+        await wait_ready(f"{hello}/", [procs[1]])
 
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{api}/api/v1/auth/login", json={"login": "player01", "password": PASSWORD}) as r:

@@ -44,6 +44,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import wait_ready  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.devservers import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
@@ -296,22 +297,6 @@ def cluster_cpu_seconds(postmaster: int | None) -> float:
         if int(fields[1]) == postmaster or int(stat.parent.name) == postmaster:
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
-
-
-async def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in procs):
-                raise RuntimeError("a restapi process exited during start-up")
-            try:
-                async with http.get(url) as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} not ready in {timeout}s")
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:

@@ -79,12 +79,15 @@ def test_restapi_processes_share_a_port_with_reuse_port(base_env: dict[str, str]
     try:
         deadline = time.monotonic() + 30 * TIMEOUT_FACTOR
         while not _ready(port):
-            assert procs[0].poll() is None and time.monotonic() < deadline
+            assert procs[0].poll() is None, procs[0].stderr.read().decode()[-2000:] if procs[0].stderr else ""
+            if time.monotonic() > deadline:
+                raise AssertionError("the first process never became ready")
             time.sleep(0.1)
         procs.append(_start(env))  # without SO_REUSEPORT this one could not bind and would exit
         while _listeners(port) < 2:
             assert procs[1].poll() is None, procs[1].stderr.read().decode()[-2000:] if procs[1].stderr else ""
-            assert time.monotonic() < deadline, "the second process never listened"
+            if time.monotonic() > deadline:
+                raise AssertionError("the second process never listened")
             time.sleep(0.1)
         procs[0].send_signal(signal.SIGTERM)
         assert procs[0].wait(10) == 0
