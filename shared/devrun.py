@@ -30,7 +30,8 @@ def _say(msg: str) -> None:
     print(f"[dev] {msg}", flush=True)
 
 
-def _ready(url: str) -> bool:
+def answers_200(url: str) -> bool:
+    """Does a GET of ``url`` answer 200 within a second?"""
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
             return bool(resp.status == 200)
@@ -103,7 +104,7 @@ def main() -> int:
         deadline = time.monotonic() + 60
         pending = dict(checks)
         while pending and time.monotonic() < deadline and honcho.poll() is None:
-            pending = {k: v for k, v in pending.items() if not _ready(f"{v}/readyz")}
+            pending = {k: v for k, v in pending.items() if not answers_200(f"{v}/readyz")}
             time.sleep(0.3)
         if honcho.poll() is not None:
             _say(f"a process exited during start-up (honcho exit code {honcho.returncode})")

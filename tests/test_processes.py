@@ -7,10 +7,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
+from shared.devrun import answers_200
 from shared.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 
@@ -37,11 +37,7 @@ def test_malformed_setting_stops_start_up_naming_the_variable(base_env: dict[str
 
 
 def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+    return answers_200(f"http://127.0.0.1:{port}/readyz")
 
 
 @pytest.mark.parametrize("module", list(SERVICES))

@@ -11,12 +11,19 @@ import redis.asyncio as aioredis
 
 from shared import denylist, pushticket, streams
 from shared.tokens import KeyRing, access_claims
-from tests.pushd.conftest import Connect, StartNode
+from tests.pushd.conftest import Client, Connect, StartNode
 
 
 def _jwt(keys_dir: Path, user: int, ttl: int = 3600) -> tuple[str, str]:
     claims = access_claims(user, "player", 2, ttl=ttl)
     return KeyRing.load(keys_dir).sign(claims), claims["jti"]
+
+
+async def still_served(client: Client, req: int) -> None:
+    """The socket is open and answers a ping."""
+    await client.send({"op": "ping", "id": req})
+    await client.wait("pong", id=req)
+    assert not client.task.done()
 
 
 async def test_a_revoked_token_or_its_ticket_cannot_say_hello(
@@ -48,9 +55,7 @@ async def test_revoking_a_token_closes_the_sockets_opened_with_it_on_every_node(
     await rds.xadd(streams.NOTIFY, streams.encode_notify(6, "session.revoked", {"jtis": [revoked_jti]}))
     assert await phone.closed() == 4001 and await tablet.closed() == 4001
     await laptop.wait("user", kind="session.revoked")  # told, and still open
-    await laptop.send({"op": "ping", "id": 1})
-    await laptop.wait("pong", id=1)
-    assert not laptop.task.done()
+    await still_served(laptop, 1)
 
 
 async def test_a_socket_closes_when_its_token_expires_unless_refreshed(
@@ -67,9 +72,7 @@ async def test_a_socket_closes_when_its_token_expires_unless_refreshed(
 
     assert await lapsing.closed() == 4001 and lapsing.has("error", code="token_expired")
     await asyncio.sleep(0.5)  # past the first token's expiry: the refreshed socket is still served
-    await refreshed.send({"op": "ping", "id": 2})
-    await refreshed.wait("pong", id=2)
-    assert not refreshed.task.done()
+    await still_served(refreshed, 2)
 
 
 async def test_refresh_refuses_bad_or_foreign_credentials_and_keeps_the_socket(
@@ -88,6 +91,4 @@ async def test_refresh_refuses_bad_or_foreign_credentials_and_keeps_the_socket(
         await client.wait("error", id=rid)
     codes = [f["code"] for f in client.ops("error")]
     assert codes == ["forbidden", "invalid_ticket", "token_revoked", "bad_request", "token_expired"]
-    await client.send({"op": "ping", "id": 6})
-    await client.wait("pong", id=6)
-    assert not client.task.done()
+    await still_served(client, 6)

@@ -6,22 +6,14 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
+from shared.devrun import answers_200
 from shared.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 from tests.helpers import Inbox
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -36,7 +28,7 @@ def restapi_server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterato
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20 * TIMEOUT_FACTOR
-        while not _ready(f"{base}/readyz"):  # polling with a deadline, not a sleep used as a wait
+        while not answers_200(f"{base}/readyz"):  # polling with a deadline, not a sleep used as a wait
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else "exited"
             if time.monotonic() > deadline:
                 raise AssertionError("restapi did not become ready")

@@ -14,7 +14,9 @@ from aiohttp.test_utils import TestClient
 
 from restapi.app import create_app
 from restapi.config import RestSettings
+from restapi.ledger.verify import verify
 from shared.config import load
+from shared.db import create_pool
 from shared.tokens import KeyRing, access_claims
 
 BOOK_SQL = """
@@ -159,3 +161,13 @@ async def ledger_sums(dsn: str, user_id: int = PLAYER) -> tuple[int, int]:
     rows = await sql(dsn, "SELECT COALESCE(sum(amount_cents), 0), COALESCE(sum(risk_cents), 0) FROM ledger_entries "
                           "WHERE account_id = %s", (user_id,))
     return int(rows[0][0]), int(rows[0][1])
+
+
+async def chain_verified(dsn: str) -> bool:
+    """Does ``python -m restapi.ledger verify`` find every hash chain and account row intact?"""
+    pool = await create_pool(dsn)
+    try:
+        return (await verify(pool)).ok
+    finally:
+        pool.close()
+        await pool.wait_closed()

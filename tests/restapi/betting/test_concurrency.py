@@ -7,10 +7,8 @@ import asyncio
 import aiopg
 from aiohttp.test_utils import TestClient
 
-from restapi.ledger.verify import verify
-from shared.db import create_pool
 from tests.helpers import wait_for
-from tests.restapi.betting.conftest import PLAYER, Book, account, ledger_sums, place, sql, straight
+from tests.restapi.betting.conftest import PLAYER, Book, account, chain_verified, ledger_sums, place, sql, straight
 
 
 async def _lock_waiters(dsn: str) -> int:
@@ -32,12 +30,7 @@ async def test_fifty_concurrent_bets_with_credit_for_ten_exactly_ten_succeed(cli
     assert await ledger_sums(book.dsn) == (balance, risk)
     available = sorted(b["available_cents"] for s, b in results if s == 201)
     assert available == list(range(0, 100_000, 10_000))
-    pool = await create_pool(book.dsn)
-    try:
-        assert (await verify(pool)).ok
-    finally:
-        pool.close()
-        await pool.wait_closed()
+    assert await chain_verified(book.dsn)
 
 
 async def test_hundred_concurrent_retries_with_one_key_make_exactly_one_bet(client: TestClient, book: Book) -> None:

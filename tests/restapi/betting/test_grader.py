@@ -15,7 +15,6 @@ from restapi.betting import settlement
 from restapi.betting.grader import GROUP, Grader
 from restapi.config import RestSettings
 from restapi.jobs import runner
-from restapi.ledger.verify import verify
 from shared import streams
 from shared.db import create_pool
 from tests.helpers import wait_for
@@ -25,6 +24,7 @@ from tests.restapi.betting.conftest import (
     OTHER_AGENT,
     Book,
     account,
+    chain_verified,
     ledger_sums,
     place,
     sel,
@@ -73,12 +73,7 @@ async def statuses(book: Book) -> dict[int, tuple[str, int | None]]:
 async def _ledger_ok(book: Book) -> None:
     balance, risk = await account(book.dsn)
     assert await ledger_sums(book.dsn) == (balance, risk)
-    pool = await create_pool(book.dsn)
-    try:
-        assert (await verify(pool)).ok
-    finally:
-        pool.close()
-        await pool.wait_closed()
+    assert await chain_verified(book.dsn)
 
 
 async def test_results_settle_straights_and_parlays_with_ledger_entries(

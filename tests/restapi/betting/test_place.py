@@ -7,14 +7,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from restapi.ledger.verify import verify
 from shared import streams
-from shared.db import create_pool
 from tests.restapi.betting.conftest import (
     AGENT,
     PLAYER,
     Book,
     account,
+    chain_verified,
     ledger_sums,
     place,
     sel,
@@ -158,12 +157,7 @@ async def test_ledger_chain_stays_valid_after_bets(client: TestClient, book: Boo
         status, _ = await place(client, book, straight(stake=100 + i), key=f"k{i}")
         assert status == 201
     assert await ledger_sums(book.dsn) == (0, 303)
-    pool = await create_pool(book.dsn)
-    try:
-        assert (await verify(pool)).ok
-    finally:
-        pool.close()
-        await pool.wait_closed()
+    assert await chain_verified(book.dsn)
 
 
 async def test_a_write_that_fails_midway_leaves_nothing_and_the_key_usable(client: TestClient, book: Book) -> None:
@@ -184,9 +178,4 @@ async def test_a_write_that_fails_midway_leaves_nothing_and_the_key_usable(clien
     status, bet = await place(client, book, straight(stake=1500), key="midway")  # same key: never used
     assert status == 201, bet
     assert await account(book.dsn) == (0, 1500) and await ledger_sums(book.dsn) == (0, 1500)
-    pool = await create_pool(book.dsn)
-    try:
-        assert (await verify(pool)).ok
-    finally:
-        pool.close()
-        await pool.wait_closed()
+    assert await chain_verified(book.dsn)
