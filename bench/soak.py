@@ -243,7 +243,10 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
     gens = Gens(server, n, args, run, topics)
     if r is not None:  # single-use push tickets, as restapi would issue them
         exp = int(time.time()) + 3600
-        claims = orjson.dumps({"sub": "1", "role": "player", "agent_id": None, "exp": exp})
+        # With the access token they were bought with: pushd checks its denylist entry at hello and
+        # arms a timer for its expiry on each socket.
+        claims = orjson.dumps({"sub": "1", "role": "player", "agent_id": None, "exp": exp, "jti": f"soak-{run}",
+                               "token_exp": exp + 3600})
         async with r.pipeline(transaction=False) as pipe:
             for cfg in gens.plan:
                 for i in range(1, int(cfg["n"] * 1.3) + 10):
