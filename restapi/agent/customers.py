@@ -17,6 +17,7 @@ from restapi.agent import queries as q
 from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
 from restapi.agent.cycles import schedule_for, week_bounds
 from restapi.auth.service import revoke_all
+from restapi.betting import service as betting
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.redis import Redis
 
@@ -114,6 +115,14 @@ async def list_customers(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -
         last = rows[-1][-1]
         cursor = encode_cursor([last.isoformat() if isinstance(last, datetime) else last, rows[-1][0]])
     return {"items": items, "next_cursor": cursor}
+
+
+async def bets(pool: aiopg.Pool, viewer: int, player_id: int, query: dict[str, Any], page_max: int) -> dict[str, Any]:
+    """A page of a customer's bets with their legs, newest first (the filters and cursor of the
+    player's own ``GET betting/bets``); 404 outside the viewer's tree."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await scoped_customer(cur, viewer, player_id)
+    return await betting.history(pool, player_id, query, page_max)
 
 
 async def detail(pool: aiopg.Pool, viewer: int, player_id: int) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp_apigami import docs, json_schema, querystring_schema
+from aiohttp_apigami import docs, json_schema, querystring_schema, response_schema
 
 from restapi.agent import customers, schemas
 from restapi.agent.common import agent_caller
-from restapi.keys import PG, REDIS
+from restapi.betting import schemas as betting_schemas
+from restapi.keys import PG, REDIS, SETTINGS
 from shared.errors import NotFound
 from shared.web import json_response
 
@@ -43,6 +44,19 @@ async def list_clients(request: web.Request) -> web.Response:
 async def get_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     return json_response(await customers.detail(request.app[PG], who.user_id, _player_id(request)))
+
+
+@routes.get(BASE + "/{player_id}/bets")
+@docs(tags=["agent"], summary="A customer's bets with their legs, newest first",
+      description="The filters and cursor of the player's own `GET /api/v1/betting/bets`: status, sport or "
+                  "league key, placed-at range [from, to).")
+@querystring_schema(betting_schemas.HistoryQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
+@response_schema(betting_schemas.HistoryOut, 200)
+async def client_bets(request: web.Request) -> web.Response:
+    who = await agent_caller(request)
+    app = request.app
+    return json_response(await customers.bets(app[PG], who.user_id, _player_id(request), request[schemas.QUERY],
+                                              app[SETTINGS].betting_page_max))
 
 
 @routes.patch(BASE + "/{player_id}")

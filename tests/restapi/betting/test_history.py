@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from tests.restapi.betting.conftest import PLAYER, PLAYER2, Book, place, sel, sql, straight
+from tests.restapi.betting.conftest import (
+    ADMIN,
+    AGENT,
+    OTHER_BOOK_PLAYER,
+    PLAYER,
+    PLAYER2,
+    Book,
+    place,
+    sel,
+    sql,
+    straight,
+)
 
 BETS = "/api/v1/betting/bets"
 
@@ -80,3 +91,28 @@ async def test_parlay_in_history_lists_every_leg(client: TestClient, book: Book)
     status, page = await _page(client, book)
     [got] = page["bets"]
     assert got["type"] == "parlay" and [leg["market"] for leg in got["legs"]] == ["h2h", "totals"]
+
+
+async def test_agents_see_their_players_bets_through_the_agent_api(client: TestClient, book: Book) -> None:
+    status, bet = await place(client, book, straight(), key="a")
+    assert status == 201
+    status, other = await place(client, book, straight(event="ev3", outcome="Arsenal", price=150), key="b",
+                                user=OTHER_BOOK_PLAYER)
+    assert status == 201
+    url = f"/api/v1/agent/clients/{PLAYER}/bets"
+
+    resp = await client.get(url, headers=book.auth(AGENT, "agent", None))
+    page = await resp.json()
+    assert resp.status == 200, page
+    assert [b["id"] for b in page["bets"]] == [bet["id"]] and page["bets"][0]["legs"][0]["event_id"] == "ev1"
+    resp = await client.get(url, params={"status": "won"}, headers=book.auth(AGENT, "agent", None))
+    assert (await resp.json())["bets"] == []
+    resp = await client.get(f"/api/v1/agent/clients/{OTHER_BOOK_PLAYER}/bets", headers=book.auth(ADMIN, "admin", None))
+    assert [b["id"] for b in (await resp.json())["bets"]] == [other["id"]]  # an admin sees every book
+
+    resp = await client.get(f"/api/v1/agent/clients/{OTHER_BOOK_PLAYER}/bets", headers=book.auth(AGENT, "agent", None))
+    assert (resp.status, (await resp.json())["error"]) == (404, "customer_not_found")  # another agent's player
+    resp = await client.get(url, headers=book.auth())
+    assert resp.status == 403  # players use betting/bets
+    resp = await client.get(url, params={"from": "yesterday"}, headers=book.auth(AGENT, "agent", None))
+    assert (resp.status, (await resp.json())["error"]) == (422, "validation_error")
