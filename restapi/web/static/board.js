@@ -1,6 +1,6 @@
 // Odds board of a league (and the event page): several books, "updated Ns ago", live over pushd.
 import { api, requireLogin } from "./api.js";
-import { $, h, chrome, fmtOdds, fmtPoint, fmtTime, ago, toast, refreshBalance } from "./ui.js";
+import { $, h, chrome, fmtOdds, fmtPoint, fmtTime, ago, toast, refreshBalance, notifyWanted } from "./ui.js";
 import { Live } from "./live.js";
 import { initSlip, toggleSelection, isSelected, onSlipChange, priceUpdate, selKey } from "./slip.js";
 
@@ -190,7 +190,7 @@ function onFrame(f) {
     const d = f.data || {};
     const text = f.kind === "bet.graded" ? `Bet #${d.bet_id ?? ""} graded: ${d.status ?? d.result ?? "settled"}`
       : f.kind === "bet.accepted" ? `Bet #${d.bet_id ?? ""} accepted` : f.kind === "balance.changed" ? "Your balance changed" : null;
-    if (text) toast(text);
+    if (text && notifyWanted(f.kind)) toast(text); // the player's notification switches
     refreshBalance();
   } else if (f.op === "error" && f.code !== "invalid_ticket") {
     toast(f.message || "Live updates failed", "error");

@@ -1,6 +1,6 @@
 // Login and password-reset pages.
 import { api, saveLogin, user, hasSession, ApiError } from "./api.js";
-import { $, showError, showOk, clearMsg, chrome } from "./ui.js";
+import { $, showError, showOk, clearMsg, chrome, storeNotifyPrefs } from "./ui.js";
 
 function home(who) { return who.role === "player" ? "/sports" : "/agent"; }
 
@@ -16,6 +16,7 @@ async function prefsToSession() {
     const p = await api("/api/v1/user/preferences");
     sessionStorage.setItem("wb.oddsFormat", p.odds_format);
     sessionStorage.setItem("wb.defaultStake", String(p.default_stake_cents));
+    storeNotifyPrefs(p);
   } catch { /* defaults apply */ }
 }
 

@@ -1,6 +1,6 @@
 // Profile (name, email, phone) and preferences (odds format, default stake, price-change policy).
 import { api, requireLogin } from "./api.js";
-import { $, chrome, parseMoney, showError, showOk, clearMsg, toast } from "./ui.js";
+import { $, chrome, parseMoney, showError, showOk, clearMsg, toast, storeNotifyPrefs } from "./ui.js";
 
 let prefs = null;
 
@@ -45,6 +45,7 @@ async function main() {
       prefs = await api("/api/v1/user/preferences", { method: "PUT", body });
       sessionStorage.setItem("wb.oddsFormat", prefs.odds_format);
       sessionStorage.setItem("wb.defaultStake", String(prefs.default_stake_cents));
+      storeNotifyPrefs(prefs);
       showOk(box, "Preferences saved");
     } catch (err) { showError(box, err); }
   });

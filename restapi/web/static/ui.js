@@ -19,6 +19,22 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+const NOTIFY_PREFS = { "bet.accepted": "bet_accepted", "bet.graded": "bet_graded", "balance.changed": "balance",
+  "settlement.reminder": "settlement" };
+
+/** Keep the player's notification switches (from /user/preferences) for this tab. */
+export function storeNotifyPrefs(prefs) {
+  const wanted = {};
+  const switches = prefs.notifications || {};
+  for (const [kind, key] of Object.entries(NOTIFY_PREFS)) wanted[kind] = switches[key] !== false;
+  sessionStorage.setItem("wb.notify", JSON.stringify(wanted));
+}
+
+/** Does the player want a toast for this kind of private event? (Unknown kinds and no stored prefs: yes.) */
+export function notifyWanted(kind) {
+  try { return JSON.parse(sessionStorage.getItem("wb.notify") || "{}")[kind] !== false; } catch { return true; }
+}
+
 /** A message in the toast region: green check for success, red for errors. */
 export function toast(message, kind = "ok") {
   const el = h("div", { class: kind === "ok" ? "ok" : "error", role: kind === "ok" ? "status" : "alert" }, message);

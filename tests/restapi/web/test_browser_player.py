@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import time
 
+import aiohttp
 from playwright.async_api import BrowserContext, Page, expect
 
+from shared import streams
+from shared.redis import create_client
 from tests.restapi.web.conftest import Stack, layout_shift, login, shot
 
 LEAGUE = "basketball_nba"
@@ -190,3 +193,30 @@ async def test_offline_board_shows_the_last_odds_marked_stale(stack: Stack, phon
     await expect(page.locator(".ev .price:not([disabled])").first).to_have_text(first)
     await expect(page.locator("#live")).not_to_have_attribute("data-state", "live")
     await shot(page, "board_offline")
+
+
+async def test_toasts_follow_the_players_notification_switches(stack: Stack, phone: BrowserContext) -> None:
+    # The player switches "bet accepted" notifications off (as the profile API allows), then logs in.
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{stack.base}/api/v1/auth/login",
+                             json={"login": "player01", "password": "player-pass-123"}) as resp:
+            tokens = await resp.json()
+        auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+        async with http.get(f"{stack.base}/api/v1/user/preferences", headers=auth) as resp:
+            prefs = await resp.json()
+        async with http.put(f"{stack.base}/api/v1/user/preferences", headers=auth,
+                            json={**prefs, "notifications": {**prefs["notifications"], "bet_accepted": False}}) as resp:
+            assert resp.status == 200, await resp.text()
+    page = await phone.new_page()
+    await _open_board(page, stack)
+    redis = create_client(stack.env["REDIS_URL"])
+    try:  # two private events in order: the first is switched off, the second is shown
+        player = tokens["user"]["id"]
+        await redis.xadd(streams.NOTIFY, streams.encode_notify(player, "bet.accepted", {"bet_id": 991}))
+        await redis.xadd(streams.NOTIFY, streams.encode_notify(player, "bet.graded", {"bet_id": 992, "status": "won"}))
+    finally:
+        await redis.aclose()
+    await expect(page.locator("#toasts")).to_contain_text("Bet #992 graded: won")
+    # Checked at once, not awaited: toasts leave after 4 s, so waiting for "no #991" would always pass.
+    # The frames arrive in order, so a #991 toast would be showing next to #992's.
+    assert "Bet #991" not in await page.locator("#toasts").inner_text()
