@@ -49,6 +49,10 @@ class RestSettings(CommonSettings):
         "AUTH_REFRESH_TTL", 7 * 86400, help="Seconds a refresh token lives (renewed on rotation)",
         min=300, max=7 * 86400,
     )
+    refresh_reuse_grace: float = setting(
+        "AUTH_REFRESH_REUSE_GRACE", 30.0, min=0, max=300,
+        help="Seconds in which a spent refresh token presented again is a retry (new tokens), not theft (0: never)",
+    )
     bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
     login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
     login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)

@@ -31,7 +31,8 @@ VALUES (%(token_hash)s, %(session_id)s, now() + make_interval(secs => %(ttl)s))
 # used_at set and is treated as reuse.
 SELECT_REFRESH_FOR_UPDATE = """
 SELECT rt.session_id, rt.used_at IS NOT NULL, rt.expires_at <= now(), s.revoked_at IS NOT NULL,
-       s.revoked_reason, u.id, u.role, u.agent_id, u.status
+       s.revoked_reason, u.id, u.role, u.agent_id, u.status,
+       COALESCE(rt.used_at > now() - make_interval(secs => %(grace)s), false)
 FROM refresh_tokens rt
 JOIN auth_sessions s ON s.id = rt.session_id
 JOIN users u ON u.id = s.user_id

@@ -215,17 +215,26 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
 
 
 async def refresh(deps: Deps, token: str, ip: str) -> Issued:
-    """Rotate a refresh token; a spent one revokes its whole session (and says so)."""
+    """Rotate a refresh token. A spent one revokes its whole session (and says so), unless it comes
+    back within ``AUTH_REFRESH_REUSE_GRACE`` seconds of its first use: then it is a retry."""
     await ratelimit.enforce(deps.redis, refresh_limit(deps.settings), ip, "Too many refreshes; wait and retry")
     h = token_hash(token)
     reused: list[tuple[Any, ...]] = []
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         async with cur.begin():
-            await cur.execute(q.SELECT_REFRESH_FOR_UPDATE, {"token_hash": h})
+            await cur.execute(q.SELECT_REFRESH_FOR_UPDATE, {"token_hash": h,
+                                                            "grace": deps.settings.refresh_reuse_grace})
             row = await cur.fetchone()
             if row is None:
                 raise Unauthorized("Unknown refresh token", code="invalid_refresh_token")
-            session_id, used, expired, revoked, reason, user_id, role, agent_id, status = row
+            session_id, used, expired, revoked, reason, user_id, role, agent_id, status, retry = row
+            if used and retry and not revoked and not expired and status == "active":
+                # Presented again within the grace period: a retry whose answer a bad network lost, or
+                # two requests of one app refreshing at once. Another pair in the same session, not a
+                # revocation (the row lock makes simultaneous ones take turns).
+                log.info("refresh token presented again within the grace period", extra={"fields": {
+                    "user_id": user_id}})
+                return await _issue(deps, cur, user_id, role, agent_id, str(session_id), None)
             if used:
                 # Commit the revocation before answering: raising inside the block would roll it back.
                 if not revoked:
