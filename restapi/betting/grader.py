@@ -5,7 +5,9 @@ Each entry (a final or cancelled score) is graded in one PostgreSQL transaction 
 (grading is idempotent). On start, and after an error, a worker first re-reads its own pending
 entries; every ``BETTING_GRADER_CLAIM_IDLE`` / 2 seconds it takes over (XAUTOCLAIM) entries another
 worker left unacknowledged for longer than that. A sweep also grades legs of events the catalog
-already has as final, which covers a bet committed just after its event's result was processed.
+already has as final, which covers a bet committed just after its event's result was processed, and
+voids legs of games with no result ``BETTING_VOID_AFTER_HOURS`` after their start (the house rule for
+postponed or abandoned games, which The Odds API does not announce).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Grader:
                     await self.claim_stale()
                     next_claim = now + self.settings.grader_claim_idle / 2
                 if now >= next_sweep:
-                    await settlement.sweep(self.pool, self.redis)
+                    await settlement.sweep(self.pool, self.redis, void_after_hours=self.settings.void_after_hours)
                     next_sweep = now + self.settings.grader_sweep
                 await self.read_once(stop)
             except (RedisError, OSError, psycopg2.Error) as exc:

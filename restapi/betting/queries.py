@@ -89,6 +89,17 @@ SELECT e.id, e.status, e.home_score, e.away_score
  LIMIT %(limit)s
 """
 
+# Games that started more than ``hours`` ago and still have pending legs but no result in the catalog
+# (postponed or abandoned: The Odds API announces no cancellation): the house rule voids them.
+SELECT_UNPLAYED_EVENTS = """
+SELECT DISTINCT l.event_id
+  FROM bet_legs l
+ WHERE l.result = 'pending'
+   AND l.commence_time < now() - %(hours)s * interval '1 hour'
+   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = l.event_id AND e.status IN ('final', 'cancelled'))
+ LIMIT %(limit)s
+"""
+
 # May ``viewer`` (an agent or admin) regrade this bet? Admins see every agent; agents their tree.
 SELECT_BET_IN_SCOPE = """
 SELECT b.id FROM bets b JOIN users u ON u.id = b.user_id

@@ -128,11 +128,20 @@ async def grade_event(pool: aiopg.Pool, redis: Redis, event_id: str, status: str
     return settled
 
 
-async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100) -> int:
-    """Grade pending legs of events the catalog already has as final or cancelled; returns events seen."""
+async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100, void_after_hours: float | None = None) -> int:
+    """Grade pending legs of events the catalog already has as final or cancelled, and, with
+    ``void_after_hours``, void those of games with no result that long after their start (the
+    house rule for postponed or abandoned games); returns events seen."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_STALE_EVENTS, {"limit": limit})
-        events = await cur.fetchall()
+        events = list(await cur.fetchall())
+        if void_after_hours is not None:
+            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit})
+            unplayed = [row[0] for row in await cur.fetchall()]
+            if unplayed:
+                log.warning("voiding bets on %d game(s) with no result %s h after their start: %s",
+                            len(unplayed), void_after_hours, ", ".join(unplayed[:10]))
+            events += [(event_id, "cancelled", None, None) for event_id in unplayed]
     for event_id, status, home, away in events:
         await grade_event(pool, redis, event_id, status, home, away)
     return len(events)

@@ -180,6 +180,31 @@ async def test_sweep_grades_events_already_final_without_a_stream_entry(
     assert await account(book.dsn) == (-1000, 0)
 
 
+async def test_bets_on_a_game_never_played_are_void_after_the_house_limit(
+        client: TestClient, book: Book, settings: RestSettings, redis: aioredis.Redis) -> None:
+    status, lapsed = await place(client, book, straight(stake=1000), key="lapsed")
+    status, parlay = await place(client, book, {"type": "parlay", "stake_cents": 500, "selections": [
+        sel("ev1", "h2h", "Boston Celtics", -150), sel("ev2", "h2h", "Miami Heat", -150)]}, key="parlay")
+    status, recent = await place(client, book, straight(stake=700, event="ev2", outcome="Miami Heat"), key="recent")
+    assert status == 201
+    # ev1 was due to start 49 hours ago and never got a result (postponed; the feed said nothing);
+    # ev2 started 47 hours ago: still inside the 48-hour limit.
+    await sql(book.dsn, "UPDATE bet_legs SET commence_time = now() - interval '49 hours' WHERE event_id = 'ev1'")
+    await sql(book.dsn, "UPDATE bet_legs SET commence_time = now() - interval '47 hours' WHERE event_id = 'ev2'")
+    async with jobs(settings):
+        await wait_for(lambda: _status_is(book, lapsed["id"], "void"), what="the sweep voiding ev1")
+    got = await statuses(book)
+    assert got[lapsed["id"]] == ("void", 1000) and got[recent["id"]] == ("open", None)
+    assert got[parlay["id"]] == ("open", None)  # its ev1 leg is void, its ev2 leg still pending
+    legs = await sql(book.dsn, "SELECT event_id, result FROM bet_legs WHERE bet_id = %s ORDER BY leg_no",
+                     (parlay["id"],))
+    assert legs == [("ev1", "void"), ("ev2", "pending")]
+    assert await account(book.dsn) == (0, 500 + 700)  # the void straight's stake is released
+    await _ledger_ok(book)
+    notes = [streams.decode_notify(f) for _i, f in await redis.xrange(streams.NOTIFY)]
+    assert any(n["kind"] == "bet.graded" and n["data"]["bet_id"] == lapsed["id"] for n in notes)
+
+
 async def _status_is(book: Book, bet_id: int, status: str) -> bool:
     return (await statuses(book))[bet_id][0] == status
 
