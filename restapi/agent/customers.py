@@ -195,8 +195,10 @@ async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int
         await cur.execute(q.SET_STATUS, {"id": player_id, "status": status})
         action = "customer.deactivate" if status == "inactive" else "customer.reactivate"
         await audit(cur, viewer, action, player_id, {"status": current["status"]}, {"status": status})
+    # After the commit: a push for a change that rolled back would be wrong. Before the revocation:
+    # pushd closes the player's sockets on the first of the two it reads, and 4003 (deactivated:
+    # stop reconnecting) tells the app more than 4001 (credentials revoked).
+    await push(redis, player_id, "account.status", {"status": status})
     if status == "inactive":  # out at once: revoke sessions and denylist live access tokens
         await revoke_all(pool, redis, player_id, "deactivated")
-    # After the commit: a push for a change that rolled back would be wrong.
-    await push(redis, player_id, "account.status", {"status": status})
     return await detail(pool, viewer, player_id)

@@ -218,12 +218,19 @@ async def test_logout_after_refresh_also_revokes_the_earlier_access_token(client
         assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
 
 
-async def test_agent_deactivating_a_player_logs_the_player_out_everywhere(client: TestClient) -> None:
+async def test_agent_deactivating_a_player_logs_the_player_out_everywhere(client: TestClient, redis_url: str) -> None:
     player = await login(client, "player02")
     agent = await login(client, "agent1", "agent-pass-123")
     player_id = player["user"]["id"]
     resp = await client.post(f"/api/v1/agent/clients/{player_id}/deactivate", headers=bearer(agent))
     assert resp.status == 200, await resp.json()
+    # pushd acts on the first it reads: account.status (close 4003, stop reconnecting) comes first.
+    r = aioredis.Redis.from_url(redis_url)
+    try:
+        kinds = [streams.decode_notify(f)["kind"] for _i, f in await r.xrange(streams.NOTIFY)]
+    finally:
+        await r.aclose()
+    assert kinds == ["account.status", "session.revoked"]
     resp = await client.get(f"{API}/me", headers=bearer(player))
     assert resp.status == 401 and (await resp.json())["error"] == "token_revoked"
     resp = await client.post(f"{API}/refresh", json={"refresh_token": player["refresh_token"]})
