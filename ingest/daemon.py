@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 import psycopg2
 
@@ -20,17 +19,9 @@ from ingest.publisher import Publisher
 from ingest.scheduler import Scheduler, Tiers
 from ingest.store import SidebarRefresher, Store
 from shared.config import ConfigError
-from shared.daemon import DaemonContext, daemon_resources
+from shared.daemon import DaemonContext, Loop, daemon_resources, run_loops
 
 log = logging.getLogger(__name__)
-
-
-class Loop(Protocol):
-    """A long-running ingest task (poller, archiver)."""
-
-    name: str
-
-    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 LoopFactory = Callable[[DaemonContext, IngestSettings], Loop]
@@ -124,10 +115,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event, loops: list[LoopFac
                 log.info("ingest running %d loop(s)", len(tasks))
                 if on_ready is not None:
                     on_ready(ctx)
-                async with asyncio.TaskGroup() as tg:
-                    for loop in tasks:
-                        tg.create_task(loop.run(stop), name=loop.name)
-                    await stop.wait()
+                await run_loops(tasks, stop)
             log.info("ingest stopped")
             return
         except (psycopg2.OperationalError, OSError) as exc:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiopg
 from aiohttp import web
@@ -59,3 +61,19 @@ async def daemon_resources(
         await redis.connection_pool.disconnect()
         pg.close()
         await pg.wait_closed()
+
+
+class Loop(Protocol):
+    """A long-running task of a daemon (an ingest poller, a background job)."""
+
+    name: str
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+async def run_loops(loops: Sequence[Loop], stop: asyncio.Event) -> None:
+    """Run every loop until ``stop`` is set and all of them ended; one that fails cancels the rest."""
+    async with asyncio.TaskGroup() as tg:
+        for loop in loops:
+            tg.create_task(loop.run(stop), name=loop.name)
+        await stop.wait()
