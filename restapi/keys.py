@@ -9,6 +9,7 @@ from aiohttp import web
 
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
+from restapi.switches.live import Watcher
 from shared.mail import Mailer
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
@@ -22,3 +23,4 @@ CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCac
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
+SWITCHES: web.AppKey[Watcher] = web.AppKey("switches", Watcher)
