@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 import aiopg
 import psycopg2
 from aiohttp import web
+from prometheus_client import Gauge
 from redis.exceptions import RedisError
 
 from restapi.switches import store
@@ -25,6 +26,7 @@ from restapi.switches.model import Board
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
+THROWN = Gauge("kill_switches_thrown", "Kill switches thrown, as this process sees them", ["owner"])
 
 
 class Watcher:
@@ -47,6 +49,8 @@ class Watcher:
                              sum(len(t) for t in board.thrown.values()))
                 self.board = board
                 self.loaded.set()
+                THROWN.labels("house").set(len(board.thrown.get(None, {})))
+                THROWN.labels("agents").set(sum(len(t) for o, t in board.thrown.items() if o is not None))
         except (psycopg2.Error, OSError) as exc:
             log.warning("could not refresh kill switches: %s", exc)
 
