@@ -22,7 +22,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -152,8 +152,9 @@ def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: 
 
 
 async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
-                    req: BetRequest, board: Board | None = None) -> tuple[int, dict[str, Any]]:
-    """Place ``req`` once per (user, key): (201, the bet) the first time, (200, the same answer) on a retry.
+                    req: BetRequest, now: datetime, board: Board | None = None) -> tuple[int, dict[str, Any]]:
+    """Place ``req`` once per (user, key) at ``now``: (201, the bet) the first time, (200, the same
+    answer) on a retry.
 
     ``board`` holds the thrown kill switches; a bet one of them covers is refused (409 betting_suspended).
     """
@@ -175,7 +176,7 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                 return 200, stored
             # A master agent's switches cover its tree: look the chain up only when one is thrown.
             chain = await switch_store.master_chain(cur, account[2]) if board.has_tree_switches else ()
-            body, writes = _place(settings, user_id, key, digest, req, account, board, chain)
+            body, writes = _place(settings, user_id, key, digest, req, account, now, board, chain)
             # The inserts, the ledger entry and COMMIT in one message: if a statement fails, the
             # ones after it (COMMIT included) do not run and the ROLLBACK below ends the transaction.
             await cur.execute(b";".join([cur.mogrify(sql, params) for sql, params in writes] + [b"COMMIT"]).decode())
@@ -207,7 +208,7 @@ def switch_legs(picks: Sequence[pricing.Pick], offers: dict[tuple[str, str, str]
 
 
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-           account: tuple[Any, ...], board: Board | None = None,
+           account: tuple[Any, ...], now: datetime, board: Board | None = None,
            chain: Sequence[int] = ()) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
     (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, seq, head, policy, caps, bet_id, placed_at,
@@ -217,7 +218,6 @@ def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: Bet
     if role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
     offers = parse_offers(req.picks, offer_rows)
-    now = datetime.now(UTC)
     if board is not None:  # before prices: a suspended line is refused as suspended, not as moved
         board.check_bet(req.bet_type, switch_legs(req.picks, offers, now), chain)
     legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, now)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import Gauge
@@ -24,6 +23,7 @@ from restapi.agent.settlements import missed_closes
 from restapi.betting.grader import GROUP
 from restapi.config import RestSettings
 from shared import streams
+from shared.clock import Clock, utc_now
 from shared.daemon import DaemonContext
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,7 @@ class OpsMetrics:
 
     name = "ops.metrics"
 
-    def __init__(self, ctx: DaemonContext, settings: RestSettings,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, ctx: DaemonContext, settings: RestSettings, clock: Clock = utc_now) -> None:
         self.ctx, self.settings, self.clock = ctx, settings, clock
 
     async def tick(self) -> None:

@@ -3,8 +3,6 @@ switches; any signed-in caller reads the switches that apply to it (web pages gr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 from aiohttp_apigami import docs, request_schema, response_schema
 from marshmallow import Schema, fields, validate
@@ -12,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from restapi.auth.fields import StrictBool, Text
 from restapi.auth.principal import principal
 from restapi.auth.routes import BODY, error_responses
-from restapi.keys import PG, REDIS, SWITCHES
+from restapi.keys import CLOCK, PG, REDIS, SWITCHES
 from restapi.openapi import BEARER
 from restapi.switches import store
 from restapi.switches.model import SCOPES
@@ -88,7 +86,7 @@ async def put_switch(request: web.Request) -> web.Response:
     who = await principal(request)
     d = request[BODY]
     return json_response(await store.set_switch(request.app[PG], request.app[REDIS], who.user_id, d["scope"],
-                                                d["target"], d["suspended"], d["reason"], datetime.now(UTC)))
+                                                d["target"], d["suspended"], d["reason"], request.app[CLOCK]()))
 
 
 @docs(tags=["switches"], summary="The thrown switches that apply to the caller", security=BEARER)
