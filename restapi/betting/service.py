@@ -29,6 +29,7 @@ from typing import Any
 import aiopg
 import orjson
 import psycopg2
+from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from restapi import ledger
@@ -43,6 +44,8 @@ from shared.odds import parlay_payout, straight_payout
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
+BETS_PLACED = Counter("bets_placed_total", "Bets accepted (first answers, not replays)", ["type"])
+BETS_STAKE = Counter("bets_stake_cents_total", "Stakes of accepted bets, in cents", ["type"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,8 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                 with contextlib.suppress(psycopg2.Error):
                     await cur.execute("ROLLBACK")
             raise
+    BETS_PLACED.labels(req.bet_type).inc()
+    BETS_STAKE.labels(req.bet_type).inc(req.stake_cents)
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
         "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ RULE_TESTS = PROMETHEUS_DIR / "alerts_test.yml"
 RUNBOOKS = ROOT / "docs" / "runbooks"
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
+GRAFANA_DIR = ROOT / "deploy" / "grafana"
 RUNBOOK_PREFIX = "https://github.com/wagerbabe/wagerbabe/blob/main/docs/runbooks/"
 
 
@@ -83,3 +85,13 @@ async def get_text(url: str) -> str:
 def env_with(base: dict[str, str], **extra: str) -> dict[str, str]:
     return {**os.environ, **base, "LOG_LEVEL": "WARNING", **extra}
 
+
+
+def dashboards() -> dict[str, dict[str, Any]]:
+    """Every Grafana dashboard JSON of deploy/grafana by file name."""
+    return {p.name: json.loads(p.read_text()) for p in sorted(GRAFANA_DIR.glob("*.json"))}
+
+
+def panel_exprs() -> list[str]:
+    """Every PromQL expression of every dashboard panel."""
+    return [t["expr"] for board in dashboards().values() for panel in board["panels"] for t in panel["targets"]]

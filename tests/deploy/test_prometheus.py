@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 
@@ -24,6 +25,7 @@ from tests.deploy.helpers import (
     get_json,
     get_text,
     load_rules,
+    panel_exprs,
     service,
 )
 from tests.deploy.promql import exported_names, metric_names
@@ -40,6 +42,9 @@ NOT_IN_STACK = {
     "pg_stat_archiver_failed_count": "issue 15 backup job",
     "pg_stat_archiver_last_archive_age_seconds": "issue 15 backup job",
     "up": "Prometheus",
+    "pg_up": "postgres_exporter", "pg_stat_database_numbackends": "postgres_exporter",
+    "pg_stat_database_xact_commit": "postgres_exporter", "pg_stat_database_xact_rollback": "postgres_exporter",
+    "redis_connected_clients": "redis_exporter", "redis_commands_processed_total": "redis_exporter",
 }
 SECTIONS = ("## What it means", "## How to check", "## How to fix", "## How to confirm it is fixed")
 
@@ -83,8 +88,10 @@ def test_the_operations_doc_links_every_runbook() -> None:
     assert linked == {r["alert"] for r in load_rules()}
 
 
-def rule_metrics() -> set[str]:
-    return {name for rule in load_rules() for name in metric_names(rule["expr"])}
+def used_metrics() -> set[str]:
+    """Every metric an alert rule or a dashboard panel reads."""
+    exprs = [rule["expr"] for rule in load_rules()] + panel_exprs()
+    return {name for expr in exprs for name in metric_names(expr)}
 
 
 def _prometheus_config(path: Path, targets: dict[str, str], rules: Path) -> None:
@@ -131,12 +138,17 @@ async def test_a_real_prometheus_scrapes_every_rule_metric_and_fires_stale_feed_
             await p.start()
         await prom.start()
 
-        # Every metric a rule reads is exported by a running service (or named in NOT_IN_STACK).
+        # Every metric a rule or a dashboard reads is exported by a running service (or named in NOT_IN_STACK).
         exported: set[str] = set()
         for name in ("restapi", "pushd", "ingest", "jobs"):
             exported |= exported_names(await get_text(f"{procs[name].url}/metrics"))
-        missing = rule_metrics() - exported - set(NOT_IN_STACK)
-        assert missing == set(), f"rules read metrics no service exports: {sorted(missing)}"
+        missing = used_metrics() - exported - set(NOT_IN_STACK)
+        assert missing == set(), f"rules or dashboards read metrics no service exports: {sorted(missing)}"
+        # ... and Prometheus accepts every dashboard expression (Grafana's $__rate_interval as 1m).
+        for expr in panel_exprs():
+            query = urlencode({"query": expr.replace("$__rate_interval", "1m")})
+            answer = await get_json(f"{prom_url}/api/v1/query?{query}")
+            assert answer["status"] == "success", (expr, answer)
 
         async def all_up() -> bool:
             up = await get_json(f"{prom_url}/api/v1/query?query=up")
