@@ -11,7 +11,7 @@ from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
-from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
+from restapi.keys import CLOCK, KEYRING, PG, REDIS, SETTINGS, VERIFIER, wall_clock
 from restapi.openapi import setup_openapi
 from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
@@ -35,6 +35,7 @@ def create_app(settings: RestSettings) -> web.Application:
     app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
+    app[CLOCK] = wall_clock
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))

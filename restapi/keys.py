@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import aiopg
 from aiohttp import web
@@ -22,3 +24,11 @@ CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCac
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
+# The clock of date-dependent handlers (agent weeks, report days, settlement states): the wall clock
+# in production, a fixed instant in tests (set it before the app starts).
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+
+
+def wall_clock() -> datetime:
+    """The current UTC time (the default ``CLOCK``)."""
+    return datetime.now(UTC)

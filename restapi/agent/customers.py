@@ -125,8 +125,9 @@ async def bets(pool: aiopg.Pool, viewer: int, player_id: int, query: dict[str, A
     return await betting.history(pool, player_id, query, page_max)
 
 
-async def detail(pool: aiopg.Pool, viewer: int, player_id: int) -> dict[str, Any]:
-    """A customer with limits, open bets, this week's figure, recent transactions and audit trail."""
+async def detail(pool: aiopg.Pool, viewer: int, player_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """A customer with limits, open bets, this week's figure (the week running at ``now``), recent
+    transactions and audit trail."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         customer = await scoped_customer(cur, viewer, player_id)
         customer["available_cents"] = (customer["balance_cents"] + customer["credit_limit_cents"]
@@ -138,7 +139,7 @@ async def detail(pool: aiopg.Pool, viewer: int, player_id: int) -> dict[str, Any
             for ref, risk, at, sport, event in await cur.fetchall()
         ]
         schedule = await schedule_for(cur, customer["agent_id"])
-        start, _end = week_bounds(datetime.now(UTC), schedule, current=True)
+        start, _end = week_bounds(now or datetime.now(UTC), schedule, current=True)
         await cur.execute(q.FIGURE_SINCE, {"id": player_id, "since": start})
         (figure,) = await cur.fetchone()
         customer["week"] = {"start": iso(start), "figure_cents": figure}
@@ -169,8 +170,8 @@ async def update(pool: aiopg.Pool, viewer: int, player_id: int, changes: dict[st
             after["email"] = after["email"].strip().lower()
         lo, hi = after["min_wager_cents"], after["max_wager_cents"]
         if lo is not None and hi is not None and lo > hi:
-            raise ValidationFailed("min_wager_cents exceeds max_wager_cents",
-                                   details={"min_wager_cents": ["must not exceed max_wager_cents"]})
+            raise ValidationFailed("The smallest bet is more than the largest bet",
+                                   details={"min_wager_cents": ["must not be more than the largest bet"]})
         if "sport_limits" in changes:
             before["sport_limits"] = await _sport_limits(cur, player_id)
             after["sport_limits"] = changes["sport_limits"]

@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema, response_schema
 
 from restapi.agent import customers, schemas
-from restapi.agent.common import agent_caller
+from restapi.agent.common import agent_caller, now
 from restapi.betting import schemas as betting_schemas
 from restapi.keys import PG, REDIS, SETTINGS
 from shared.errors import NotFound
@@ -43,7 +43,7 @@ async def list_clients(request: web.Request) -> web.Response:
 @docs(tags=["agent"], summary="Customer detail: balances, limits, open bets, week figure, transactions")
 async def get_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    return json_response(await customers.detail(request.app[PG], who.user_id, _player_id(request)))
+    return json_response(await customers.detail(request.app[PG], who.user_id, _player_id(request), now(request)))
 
 
 @routes.get(BASE + "/{player_id}/bets")

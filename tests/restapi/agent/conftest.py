@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from restapi.app import create_app
 from restapi.config import RestSettings
+from restapi.keys import CLOCK
 from shared.config import load
 from shared.tokens import KeyRing, access_claims
 
@@ -27,6 +29,8 @@ INSERT INTO users (id, login, email, display_name, phone, role, agent_id, credit
   (20, 'zed', 'zed@x.test', 'Zed Diaz', NULL, 'player', 4, 30000);
 SELECT setval('users_id_seq', 100);
 """
+# The app's clock in every agent test: a Wednesday afternoon (tests move ``book.now`` as they need).
+NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Book:
     dsn: str
     redis_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    now: datetime = NOW
 
     def auth(self, who: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
@@ -66,9 +71,12 @@ async def book(aiohttp_client: Any, base_env: dict[str, str], keys_dir: Path,
     async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
         await cur.execute(BOOK)
     app = create_app(load(RestSettings, base_env, port=0))
+    holder: list[Book] = []
+    app[CLOCK] = lambda: holder[0].now
     client = await aiohttp_client(app)
     ring = KeyRing.load(keys_dir)
     b = Book(client, database_url, redis_url)
+    holder.append(b)
     for name, (uid, role, agent) in {"admin": (1, "admin", None), "a": (2, "agent", None),
                                      "a2": (3, "agent", 2), "b": (4, "agent", None),
                                      "alice": (10, "player", 2), "zed": (20, "player", 4)}.items():
