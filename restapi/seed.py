@@ -77,7 +77,8 @@ async def _hash(password: str) -> str:
 async def seed(dsn: str, now: datetime | None = None) -> int:
     """Insert the demo users that are missing; returns how many were inserted.
 
-    ``now`` dates the generated history (tests pass a fixed instant; the command uses the clock)."""
+    ``now`` is the instant the history is generated up to (default: the wall clock).
+    """
     now = now or datetime.now(UTC)
     hashes = dict(zip(DEMO_PASSWORDS, await asyncio.gather(*map(_hash, DEMO_PASSWORDS.values())), strict=True))
     inserted = 0
