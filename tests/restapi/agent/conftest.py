@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from restapi.config import RestSettings
 from restapi.keys import CLOCK
 from shared.config import load
 from shared.tokens import KeyRing, access_claims
+from tests.conftest import _admin_exec, with_database
 
 BOOK = """
 INSERT INTO users (id, login, email, display_name, phone, role, agent_id, credit_limit_cents) VALUES
@@ -82,3 +85,17 @@ async def book(aiohttp_client: Any, base_env: dict[str, str], keys_dir: Path,
                                      "alice": (10, "player", 2), "zed": (20, "player", 4)}.items():
         b.tokens[name] = ring.sign(access_claims(uid, role, agent, ttl=600))
     yield b
+
+
+@pytest.fixture(scope="module")
+def demo_db(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """One database per test module holding the demo book seeded at ``helpers.DEMO_NOW`` (read only)."""
+    from restapi.seed import seed
+    from tests.restapi.agent.helpers import DEMO_NOW
+
+    name = f"wb_demo_{uuid.uuid4().hex[:12]}"
+    _admin_exec(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    url = with_database(pg_server_url, name)
+    asyncio.run(seed(url, now=DEMO_NOW))
+    yield url
+    _admin_exec(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
