@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema
 
-from restapi.agent import reports, schemas
+from restapi.agent import hierarchy, reports, schemas
 from restapi.agent.common import Window, agent_caller, now, report_window
 from restapi.auth.principal import principal
 from restapi.keys import PG, REDIS, SETTINGS
@@ -95,3 +95,10 @@ async def dashboard(request: web.Request) -> web.Response:
     data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
                                          now(request))
     return json_response({"role": who.role, **data})
+
+
+@routes.get("/api/v1/agent/agents")
+@docs(tags=["agent"], summary="The caller's agent tree: each agent's players, week net, open risk, settlements")
+async def agents(request: web.Request) -> web.Response:
+    who = await agent_caller(request)
+    return json_response(await hierarchy.tree(request.app[PG], who.user_id, now(request)))

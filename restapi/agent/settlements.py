@@ -21,7 +21,7 @@ from restapi.agent import queries as cq
 from restapi.agent import queries_settle as q
 from restapi.agent.cashier import request_fingerprint
 from restapi.agent.common import decode_cursor, encode_cursor, iso, push, usd
-from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, settlement_state, shift
+from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, settlement_state, shift, week_days
 from restapi.agent.cycles import due_at as cycle_due_at
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.mail import Mailer
@@ -176,6 +176,7 @@ async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: dat
         more = len(rows) > query["limit"]
         rows = rows[:query["limit"]]
         payments: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+        schedules = {a: await schedule_for(cur, a) for a in {r["agent_id"] for r in rows}}
         if rows:
             await cur.execute(q.PAYMENTS_OF, {"ids": list(payments)})
             for sid, pid, amount, method, ref, actor, at in await cur.fetchall():
@@ -184,7 +185,9 @@ async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: dat
     items = []
     for r in rows:
         state, days = settlement_state(r["status"], r["due_at"], now)
+        first, last = week_days(r["week_start"], r["week_end"], schedules[r["agent_id"]])
         items.append({
+            "first_day": first.isoformat(), "last_day": last.isoformat(),
             **{k: iso(v) if isinstance(v, datetime) else v for k, v in r.items()},
             "state": state, "days_overdue": days,
             "remaining_cents": abs(r["figure_cents"]) - r["paid_cents"],
@@ -194,10 +197,10 @@ async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: dat
     counts: dict[str, int] = {}
     for item in items:
         counts[item["state"]] = counts.get(item["state"], 0) + 1
-    last = rows[-1] if rows else None
+    tail = rows[-1] if rows else None
     return {"items": items, "counts": counts, "cycles": group_by_cycle(items),
-            "next_cursor": encode_cursor([iso(last["week_end"]), last["cycle_id"], last["id"]])
-            if more and last else None}
+            "next_cursor": encode_cursor([iso(tail["week_end"]), tail["cycle_id"], tail["id"]])
+            if more and tail else None}
 
 
 def group_by_cycle(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -205,9 +208,9 @@ def group_by_cycle(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cycles: list[dict[str, Any]] = []
     for item in items:
         if not cycles or cycles[-1]["cycle_id"] != item["cycle_id"]:
-            cycles.append({k: item[k] for k in ("cycle_id", "agent_id", "agent_login", "week_start", "week_end",
-                                                "due_at")} | {"items": [], "figure_cents": 0, "remaining_cents": 0,
-                                                              "counts": {}})
+            head = {k: item[k] for k in ("cycle_id", "agent_id", "agent_login", "week_start", "week_end",
+                                         "first_day", "last_day", "due_at")}
+            cycles.append(head | {"items": [], "figure_cents": 0, "remaining_cents": 0, "counts": {}})
         cycle = cycles[-1]
         cycle["items"].append(item)
         cycle["figure_cents"] += item["figure_cents"]
