@@ -127,3 +127,54 @@ async def test_the_master_can_narrow_the_dashboard_to_a_sub_agent(demo: DemoApp)
         assert narrowed[key] == mine[key], key
     status, body = await demo.get("agent2", "/api/v1/agent/dashboard", params={"agent_id": str(demo.ids["agent1"])})
     assert status == 404 and body["message"] == "No such agent in your book"
+
+
+async def test_sub_agents_page_lists_each_book_and_the_rollup(demo: DemoApp) -> None:
+    status, body = await demo.get("agent1", "/api/v1/agent/agents")
+    assert status == 200
+    agents = {a["login"]: a for a in body["agents"]}
+    assert list(agents) == ["agent1", "agent2"] and agents["agent2"]["depth"] == 1
+    for login, a in agents.items():
+        ((players, risk),) = await demo.sql(
+            "SELECT count(*)::int, sum(pending_risk_cents)::bigint FROM users "
+            "WHERE agent_id = %(a)s AND role = 'player'",
+            {"a": demo.ids[login]})
+        assert (a["players"], a["open_risk_cents"]) == (players, risk)
+        narrowed = (await demo.get(login, "/api/v1/agent/dashboard"))[1] if login == "agent2" else None
+        if narrowed:
+            assert a["open_risk_cents"] == narrowed["exposure"]["open_risk_cents"]
+            st = narrowed["settlements"]
+            assert (a["pending"], a["partial"], a["overdue"]) == (st["pending"], st["partial"], st["overdue"])
+            assert a["outstanding_cents"] == st["pending_cents"] + st["partial_cents"] + st["overdue_cents"]
+    assert body["rollup"]["players"] == 20
+    assert body["rollup"]["open_risk_cents"] == (await _dash(demo, "agent1"))["exposure"]["open_risk_cents"]
+    status, body = await demo.get("agent2", "/api/v1/agent/agents")
+    assert [a["login"] for a in body["agents"]] == ["agent2"]
+    status, body = await demo.get("admin", "/api/v1/agent/agents")
+    assert [a["login"] for a in body["agents"]] == ["agent1", "agent2"]
+
+
+async def test_settlements_come_grouped_by_cycle_in_pages(demo: DemoApp) -> None:
+    seen: list[int] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"limit": "7", "status": "settled"} | ({"cursor": cursor} if cursor else {})
+        status, body = await demo.get("agent1", "/api/v1/agent/settlements", params=params)
+        assert status == 200
+        seen += [i["id"] for i in body["items"]]
+        assert sum(len(c["items"]) for c in body["cycles"]) == len(body["items"])
+        for c in body["cycles"]:
+            assert {i["cycle_id"] for i in c["items"]} == {c["cycle_id"]}
+            assert c["first_day"] < c["last_day"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    ((total,),) = await demo.sql(
+        "SELECT count(*)::int FROM settlements s JOIN settlement_cycles c ON c.id = s.cycle_id "
+        "WHERE s.status = 'settled' AND c.week_end > %(now)s - interval '35 days'", {"now": DEMO_NOW})
+    assert len(seen) == len(set(seen)) == total and pages > 1
+    status, body = await demo.get("agent1", "/api/v1/agent/settlements",
+                                  params={"agent_id": str(demo.ids["agent2"]), "status": "open"})
+    assert body["items"] and {i["agent_login"] for i in body["items"]} == {"agent2"}
