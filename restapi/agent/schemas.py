@@ -158,6 +158,14 @@ class PaymentBody(Schema):
             raise ValidationError("say what the payment was when the method is Other", "reference")
 
 
+class ImportBody(Schema):
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000), metadata={
+        "description": "The file: a header line (login, name, email, phone, credit_limit, max_wager, min_wager, "
+                       "opening_balance; amounts in dollars) then one customer a line"})
+    dry_run = fields.Boolean(load_default=True)
+    agent_id = _id(strict=True, load_default=None)
+
+
 class VerifyQuery(Schema):
     account_id = _id()
 

@@ -56,8 +56,9 @@ async function ownerOptions(select) {
 }
 
 /** A bar chart of values by label as inline SVG with a labelled $ axis and first/middle/last day labels. */
-export function barChart(points, label, yTitle = "Book win ($)") {
-  const w = 640, hgt = 220, left = 64, right = 8, top = 12, bottom = 40;
+export function barChart(points, label, yTitle = "Book win ($)", width = 640) {
+  // Drawn at the size it is shown (320-640 px wide), so 12 px labels stay 12 px on a phone.
+  const w = Math.round(Math.max(300, Math.min(640, width))), hgt = 220, left = 64, right = 8, top = 12, bottom = 40;
   const max = Math.max(1, ...points.map((p) => Math.abs(p.value)));
   const bw = (w - left - right) / Math.max(1, points.length);
   const plot = hgt - top - bottom;
@@ -105,7 +106,7 @@ async function dashboard() {
     $("#week-note").textContent = `Weeks close in ${d.week.timezone}; this week began ${new Date(d.week.start).toLocaleString("en-US", { timeZone: d.week.timezone, dateStyle: "medium", timeStyle: "short" })}.`;
     const chart = $("#chart");
     const points = perf.by_day.map((x) => ({ label: x.key, value: x.book_win_cents }));
-    chart.replaceChildren(barChart(points, `Book win by day from ${perf.from} to ${perf.to}: total ${money(perf.totals.book_win_cents)}`),
+    chart.replaceChildren(barChart(points, `Book win by day from ${perf.from} to ${perf.to}: total ${money(perf.totals.book_win_cents)}`, "Book win ($)", chart.clientWidth),
       h("figcaption", { class: "muted" }, `${perf.from} to ${perf.to}: book win ${money(perf.totals.book_win_cents)} on ${money(perf.totals.handle_cents)} handle`));
     chart.setAttribute("aria-busy", "false");
     const ex = d.exposure.by_event || [];
