@@ -203,8 +203,12 @@ def _summary(dry_run: bool, bad: bool, total: int, created: int, file_problems: 
         n = sum(1 for r in rows if r.problems)
         return f"{n} of {total} rows have problems; fix them and try again. Nothing was imported."
     if dry_run:
-        return f"All {total} rows look right. Import them when ready."
-    return f"Imported {created} new customers." if created else "Nothing new: every customer was already imported."
+        return f"{_customers(total)} checked: every row looks right. Import when ready."
+    return f"Imported {_customers(created)}." if created else "Nothing new: every customer was already imported."
+
+
+def _customers(n: int) -> str:
+    return f"{n} customer" if n == 1 else f"{n} customers"
 
 
 async def _open_account(cur: Any, viewer: int, owner: int, row: Row, base_url: str, now: datetime) -> Invite:

@@ -174,7 +174,35 @@ function optionalCents(v) {
   return parseMoney(v);
 }
 
+function importBox() {
+  const form = $("#import-form");
+  const box = $(".msg", form);
+  const run = $("#import-run");
+  let text = null;
+  async function send(dryRun) {
+    clearMsg(box);
+    const file = form.file.files[0];
+    if (!file) { plainError(box, { message: "Choose the CSV file of your customers first" }); return; }
+    text = await file.text();
+    try {
+      const r = await api("/api/v1/agent/import", { method: "POST", body: { csv: text, dry_run: dryRun } });
+      const table = $("#import-rows");
+      table.hidden = false;
+      table.tBodies[0].replaceChildren(...r.rows.map((row) => h("tr", { "data-line": row.line }, cell(row.line, "num"), cell(row.login),
+        h("td", {}, row.problems.length ? h("ul", { class: "problems" }, row.problems.map((x) => h("li", {}, x))) : row.status,
+          row.password ? h("p", {}, row.password, row.setup_link ? h("br") : null, row.setup_link ? h("a", { href: row.setup_link }, row.setup_link) : null) : null))));
+      if (r.ok) showOk(box, r.message); else plainError(box, { message: r.message });
+      run.disabled = !(r.ok && dryRun);
+      if (!dryRun && r.ok) customers(false);
+    } catch (err) { plainError(box, err); run.disabled = true; }
+  }
+  form.file.addEventListener("change", () => { run.disabled = true; clearMsg(box); });
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); send(true); });
+  run.addEventListener("click", () => send(false));
+}
+
 function customersPage() {
+  importBox();
   sortable($("#customers"));
   ownerOptions($("#customer-filters").agent_id);
   $("#customer-filters").addEventListener("submit", (ev) => { ev.preventDefault(); customers(false); });

@@ -68,12 +68,13 @@ async def test_a_dry_run_lists_problems_and_changes_nothing(book: Book) -> None:
 
 async def test_import_opens_accounts_with_ledger_openings_once(book: Book) -> None:
     status, body = await _import(book, GOOD, True)
-    assert status == 200 and body["ok"] and body["message"] == "All 2 rows look right. Import them when ready."
+    assert status == 200 and body["ok"]
+    assert body["message"] == "2 customers checked: every row looks right. Import when ready."
     assert [r["status"] for r in body["rows"]] == ["would be imported", "would be imported"]
     assert await book.sql("SELECT count(*) FROM users WHERE login IN ('dora', 'eddie')") == [(0,)]
 
     status, body = await _import(book, GOOD, False)
-    assert status == 201 and body["message"] == "Imported 2 new customers."
+    assert status == 201 and body["message"] == "Imported 2 customers."
     rows = {r["login"]: r for r in body["rows"]}
     assert rows["dora"]["opening_balance"] == "-$120.50" and rows["eddie"]["credit_limit"] == "$500.00"
     # No SMTP host in this app's settings: both links are shown to the agent to pass on.

@@ -174,6 +174,30 @@ async def test_settlements_by_cycle_customers_by_owner_cashier_and_out_of_book(o
         await _no_sideways_scroll(page)
         await shot(page, f"office_customers_{size}")
 
+        # Bring a book over: the check lists each problem, then the fixed file imports once.
+        await page.click("#import-box summary")
+        bad = "login,name,email,credit_limit,opening_balance\nnew-" + size + ",New One,,lots,10\n"
+        await page.set_input_files("#i-file", files=[{"name": "book.csv", "mimeType": "text/csv",
+                                                      "buffer": bad.encode()}])
+        await page.click("#import-form button[type=submit]")
+        problems = page.locator("#import-rows tbody tr ul.problems li")
+        await expect(problems).to_have_count(2)
+        await expect(problems.first).to_have_text("Give an email or a phone number so the player can be reached")
+        await expect(page.locator("#import-run")).to_be_disabled()
+        good = f"login,name,phone,credit_limit,opening_balance\nnew-{size},New One,+1 555 0123,500,-20.50\n"
+        await page.set_input_files("#i-file", files=[{"name": "book.csv", "mimeType": "text/csv",
+                                                      "buffer": good.encode()}])
+        await page.click("#import-form button[type=submit]")
+        await expect(page.locator("#import-form .ok")).to_have_text(
+            "1 customer checked: every row looks right. Import when ready.")
+        await page.click("#import-run")
+        await expect(page.locator("#import-form .ok")).to_have_text("Imported 1 customer.")
+        await expect(page.locator("#import-rows tbody a")).to_contain_text("/reset-password?token=")
+        ((balance,),) = await _sql(office, "SELECT balance_cents FROM users WHERE login = %(l)s", {"l": f"new-{size}"})
+        assert balance == -2050
+        await _no_sideways_scroll(page)
+        await shot(page, f"office_import_{size}")
+
         await page.goto(f"{office.base}/agent/cashier")
         await expect(page.locator("#tx tbody")).to_have_attribute("aria-busy", "false")
         for text in await page.locator("#tx tbody td:nth-child(4)").all_inner_texts():
