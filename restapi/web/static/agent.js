@@ -362,7 +362,7 @@ function settlementsPage() {
     const head = h("tr", { class: "cycle fixed" }, h("th", { scope: "rowgroup", colspan: 6 },
       `Week ${c.first_day} to ${c.last_day} · ${c.agent_login} · due ${fmtDate(c.due_at)} · ${open} · ${money(c.remaining_cents)} to settle`));
     return h("tbody", { "data-cycle": c.cycle_id }, head, c.items.map((s) => h("tr", { "data-settlement": s.id, "data-login": s.login }, cell(s.login),
-      cell(s.display_name || ""), moneyCell(s.figure_cents), moneyCell(s.remaining_cents, "num"),
+      cell(s.display_name || "", "opt"), moneyCell(s.figure_cents), moneyCell(s.remaining_cents, "num"),
       cell(STATES[s.state] + (s.days_overdue ? ` (${s.days_overdue} days)` : ""), null, s.state),
       h("td", {}, s.remaining_cents > 0 ? h("button", { type: "button", "aria-label": `Record payment for ${s.login}`, onclick: (ev) => openPay(s, ev.target.closest("tr")) }, "Record payment") : "✓"))));
   }

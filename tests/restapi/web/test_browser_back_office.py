@@ -215,13 +215,15 @@ async def test_settlements_by_cycle_customers_by_owner_cashier_and_out_of_book(o
         # agent2 opens one of agent1's own players: no form, no buttons.
         ((outsider,),) = await _sql(office, "SELECT min(id) FROM users WHERE role = 'player' AND agent_id = "
                                             "(SELECT id FROM users WHERE login = 'agent1')")
-        await page.click("#logout")
+        page = await (sub := await _context(browser, size)).new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
         await login(page, office.base, "agent2", "agent-pass-123", "/agent")
         await page.goto(f"{office.base}/agent/customers/{outsider}")
         await expect(page.locator("#cust-title")).to_have_text("This customer is not in your book")
         await expect(page.locator("#limits-form")).to_be_hidden()
         await expect(page.locator("#toggle-status")).to_be_hidden()
         await shot(page, f"office_out_of_book_{size}")
+        await sub.close()
     finally:
         await ctx.close()
     assert not errors, errors
