@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 import aiopg
 from aiohttp import web
 
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
+from shared.clock import Clock
 from shared.mail import Mailer
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
@@ -23,12 +22,6 @@ VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
 CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
+# The clock every handler reads "now" from (tests pass a fixed one to create_app).
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
-# The clock of date-dependent handlers (agent weeks, report days, settlement states): the wall clock
-# in production, a fixed instant in tests (set it before the app starts).
-CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
-
-
-def wall_clock() -> datetime:
-    """The current UTC time (the default ``CLOCK``)."""
-    return datetime.now(UTC)

@@ -15,7 +15,6 @@ import pytest
 
 from restapi.app import create_app
 from restapi.config import RestSettings
-from restapi.keys import CLOCK
 from shared.config import load
 from shared.tokens import KeyRing, access_claims
 from tests.conftest import _admin_exec, with_database
@@ -73,9 +72,8 @@ async def book(aiohttp_client: Any, base_env: dict[str, str], keys_dir: Path,
                database_url: str, redis_url: str) -> AsyncIterator[Book]:
     async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
         await cur.execute(BOOK)
-    app = create_app(load(RestSettings, base_env, port=0))
     holder: list[Book] = []
-    app[CLOCK] = lambda: holder[0].now
+    app = create_app(load(RestSettings, base_env, port=0), clock=lambda: holder[0].now)
     client = await aiohttp_client(app)
     ring = KeyRing.load(keys_dir)
     b = Book(client, database_url, redis_url)

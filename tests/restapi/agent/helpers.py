@@ -16,7 +16,7 @@ from restapi.agent.common import Window
 from restapi.agent.cycles import Schedule, week_days
 from restapi.app import create_app
 from restapi.config import RestSettings
-from restapi.keys import CLOCK
+from shared.clock import fixed
 from shared.config import load
 from shared.tokens import KeyRing, access_claims
 
@@ -95,8 +95,7 @@ class DemoApp:
 async def demo_app(aiohttp_client: Any, base_env: dict[str, str], keys_dir: Path, dsn: str,
                    now: datetime = DEMO_NOW) -> AsyncIterator[DemoApp]:
     """The app on the already seeded demo book, its clock fixed at ``now``."""
-    app = create_app(load(RestSettings, {**base_env, "AGENT_DASHBOARD_TTL": "0"}, port=0))
-    app[CLOCK] = lambda: now
+    app = create_app(load(RestSettings, {**base_env, "AGENT_DASHBOARD_TTL": "0"}, port=0), clock=fixed(now))
     client = await aiohttp_client(app)
     async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
         await cur.execute("SELECT login, id, role, agent_id FROM users WHERE role <> 'player'")
