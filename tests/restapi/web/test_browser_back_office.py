@@ -222,6 +222,7 @@ async def test_settlements_by_cycle_customers_by_owner_cashier_and_out_of_book(o
         await expect(page.locator("#cust-title")).to_have_text("This customer is not in your book")
         await expect(page.locator("#limits-form")).to_be_hidden()
         await expect(page.locator("#toggle-status")).to_be_hidden()
+        await expect(page.locator("#cust-summary")).to_be_hidden()
         await shot(page, f"office_out_of_book_{size}")
         await sub.close()
     finally:
