@@ -17,3 +17,13 @@ DROPPED = Counter("ingest_buffer_overflow_total", "Batches dropped when a sink's
 SINK_ERRORS = Counter("ingest_sink_errors_total", "Failed writes to a sink (retried)", ["sink"])
 RESULTS = Counter("ingest_results_total", "Final and cancelled results published", ["status"])
 ARCHIVED_DAYS = Counter("ingest_archived_days_total", "odds_history days archived and dropped")
+FEED_UPDATED = Gauge(
+    "ingest_feed_last_update_timestamp_seconds",
+    "When each league's tier was last fully current (provider clock): its oldest odds poll, or now when it has "
+    "no game to poll", ["league", "tier"])
+FEED_INTERVAL = Gauge("ingest_feed_interval_seconds", "Poll interval of each tier, after the quota slow-down",
+                      ["tier"])
+CREDITS_REMAINING = Gauge("ingest_provider_credits_remaining", "Credits the provider says are left in the plan",
+                          ["provider"])
+CREDITS_ALLOWANCE = Gauge("ingest_provider_credits_allowance", "Credits ingest may still spend today (budget and plan)",
+                          ["provider"])

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from ingest.differ import carry_forward, diff_event, header
-from ingest.metrics import CALLS_SAVED, CALLS_SKIPPED
+from ingest.metrics import CALLS_SAVED, CALLS_SKIPPED, FEED_INTERVAL, FEED_UPDATED
 from ingest.model import (
     OPEN_STATUSES,
     League,
@@ -27,7 +27,7 @@ from ingest.model import (
 )
 from ingest.providers import Provider, odds_cost, scores_cost
 from ingest.publisher import Batch, Publisher, make_batch
-from ingest.scheduler import OddsRequest, Plan, Scheduler, ScoresRequest
+from ingest.scheduler import TIERS, OddsRequest, Plan, Scheduler, ScoresRequest
 from ingest.store import Store, StoreBatch
 from shared import streams
 
@@ -158,8 +158,17 @@ class Poller:
                 await self.store.write(self._store_batch(batches))
             elif self.store.queue or self.store.full_sync_needed or self.store.catalog_dirty:
                 await self.store.flush()
+        self._export_freshness(now)
         self.ticks += 1
         return sum(len(b.changes) for b in batches)
+
+    def _export_freshness(self, now: int) -> None:
+        """Feed freshness per league and tier, for the stale-feed alert (deploy/prometheus)."""
+        slowdown = self.provider.slowdown()
+        for tier in TIERS:
+            FEED_INTERVAL.labels(tier).set(self.scheduler.tiers.interval_ms(tier, slowdown) / 1000)
+        for (league, tier), at in self.scheduler.freshness(now, self.state, list(self.leagues)).items():
+            FEED_UPDATED.labels(league, tier).set(at / 1000)
 
     def _store_batch(self, batches: list[Batch]) -> StoreBatch:
         """All leagues' changes of one tick as one PostgreSQL transaction."""

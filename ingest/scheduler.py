@@ -109,6 +109,24 @@ class Scheduler:
                     plan.scores.append(ScoresRequest(league, tuple(sorted(started))))
         return plan
 
+    def freshness(self, now: int, state: dict[str, Snapshot], leagues: list[str]) -> dict[tuple[str, str], int]:
+        """When each (league, tier) was last fully current (ms): the oldest odds poll among the games it
+        must poll, or ``now`` when it has none (nothing to be stale about). A game not polled yet does
+        not count: it has no price to be stale."""
+        out: dict[tuple[str, str], int] = {}
+        for league in leagues:
+            oldest = dict.fromkeys(TIERS, now)
+            for eid, ev in state.get(league, {}).items():
+                status = ev["status"]
+                if status not in TIERS or (status != "live" and parse_time_ms(ev["commence"]) - now > self.window_ms):
+                    continue
+                polled = self.last_odds.get(eid)
+                if polled is not None and polled < oldest[status]:
+                    oldest[status] = polled
+            for tier, at in oldest.items():
+                out[(league, tier)] = at
+        return out
+
     def polled_odds(self, event_ids: list[str], now: int) -> None:
         """Record that these events' odds were fetched at ``now``."""
         for eid in event_ids:

@@ -227,6 +227,12 @@ def user_frame(user_id: int, offset: str, kind: str, data_json: bytes) -> bytes:
                     + b'","kind":' + orjson.dumps(kind) + b',"data":' + data_json + b"}")
 
 
+def broadcast_frame(offset: str, kind: str, data_json: bytes) -> bytes:
+    """``{"op":"broadcast","offset","kind","data"}``: an event for every socket (e.g. ``switches.changed``)."""
+    return ws_frame(b'{"op":"broadcast","offset":"' + offset.encode() + b'","kind":' + orjson.dumps(kind)
+                    + b',"data":' + data_json + b"}")
+
+
 def welcome_frame(session: str, node: str, ping: float, user_id: int, expires_at: float | None = None) -> bytes:
     return frame({"op": "welcome", "session": session, "node": node, "ping": ping, "user": user_id,
                   "expires_at": None if expires_at is None else int(expires_at)})

@@ -30,6 +30,9 @@ REDIS_DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
 EpochChanged = Callable[[str], Awaitable[None]]
 
 
+BROADCAST_USER = 0  # a notify entry for user 0 goes to every socket
+
+
 def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -213,6 +216,11 @@ class Reader:
             data = fields.get(b"data", b"{}")
         except (KeyError, ValueError):
             log.error("notify entry %s is malformed; skipped", offset)
+            return
+        if user == BROADCAST_USER:  # for every socket on the node (kill switch changes)
+            frame = p.broadcast_frame(offset, kind, data)
+            for conn in list(self.hub.conns):
+                self.hub.send(conn, frame)
             return
         topic = f"user:{user}"
         if not self.hub.has_subscribers(topic):

@@ -11,8 +11,10 @@ from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
-from restapi.keys import CLOCK, KEYRING, PG, REDIS, SETTINGS, VERIFIER
+from restapi.keys import CLOCK, KEYRING, PG, REDIS, SETTINGS, SWITCHES, VERIFIER
 from restapi.openapi import setup_openapi
+from restapi.switches.live import watcher_ctx
+from restapi.switches.routes import setup_switches
 from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
 from shared import VERSION
@@ -41,6 +43,7 @@ def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Applicatio
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))
+    app.cleanup_ctx.append(watcher_ctx(SWITCHES, PG, REDIS, settings.switch_poll))
     add_health_routes(
         app, {"postgres": pg_check(PG), "redis": redis_check(REDIS)}, timeout=settings.ready_timeout
     )
@@ -52,4 +55,5 @@ def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Applicatio
     setup_user(app)
     setup_betting(app)
     setup_web(app)
+    setup_switches(app)
     return app

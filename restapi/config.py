@@ -105,6 +105,14 @@ class RestSettings(CommonSettings):
     grader_sweep: float = setting(
         "BETTING_GRADER_SWEEP", 60.0, help="Seconds between sweeps grading open legs of events already final", min=1
     )
+    ops_metrics_interval: float = setting(
+        "OPS_METRICS_INTERVAL", 15.0, min=0.05, max=300,
+        help="Seconds between the jobs process's reads of grader lag, overdue weekly closes and open risk",
+    )
+    switch_poll: float = setting(
+        "RESTAPI_SWITCH_POLL", 1.0, min=0.05, max=1.0,
+        help="Seconds between checks of the kill switches in PostgreSQL (Redis pub/sub also wakes each process)",
+    )
     void_after_hours: float = setting(
         "BETTING_VOID_AFTER_HOURS", 48.0, min=1, max=24 * 30,
         help="House rule: legs of a game with no result this many hours after its start are void",

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
+from restapi.switches.live import Watcher
 from shared.clock import Clock
 from shared.mail import Mailer
 from shared.redis import Redis
@@ -25,3 +26,4 @@ MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # The clock every handler reads "now" from (tests pass a fixed one to create_app).
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
+SWITCHES: web.AppKey[Watcher] = web.AppKey("switches", Watcher)

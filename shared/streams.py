@@ -2,7 +2,7 @@
 
     odds:{sport}    stream  {v, ts, trace, changes}        ingest -> pushd, restapi
     snap:{sport}    hash    event_id -> odds, _offset, _epoch  ingest -> pushd, restapi
-    notify          stream  {v, ts, trace, user, kind, data}   restapi -> pushd
+    notify          stream  {v, ts, trace, user, kind, data}   restapi -> pushd (user 0: every socket)
     results         stream  {v, ts, trace, event, sport, status, home, away}  ingest -> restapi jobs
 
 Every entry carries ``trace`` (a W3C traceparent) so one trace follows a change across services.
@@ -59,7 +59,7 @@ PUSHD_NODES = "pushd:nodes"
 SNAP_OFFSET = "_offset"
 SNAP_EPOCH = "_epoch"
 NOTIFY_KINDS = ("bet.accepted", "bet.graded", "balance.changed", "settlement.reminder", "account.status",
-                "session.revoked")
+                "session.revoked", "switches.changed")
 NOTIFY_MAXLEN = 100_000  # the notify stream keeps about this many entries
 
 

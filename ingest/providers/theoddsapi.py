@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from ingest.metrics import PROVIDER_CALLS, PROVIDER_CREDITS
+from ingest.metrics import CREDITS_ALLOWANCE, CREDITS_REMAINING, PROVIDER_CALLS, PROVIDER_CREDITS
 from ingest.providers import ProviderError, odds_cost, scores_cost
 from ingest.providers.quota import Quota
 
@@ -89,6 +89,9 @@ class TheOddsApi:
             try:
                 async with self._session.get(self.base_url + path, params=query) as resp:
                     self.quota.record(resp.headers)
+                    if self.quota.remaining is not None:
+                        CREDITS_REMAINING.labels(self.name).set(self.quota.remaining)
+                    CREDITS_ALLOWANCE.labels(self.name).set(self.quota.allowance())
                     if resp.status == 200:
                         PROVIDER_CALLS.labels(self.name, endpoint, "ok").inc()
                         last = self.quota.last

@@ -17,7 +17,7 @@ from restapi.auth.cors import cors_middleware
 from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
-from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
+from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, SWITCHES, TASKS
 from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
@@ -83,7 +83,7 @@ async def signup(request: web.Request) -> web.Response:
     d = request[BODY]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
                                         login=d["login"], display_name=d["display_name"],
-                                        client=_client(request, d["device"]))
+                                        client=_client(request, d["device"]), switches=request.app[SWITCHES].board)
     return json_response({**issued.as_dict(), "user": user}, status=201, headers=NO_STORE)
 
 

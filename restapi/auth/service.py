@@ -24,6 +24,8 @@ from redis.exceptions import RedisError
 from restapi.auth import passwords
 from restapi.auth import queries as q
 from restapi.config import RestSettings
+from restapi.switches import store as switch_store
+from restapi.switches.model import Board
 from shared import denylist, ratelimit, streams
 from shared.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from shared.redis import Redis
@@ -149,12 +151,19 @@ async def _deny_all(deps: Deps | Redis, user_id: int, revoked: list[tuple[Any, .
 
 
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
-                 display_name: str, client: Client) -> tuple[dict[str, Any], Issued]:
-    """Create a player under the agent whose login is ``agent`` and log the new account in."""
+                 display_name: str, client: Client, switches: Board | None = None) -> tuple[dict[str, Any], Issued]:
+    """Create a player under the agent whose login is ``agent`` and log the new account in.
+
+    ``switches`` (the kill switches) refuse it with 409 ``signups_suspended`` while sign-ups are off.
+    """
+    switches = switches or Board()
+    switches.check_signup()  # the house's switch, before anything else
     await ratelimit.enforce(deps.redis, signup_limit(deps.settings), client.ip, "Too many signups; wait and retry")
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_AGENT_BY_LOGIN, {"login": agent.strip().lower()})
         row = await cur.fetchone()
+        if row is not None and switches.has_tree_switches:
+            switches.check_signup(await switch_store.master_chain(cur, int(row[0])))
     if row is None:  # checked before bcrypt, so a wrong agent code costs no hashing
         raise ValidationFailed("No active agent has that code", details={"agent": ["Unknown agent."]})
     agent_id = int(row[0])

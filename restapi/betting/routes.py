@@ -11,7 +11,7 @@ from restapi.auth.principal import principal, require_role
 from restapi.auth.routes import BEARER, _errors
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
-from restapi.keys import CLOCK, PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS, SWITCHES
 from shared.errors import BadRequest, NotFound
 from shared.web import json_response
 
@@ -115,7 +115,8 @@ async def quote(request: web.Request) -> web.Response:
       description="One transaction: account active, markets open and not started (or live-bettable), each "
                   "price equal to the one seen or acceptable under `accept_price_changes` (else 409 "
                   "`price_changed` with the new prices), stake limits (422), available credit (409 "
-                  "`insufficient_credit`). 201 with the bet; a retry with the same key answers 200 with the "
+                  "`insufficient_credit`); 409 `betting_suspended` naming the `scope` and `target` while a kill "
+                  "switch covers the bet. 201 with the bet; a retry with the same key answers 200 with the "
                   "same bet, waiting for a first attempt still in flight.")
 @request_schema(s.BetIn, example={"type": "straight", "stake_cents": 1100, "selections": [SELECTION_EXAMPLE]})
 @response_schema(s.PlacedOut, 201, description="Bet accepted")
@@ -126,7 +127,7 @@ async def place_bet(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     app = request.app
     status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
-                                           service.bet_request(request["data"]), app[CLOCK]())
+                                           service.bet_request(request["data"]), app[CLOCK](), app[SWITCHES].board)
     return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
 
 

@@ -29,18 +29,23 @@ from typing import Any
 import aiopg
 import orjson
 import psycopg2
+from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from restapi import ledger
 from restapi.betting import pricing
 from restapi.betting import queries as q
 from restapi.config import RestSettings
+from restapi.switches import store as switch_store
+from restapi.switches.model import Board, Leg
 from shared import streams
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.odds import parlay_payout, straight_payout
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
+BETS_PLACED = Counter("bets_placed_total", "Bets accepted (first answers, not replays)", ["type"])
+BETS_STAKE = Counter("bets_stake_cents_total", "Stakes of accepted bets, in cents", ["type"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +155,13 @@ def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: 
 
 
 async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
-                    req: BetRequest, now: datetime) -> tuple[int, dict[str, Any]]:
+                    req: BetRequest, now: datetime, board: Board | None = None) -> tuple[int, dict[str, Any]]:
     """Place ``req`` once per (user, key) at ``now``: (201, the bet) the first time, (200, the same
-    answer) on a retry."""
+    answer) on a retry.
+
+    ``board`` holds the thrown kill switches; a bet one of them covers is refused (409 betting_suspended).
+    """
+    board = board or Board()
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur:
@@ -168,7 +177,9 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                                            code="idempotency_key_reused")
                 await cur.execute("COMMIT")
                 return 200, stored
-            body, writes = _place(settings, user_id, key, digest, req, account, now)
+            # A master agent's switches cover its tree: look the chain up only when one is thrown.
+            chain = await switch_store.master_chain(cur, account[2]) if board.has_tree_switches else ()
+            body, writes = _place(settings, user_id, key, digest, req, account, now, board, chain)
             # The inserts, the ledger entry and COMMIT in one message: if a statement fails, the
             # ones after it (COMMIT included) do not run and the ROLLBACK below ends the transaction.
             await cur.execute(b";".join([cur.mogrify(sql, params) for sql, params in writes] + [b"COMMIT"]).decode())
@@ -177,6 +188,8 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                 with contextlib.suppress(psycopg2.Error):
                     await cur.execute("ROLLBACK")
             raise
+    BETS_PLACED.labels(req.bet_type).inc()
+    BETS_STAKE.labels(req.bet_type).inc(req.stake_cents)
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
         "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
@@ -187,6 +200,18 @@ LEG_FIELDS = ("leg_no", "event_id", "sport", "league", "home_team", "away_team",
               "point", "book", "price", "price_seen", "point_seen", "live")
 
 
+def switch_legs(picks: Sequence[pricing.Pick], offers: dict[tuple[str, str, str], pricing.Offer],
+                now: datetime) -> list[Leg]:
+    """What the kill switches need of each known pick (unknown ones are refused by the pricing rules)."""
+    legs = []
+    for p in picks:
+        event = offers[p.triple].event
+        if event is not None:
+            legs.append(Leg(event.sport, event.league, event.id, p.market,
+                            event.status == "live" or event.commence_time <= now))
+    return legs
+
+
 def event_name(legs: list[Any]) -> str:
     """What the agent's exposure lists a bet under: "Away @ Home", or each game of a parlay."""
     names = [f"{leg.event.away_team} @ {leg.event.home_team}" for leg in legs]
@@ -195,7 +220,8 @@ def event_name(legs: list[Any]) -> str:
 
 
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-           account: tuple[Any, ...], now: datetime) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+           account: tuple[Any, ...], now: datetime, board: Board | None = None,
+           chain: Sequence[int] = ()) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
     (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, seq, head, policy, caps, bet_id, placed_at,
      _hash, _stored, offer_rows) = account
@@ -204,6 +230,8 @@ def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: Bet
     if role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
     offers = parse_offers(req.picks, offer_rows)
+    if board is not None:  # before prices: a suspended line is refused as suspended, not as moved
+        board.check_bet(req.bet_type, switch_legs(req.picks, offers, now), chain)
     legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, now)
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"

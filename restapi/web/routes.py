@@ -55,6 +55,7 @@ PAGES: tuple[Page, ...] = (
     Page("/agent/settlements", "agent_settlements.html", "Settlements", "agent.js", "agent"),
     Page("/agent/reports", "agent_reports.html", "Reports", "agent.js", "agent"),
     Page("/agent/agents", "agent_agents.html", "Sub-agents", "agent.js", "agent"),
+    Page("/agent/switches", "agent_switches.html", "Kill switches", "switches.js", "agent"),
 )
 
 

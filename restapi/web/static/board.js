@@ -2,6 +2,7 @@
 import { api, requireLogin } from "./api.js";
 import { $, h, chrome, fmtOdds, fmtPoint, fmtTime, ago, toast, refreshBalance, notifyWanted } from "./ui.js";
 import { Live } from "./live.js";
+import { Suspensions } from "./suspend.js";
 import { initSlip, toggleSelection, isSelected, onSlipChange, priceUpdate, selKey } from "./slip.js";
 
 const body = document.body;
@@ -62,7 +63,7 @@ function priceButton(ev, book, market, outcome) {
   const o = ev.books.get(book)?.[market]?.[outcome];
   const sel = { event_id: ev.id, book, market, outcome, price: o ? o.price : null, point: o ? o.point : null };
   const key = selKey(sel);
-  const btn = h("button", { type: "button", class: "price", "data-sel": key, "aria-pressed": isSelected(key) ? "true" : "false" });
+  const btn = h("button", { type: "button", class: "price", "data-sel": key, "data-market": market, "aria-pressed": isSelected(key) ? "true" : "false" });
   fillButton(btn, o, book, market, outcome);
   btn.addEventListener("click", () => {
     const cur = ev.books.get(book)?.[market]?.[outcome];
@@ -93,7 +94,8 @@ function card(ev) {
       table(ev, "Spread", [[ev.away, "spreads", ev.away], [ev.home, "spreads", ev.home]], books),
       table(ev, "Total", [["Over", "totals", "Over"], ["Under", "totals", "Under"]], books)]
     : [table(ev, "Odds", [["Away", "h2h", ev.away], ["Home", "h2h", ev.home], ["Over", "totals", "Over"], ["Under", "totals", "Under"]], books)];
-  return h("article", { class: "ev", id: `ev-${ev.id}`, "aria-label": `${ev.away} at ${ev.home}` }, head, ...parts,
+  return h("article", { class: "ev", id: `ev-${ev.id}`, "data-league": ev.league || league, "data-live": String(live),
+    "aria-label": `${ev.away} at ${ev.home}` }, head, ...parts,
     h("p", { class: "updated", "data-t": String(lastT(ev)) }, lastT(ev) ? ago(lastT(ev)) : ""));
 }
 
@@ -192,12 +194,15 @@ function onFrame(f) {
       : f.kind === "bet.accepted" ? `Bet #${d.bet_id ?? ""} accepted` : f.kind === "balance.changed" ? "Your balance changed" : null;
     if (text && notifyWanted(f.kind)) toast(text); // the player's notification switches
     refreshBalance();
+  } else if (f.op === "broadcast" && f.kind === "switches.changed") {
+    suspensions.refresh(); // a kill switch moved: grey out (or back in) what now applies to this player
   } else if (f.op === "error" && f.code !== "invalid_ticket") {
     toast(f.message || "Live updates failed", "error");
   }
 }
 
 let saveTimer = null;
+let suspensions = null;
 const idle = window.requestIdleCallback || ((f) => setTimeout(f, 0));
 function save() {
   if (saveTimer) return; // at most one copy every few seconds, written when the page is idle
@@ -257,7 +262,9 @@ async function main() {
   }
   $("#board-title").textContent = title || league;
   document.title = `${title || league} · WagerBabe`;
+  suspensions = new Suspensions($("#board"));
   renderAll();
+  suspensions.refresh();
   setInterval(() => { for (const el of document.querySelectorAll(".updated[data-t]")) { const t = Number(el.dataset.t); if (t) el.textContent = ago(t); } }, 1000);
   const live = new Live(body.dataset.pushUrl, { onFrame, onState: setLive });
   window.__wbLive = live;
