@@ -149,6 +149,7 @@ class Poller:
         outputs = await asyncio.gather(*(self._league_tick(key, now, plan) for key in self.leagues))
         batches = [b for b in outputs if b is not None]
         if self.publisher is not None:
+            await self.publisher.verify()
             for batch in batches:
                 await self.publisher.publish(batch)
             if self.publisher.pending or self.publisher.resync_needed or self.publisher.orphan_results:
