@@ -1,0 +1,39 @@
+"""Which failures mean "a server we depend on is unreachable", and the 503 a client sees for them.
+
+PostgreSQL restarting, refusing connections or dropping them (SQLSTATE class 08, 57P01-57P03, or
+no SQLSTATE at all because the server was never reached) and Redis connection failures are
+outages, not bugs: the client gets ``503 database_unavailable`` / ``redis_unavailable`` with
+``Retry-After`` and may retry; every other exception stays a logged ``500 internal``.
+"""
+
+from __future__ import annotations
+
+import psycopg2
+import redis.exceptions as rexc
+
+from shared.errors import Unavailable
+
+DB_RETRY_AFTER = 2
+REDIS_RETRY_AFTER = 1
+
+
+def _pg_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, psycopg2.InterfaceError):  # "connection already closed"
+        return True
+    if not isinstance(exc, psycopg2.OperationalError):
+        return False
+    code = exc.pgcode
+    return code is None or code.startswith("08") or code in ("57P01", "57P02", "57P03")
+
+
+def outage_error(exc: BaseException) -> Unavailable | None:
+    """The 503 for ``exc`` when it means PostgreSQL or Redis is unreachable; None otherwise."""
+    if _pg_unreachable(exc):
+        return Unavailable("The database is unreachable right now; retry shortly", code="database_unavailable",
+                           headers={"Retry-After": str(DB_RETRY_AFTER)},
+                           details={"retry_after": DB_RETRY_AFTER})
+    if isinstance(exc, rexc.ConnectionError | rexc.TimeoutError):
+        return Unavailable("A cache server is unreachable right now; retry shortly", code="redis_unavailable",
+                           headers={"Retry-After": str(REDIS_RETRY_AFTER)},
+                           details={"retry_after": REDIS_RETRY_AFTER})
+    return None
