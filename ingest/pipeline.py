@@ -25,7 +25,7 @@ from ingest.model import (
     scores_from_api,
     status_for,
 )
-from ingest.providers import Provider, odds_cost, scores_cost
+from ingest.providers import CallSkipped, Provider, odds_cost, scores_cost
 from ingest.publisher import Batch, Publisher, make_batch
 from ingest.scheduler import OddsRequest, Plan, Scheduler, ScoresRequest
 from ingest.store import Store, StoreBatch
@@ -142,10 +142,9 @@ class Poller:
         now = self.provider.now_ms()
         await self._refresh_leagues(now)
         plan = self.scheduler.plan(now, self.state, list(self.leagues), self.provider.slowdown())
-        if plan.saved:
-            CALLS_SAVED.inc(plan.saved)
-        if plan.no_games:
-            CALLS_SKIPPED.labels("no_games").inc(len(plan.no_games))
+        idle = self.scheduler.idle_skips(plan.no_games, now, self.provider.slowdown())
+        if idle:
+            CALLS_SKIPPED.labels("no_games").inc(idle)
         outputs = await asyncio.gather(*(self._league_tick(key, now, plan) for key in self.leagues))
         batches = [b for b in outputs if b is not None]
         if self.publisher is not None:
@@ -207,6 +206,9 @@ class Poller:
     async def _discover(self, league: League, new: Snapshot, touched: set[str], now: int) -> None:
         try:
             events = await self.provider.events(league.key)
+        except CallSkipped as exc:
+            _skipped(exc)
+            return
         except Exception as exc:
             log.warning("events of %s failed: %s", league.key, exc)
             return
@@ -242,17 +244,26 @@ class Poller:
 
     async def _odds(self, league: League, req: OddsRequest, new: Snapshot, touched: set[str], now: int) -> None:
         cost = odds_cost(req.markets, self.regions)
+        asked = set(req.event_ids) if req.event_ids is not None else {
+            eid for eid, ev in new.items() if ev["status"] in OPEN_STATUSES}
         if not self.provider.can_spend(cost):
+            # Deferred to the events' next interval: one skip per call the schedule wanted, not per tick.
             CALLS_SKIPPED.labels("quota").inc()
+            self.scheduler.polled_odds(sorted(asked), now)
             return
         try:
             events = await self.provider.odds(league.key, req.markets, req.event_ids)
+        except CallSkipped as exc:
+            _skipped(exc)
+            if exc.reason == "quota":
+                self.scheduler.polled_odds(sorted(asked), now)
+            return
         except Exception as exc:
             log.warning("odds of %s failed: %s", league.key, exc)
             return
+        if len(req.tiers) > 1:  # one call made where a per-tier poller would have made one per tier
+            CALLS_SAVED.inc(len(req.tiers) - 1)
         self.books.update(book_titles(events))
-        asked = set(req.event_ids) if req.event_ids is not None else {
-            eid for eid, ev in new.items() if ev["status"] in OPEN_STATUSES}
         seen: list[str] = []
         for raw in events:
             eid = str(raw["id"])
@@ -277,9 +288,15 @@ class Poller:
     async def _scores(self, league: League, req: ScoresRequest, new: Snapshot, touched: set[str], now: int) -> None:
         if not self.provider.can_spend(scores_cost(req.days_from)):
             CALLS_SKIPPED.labels("quota").inc()
+            self.scheduler.polled_scores(league.key, now)
             return
         try:
             items = await self.provider.scores(league.key, req.event_ids, req.days_from)
+        except CallSkipped as exc:
+            _skipped(exc)
+            if exc.reason == "quota":
+                self.scheduler.polled_scores(league.key, now)
+            return
         except Exception as exc:
             log.warning("scores of %s failed: %s", league.key, exc)
             return
@@ -324,3 +341,10 @@ class Poller:
                 self.scheduler.forget([eid])
         return results
 
+
+
+def _skipped(exc: CallSkipped) -> None:
+    """Count a call the provider did not send (a back-off window counts once)."""
+    if exc.counted:
+        CALLS_SKIPPED.labels(exc.reason).inc()
+        log.info("%s", exc)

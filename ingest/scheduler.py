@@ -69,6 +69,7 @@ class Scheduler:
         self.last_odds: dict[str, int] = {}
         self.last_discovery: dict[str, int] = {}
         self.last_scores: dict[str, int] = {}
+        self.last_idle: dict[str, int] = {}  # when a league without games was last counted as skipped
 
     def plan(self, now: int, state: dict[str, Snapshot], leagues: list[str], slowdown: float = 1.0) -> Plan:
         """The requests due at ``now``."""
@@ -108,6 +109,17 @@ class Scheduler:
                 if polled is None or now - polled >= self.tiers.interval_ms("live", slowdown):
                     plan.scores.append(ScoresRequest(league, tuple(sorted(started))))
         return plan
+
+    def idle_skips(self, leagues: list[str], now: int, slowdown: float = 1.0) -> int:
+        """How many of ``leagues`` (without games) a plain poller would have called at ``now``: each
+        counts once per scheduled interval, not on every tick."""
+        n = 0
+        for league in leagues:
+            last = self.last_idle.get(league)
+            if last is None or now - last >= self.tiers.interval_ms("scheduled", slowdown):
+                self.last_idle[league] = now
+                n += 1
+        return n
 
     def polled_odds(self, event_ids: list[str], now: int) -> None:
         """Record that these events' odds were fetched at ``now``."""

@@ -24,6 +24,7 @@ class FakeOddsApi:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     completed: bool = True
     extra_sports: list[dict[str, Any]] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)  # paths answered 404 (a league the plan lost)
 
     def paid(self, path: str) -> list[str]:
         return [p for p, _ in self.requests if p.endswith(("/odds", "/scores"))]
@@ -43,6 +44,8 @@ class FakeOddsApi:
         self.requests.append((request.path, query))
         if query.get("apiKey") != KEY:
             return web.json_response({"message": "API key is not valid"}, status=401)
+        if request.path in self.missing:
+            return web.json_response({"message": "Unknown sport"}, status=404)
         if self.failures:
             status, headers = self.failures.pop(0)
             return web.json_response({"message": "slow down"}, status=status, headers=headers)
