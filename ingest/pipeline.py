@@ -14,6 +14,7 @@ from typing import Any
 from ingest.differ import carry_forward, diff_event, header
 from ingest.metrics import CALLS_SAVED, CALLS_SKIPPED
 from ingest.model import (
+    AWAITING,
     OPEN_STATUSES,
     League,
     Snapshot,
@@ -21,6 +22,7 @@ from ingest.model import (
     league_from_api,
     new_event,
     odds_from_api,
+    overdue,
     parse_time_ms,
     scores_from_api,
     status_for,
@@ -32,6 +34,7 @@ from ingest.store import Store, StoreBatch
 from shared import streams
 
 log = logging.getLogger(__name__)
+AWAITING_FORGET_MS = 7 * 86_400_000  # an awaiting game without a result leaves ingest's memory after a week
 
 
 class Poller:
@@ -288,22 +291,22 @@ class Poller:
     async def _scores(self, league: League, req: ScoresRequest, new: Snapshot, touched: set[str], now: int) -> None:
         if not self.provider.can_spend(scores_cost(req.days_from)):
             CALLS_SKIPPED.labels("quota").inc()
-            self.scheduler.polled_scores(league.key, now)
+            self.scheduler.polled_scores(league.key, now, late=req.late)
             return
         try:
             items = await self.provider.scores(league.key, req.event_ids, req.days_from)
         except CallSkipped as exc:
             _skipped(exc)
             if exc.reason == "quota":
-                self.scheduler.polled_scores(league.key, now)
+                self.scheduler.polled_scores(league.key, now, late=req.late)
             return
         except Exception as exc:
             log.warning("scores of %s failed: %s", league.key, exc)
             return
-        self.scheduler.polled_scores(league.key, now)
+        self.scheduler.polled_scores(league.key, now, late=req.late)
         for item in items:
             ev = new.get(str(item.get("id")))
-            if ev is None or ev["status"] not in OPEN_STATUSES:
+            if ev is None or (ev["status"] not in OPEN_STATUSES and ev["status"] != AWAITING):
                 continue
             scores = scores_from_api(item)
             status = ev["status"]
@@ -320,6 +323,20 @@ class Poller:
         results = []
         for eid, ev in list(new.items()):
             status = ev["status"]
+            if status in OPEN_STATUSES and overdue(ev, now):
+                # Started longer ago than the sport allows, and no score: the feed lost it. Off the
+                # board and not bettable; its scores are still asked for, and the void rule decides.
+                new[eid] = {**ev, "status": AWAITING, "odds": {},
+                            "markets": {m: {**f, "open": False} for m, f in ev["markets"].items()}}
+                touched.add(eid)
+                continue
+            if status == AWAITING:
+                if now - parse_time_ms(ev["commence"]) >= AWAITING_FORGET_MS:
+                    del new[eid]
+                    self.gone.add(eid)
+                    touched.add(eid)
+                    self.scheduler.forget([eid])
+                continue
             if status in OPEN_STATUSES:
                 moved = status_for(parse_time_ms(ev["commence"]), now, int(self.upcoming_ms))
                 if moved != status:

@@ -142,6 +142,11 @@ async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100, void_after_hou
                 log.warning("voiding bets on %d game(s) with no result %s h after their start: %s",
                             len(unplayed), void_after_hours, ", ".join(unplayed[:10]))
             events += [(event_id, "cancelled", None, None) for event_id in unplayed]
+            await cur.execute(q.CANCEL_UNPLAYED_EVENTS, {"hours": void_after_hours, "events": unplayed})
+            cancelled = [row[0] for row in await cur.fetchall()]
+            if cancelled:
+                log.info("catalog: %d game(s) with no result %s h after their start are now cancelled",
+                         len(cancelled), void_after_hours)
     for event_id, status, home, away in events:
         await grade_event(pool, redis, event_id, status, home, away)
     return len(events)

@@ -25,6 +25,8 @@ class FakeOddsApi:
     completed: bool = True
     extra_sports: list[dict[str, Any]] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)  # paths answered 404 (a league the plan lost)
+    no_scores: set[str] = field(default_factory=set)  # events the feed has no score for
+    finished: set[str] = field(default_factory=set)  # events reported completed whatever the fixture says
 
     def paid(self, path: str) -> list[str]:
         return [p for p, _ in self.requests if p.endswith(("/odds", "/scores"))]
@@ -37,6 +39,10 @@ class FakeOddsApi:
                 item["commence_time"] = self.commence[item["id"]]
             if "completed" in item and not self.completed:
                 item["completed"] = False
+            if item.get("id") in self.no_scores:
+                item["scores"], item["completed"] = None, False
+            if "completed" in item and item.get("id") in self.finished:
+                item["completed"] = True
         return data
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -285,3 +285,43 @@ async def test_skip_counters_count_calls_actually_skipped_not_ticks(api: TheOdds
     idle = _metric("ingest_calls_skipped_total", reason="no_games") - no_games
     assert idle == len(poller.leagues) - 1  # every league but the NBA, once
     assert _metric("ingest_calls_saved_total") == saved  # one tier due: nothing merged, nothing saved
+
+
+async def test_a_game_long_past_its_start_without_a_score_leaves_the_board_until_its_result(
+        aiohttp_server, fake: FakeOddsApi, pg: aiopg.Pool) -> None:  # type: ignore[no-untyped-def]
+    """NBA games last at most 4 h: 5 h after the start with no score, the game awaits its result."""
+    server = await aiohttp_server(fake.app())
+    now = [datetime.now(UTC).timestamp()]
+    api = TheOddsApi(str(server.make_url("")), KEY, backoff=0.001, clock=lambda: now[0])
+    started = (datetime.fromtimestamp(now[0], UTC) - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake.commence = {NBA1: started, NBA2: started}
+    fake.no_scores = {NBA2}
+    poller = Poller(api, Scheduler(Tiers(30, 300, 1800), MARKETS, 72 * 3_600_000),
+                    league_filter=("basketball_nba",))
+    poller.store = Store(pg, poller.full_state, poller.league_list)
+    try:
+        await poller.bootstrap()
+        for _ in range(3):
+            await poller.tick()
+            now[0] += 1
+        nba = poller.state["basketball_nba"]
+        assert nba[NBA1]["status"] == "final" and nba[NBA1]["scores"] == {"home": 112, "away": 104}
+        stale = nba[NBA2]
+        assert stale["status"] == "awaiting" and stale["odds"] == {}
+        assert not any(m["open"] for m in stale["markets"].values())
+        async with pg.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT e.status, bool_or(m.is_open) FROM events e JOIN markets m ON m.event_id = e.id "
+                              "WHERE e.id = %s GROUP BY e.status", (NBA2,))
+            assert await cur.fetchall() == [("awaiting", False)]
+        paid = len(fake.paid(""))
+        for _ in range(5):  # within the slow interval no further paid call is made for it
+            await poller.tick()
+            now[0] += 1
+        assert len(fake.paid("")) == paid
+        fake.no_scores, fake.finished = set(), {NBA2}  # the result comes in late
+        now[0] += 1800
+        await poller.tick()
+        assert poller.state["basketball_nba"][NBA2]["status"] == "final"
+        assert poller.state["basketball_nba"][NBA2]["scores"] == {"home": 51, "away": 48}
+    finally:
+        await api.close()
