@@ -105,9 +105,9 @@ SELECT DISTINCT l.event_id
 # and their markets close.
 CANCEL_UNPLAYED_EVENTS = """
 WITH gone AS (
-    UPDATE events SET status = 'cancelled', completed_at = now(), updated_at = now()
+    UPDATE events SET status = 'cancelled', completed_at = %(now)s, updated_at = now()
      WHERE status IN ('scheduled', 'upcoming', 'live', 'awaiting')
-       AND (commence_time < now() - %(hours)s * interval '1 hour' OR id = ANY(%(events)s::text[]))
+       AND (commence_time < %(now)s - %(hours)s * interval '1 hour' OR id = ANY(%(events)s::text[]))
     RETURNING id
 ), closed AS (
     UPDATE markets SET is_open = false, updated_at = now()
