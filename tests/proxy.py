@@ -19,6 +19,7 @@ class CutProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.drop_next_reply = False  # drop the connection instead of passing on the server's next bytes
 
     @classmethod
     def for_url(cls, url: str) -> CutProxy:
@@ -60,7 +61,7 @@ class CutProxy:
             return
         self._writers.update((writer, up_writer))
         pipes = [asyncio.ensure_future(self._pipe(reader, up_writer)),
-                 asyncio.ensure_future(self._pipe(up_reader, writer))]
+                 asyncio.ensure_future(self._pipe(up_reader, writer, replies=True))]
         for p in pipes:
             self._tasks.add(p)
             p.add_done_callback(self._tasks.discard)
@@ -71,9 +72,11 @@ class CutProxy:
         for p in pipes:
             p.cancel()
 
-    @staticmethod
-    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, replies: bool = False) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await src.read(65536):
+                if replies and self.drop_next_reply:
+                    self.drop_next_reply = False  # the request ran on the server; its answer is lost
+                    return
                 dst.write(data)
                 await dst.drain()
