@@ -69,7 +69,7 @@ async def redeem(redis: Redis, ticket: str) -> dict[str, Any] | None:
     soak's handful of ``invalid_ticket`` hellos. The redeem id makes the retry see its own claim."""
     if not isinstance(ticket, str) or not ticket.startswith(PREFIX) or len(ticket) > 100:
         return None
-    raw = await redis.eval(_REDEEM, 1, key(ticket), secrets.token_hex(8))  # type: ignore[misc]
+    raw = await redis.eval(_REDEEM, 1, key(ticket), secrets.token_hex(8))
     if raw is None:
         return None
     claims: dict[str, Any] = orjson.loads(raw)
