@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 Redis = aioredis.Redis
 
@@ -17,14 +20,17 @@ def create_client(url: str, max_connections: int = 512, pool_timeout: float = 5.
     failing at once: a burst of concurrent requests, or a blocking XREAD that holds a connection,
     must queue rather than turn into errors.
 
-    Commands are not retried: one that ran but whose reply a dropped connection lost would run twice
-    (a doubled XADD, a spent single-use key read as "used"). After a Redis restart the stale pooled
-    connections do not fail requests anyway: redis-py checks a connection when it is taken from the
-    pool and reconnects one whose server went away (tests/restapi/auth/test_outages.py).
+    A command that fails with a connection error is retried once on a fresh connection: after a
+    Redis restart every pooled connection is stale, and without the retry the first requests fail
+    before the pool heals. Timeouts are not retried. The cost: a command whose reply a dropped
+    connection lost runs twice, so a command that must not (a single-use claim) is made safe to
+    repeat instead (see shared/pushticket.py); restapi's other writes are idempotent or harmless
+    twice (a rate-limit slot, a duplicate notice).
     """
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=pool_timeout,
         socket_connect_timeout=2.0, health_check_interval=15, retry_on_timeout=False,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     client: Redis = aioredis.Redis(connection_pool=pool)
     return client
