@@ -76,7 +76,7 @@ def main() -> int:
             env["DATABASE_URL"] = pg.start()
             _say(f"embedded PostgreSQL at {env['DATABASE_URL']} (pid {pg.pid})")
         if not env.get("REDIS_URL"):
-            redis = EmbeddedRedis(DATA / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None)
+            redis = EmbeddedRedis(DATA / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None, persistent=True)
             env["REDIS_URL"] = redis.start()
             _say(f"embedded Redis at {env['REDIS_URL']} (pid {redis.pid})")
         if not env.get("SMTP_HOST"):
