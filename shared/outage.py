@@ -1,9 +1,10 @@
 """Which failures mean "a server we depend on is unreachable", and the 503 a client sees for them.
 
-PostgreSQL restarting, refusing connections or dropping them (SQLSTATE class 08, 57P01-57P03, or
-no SQLSTATE at all because the server was never reached) and Redis connection failures are
-outages, not bugs: the client gets ``503 database_unavailable`` / ``redis_unavailable`` with
-``Retry-After`` and may retry; every other exception stays a logged ``500 internal``.
+PostgreSQL restarting, refusing connections or dropping them (SQLSTATE class 08, 57P01-57P03, no
+SQLSTATE at all because the server was never reached, or aiopg timing out on a connection whose
+server vanished) and Redis connection failures are outages, not bugs: the client gets
+``503 database_unavailable`` / ``redis_unavailable`` with ``Retry-After`` and may retry; every
+other exception stays a logged ``500 internal``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,21 @@ DB_RETRY_AFTER = 2
 REDIS_RETRY_AFTER = 1
 
 
+def _from_aiopg(exc: BaseException) -> bool:
+    """True when aiopg raised ``exc`` (one of its frames is on the traceback)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if "/aiopg/" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _pg_unreachable(exc: BaseException) -> bool:
     if isinstance(exc, psycopg2.InterfaceError):  # "connection already closed"
         return True
+    if isinstance(exc, TimeoutError) and _from_aiopg(exc):
+        return True  # aiopg gave up waiting on a connection whose server went away without a word
     if not isinstance(exc, psycopg2.OperationalError):
         return False
     code = exc.pgcode
