@@ -1,10 +1,11 @@
 """Which failures mean "a server we depend on is unreachable", and the 503 a client sees for them.
 
 PostgreSQL restarting, refusing connections or dropping them (SQLSTATE class 08, 57P01-57P03, no
-SQLSTATE at all because the server was never reached, or aiopg timing out on a connection whose
-server vanished) and Redis connection failures are outages, not bugs: the client gets
-``503 database_unavailable`` / ``redis_unavailable`` with ``Retry-After`` and may retry; every
-other exception stays a logged ``500 internal``.
+SQLSTATE at all because the server was never reached, aiopg timing out on a connection whose
+server vanished or tripping over a closed poll handle while it reconnects) and Redis connection
+failures are outages, not bugs: the client gets ``503 database_unavailable`` /
+``redis_unavailable`` with ``Retry-After`` and may retry; every other exception stays a logged
+``500 internal``.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ def _from_aiopg(exc: BaseException) -> bool:
 def _pg_unreachable(exc: BaseException) -> bool:
     if isinstance(exc, psycopg2.InterfaceError):  # "connection already closed"
         return True
-    if isinstance(exc, TimeoutError) and _from_aiopg(exc):
-        return True  # aiopg gave up waiting on a connection whose server went away without a word
+    if isinstance(exc, TimeoutError | RuntimeError) and _from_aiopg(exc):
+        # aiopg gave up waiting on a connection whose server went away without a word, or, under
+        # uvloop, reconnecting right after PostgreSQL restarted met a poll handle of the dead
+        # connection's file descriptor ("the handler is closed"); the next attempt works.
+        return True
     if not isinstance(exc, psycopg2.OperationalError):
         return False
     code = exc.pgcode

@@ -35,6 +35,7 @@ async def test_aiopg_giving_up_on_a_silent_server_is_database_unavailable() -> N
 
 def test_only_connection_level_failures_are_outages() -> None:
     assert outage_error(TimeoutError()) is None  # not from aiopg: a bug to look at
+    assert outage_error(RuntimeError("handler is closed")) is None
     assert outage_error(psycopg2.OperationalError("server closed the connection unexpectedly")) is not None
     assert outage_error(rexc.ConnectionError("gone")).code == "redis_unavailable"  # type: ignore[union-attr]
     assert outage_error(ValueError("bug")) is None
