@@ -18,7 +18,7 @@ def test_chaos_short_run_loses_nothing_and_never_answers_500() -> None:
     assert out.returncode == 0, out.stderr[-3000:]
     result = orjson.loads(out_file.read_bytes())
     bets = result["bets"]
-    assert bets["201"] > 0 and bets["lost"] == 0 and bets["doubled"] == 0
+    assert bets["placed"] > 0 and bets["lost"] == 0 and bets["doubled"] == 0
     assert result["ledger_ok"]
     assert result["offsets"]["missing"] == 0 and result["offsets"]["repeated"] == 0
     assert result["ws"]["empty_boards"] == 0
