@@ -6,6 +6,9 @@ from prometheus_client import Counter, Gauge
 
 PROVIDER_CALLS = Counter("ingest_provider_calls_total", "Provider calls by endpoint and outcome",
                          ["provider", "endpoint", "outcome"])
+PROVIDER_AUTH_FAILED = Gauge("ingest_provider_auth_failed",
+                             "1 once the provider refused the API key (HTTP 401): no calls until restart",
+                             ["provider"])
 PROVIDER_CREDITS = Counter("ingest_provider_credits_total", "Provider credits spent", ["provider"])
 CALLS_SAVED = Counter("ingest_calls_saved_total", "Provider calls saved by merging requests in a tick")
 CALLS_SKIPPED = Counter("ingest_calls_skipped_total", "Paid calls not made (no games in window, or quota)",

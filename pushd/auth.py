@@ -1,6 +1,6 @@
 """Who is saying hello: an access JWT (RS256, shared key ring or JWKS) or a single-use push ticket.
 
-Push tickets are redeemed with ``shared.pushticket.redeem`` (one GETDEL of the ticket's hashed key,
+Push tickets are redeemed with ``shared.pushticket.redeem`` (one atomic claim of the ticket's hashed key,
 so two nodes racing on one ticket cannot both accept it); restapi issues them with
 ``shared.pushticket.issue``. The expiry in the claims is checked here as well as by the key's TTL.
 

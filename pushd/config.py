@@ -40,6 +40,11 @@ class PushSettings(CommonSettings):
         "PUSHD_MAX_CLIENT_FRAMES", 100, help="Client frames allowed per 10 s window (above: close 4029)",
         min=1, max=1_000_000,
     )
+    max_client_subs: int = setting(
+        "PUSHD_MAX_CLIENT_SUBS", 20,
+        help="sub frames allowed per 10 s window, within PUSHD_MAX_CLIENT_FRAMES (above: close 4029)",
+        min=1, max=1_000_000,
+    )
     max_buffer_bytes: int = setting(
         "PUSHD_MAX_BUFFER_BYTES", 1_048_576,
         help="Unsent bytes a socket may hold before it is closed 4008 (slow consumer)", min=1024,

@@ -154,8 +154,11 @@ class Reader:
                 offsets: Any = dict(self.offsets)
                 resp: Any = await self.redis.xread(offsets, count=self.count, block=self.block_ms)
                 backoff = 0.05
+                reborn = False
                 for key, entries in resp or ():
-                    self.dispatch(_s(key), entries)
+                    reborn = self.dispatch(_s(key), entries) or reborn
+                if reborn:  # a stream came back to life: snapshot its subscribers now, not at the next scan
+                    await self.check_epochs()
             except REDIS_DOWN as exc:
                 if self.connected:
                     log.warning("stream reader lost Redis (%s); retrying with backoff", type(exc).__name__)
@@ -167,14 +170,20 @@ class Reader:
                 except TimeoutError:
                     pass
 
-    def dispatch(self, stream: str, entries: list[tuple[Any, dict[bytes, bytes]]]) -> None:
-        """Turn entries of one stream into frames (once per topic) and publish them."""
+    def dispatch(self, stream: str, entries: list[tuple[Any, dict[bytes, bytes]]]) -> bool:
+        """Turn entries of one stream into frames (once per topic) and publish them.
+
+        True when the entries belong to a sport read without an epoch (its data was lost): they are
+        not fanned out, and the caller checks the epochs so subscribers get the new life's snapshot."""
         if stream == streams.NOTIFY:
             for entry_id, fields in entries:
                 self._notify(_s(entry_id), fields)
                 self.offsets[stream] = _s(entry_id)
-            return
+            return False
         sport = stream.partition(":")[2]
+        if sport in self.epochs and not self.epochs[sport]:
+            self.offsets[stream] = _s(entries[-1][0]) if entries else self.offsets.get(stream, "0-0")
+            return True
         topic = "sport:" + sport
         now = time.time()
         for entry_id, fields in entries:
@@ -193,6 +202,7 @@ class Reader:
             ts = fields.get(b"ts")
             if ts:
                 metrics.READER_LAG.observe(max(0.0, now - int(ts) / 1000))
+        return False
 
     def _events(self, sport: str, offset: str, key: tuple[int, int], changes: list[dict[str, Any]]) -> None:
         by_event: dict[str, list[dict[str, Any]]] = {}

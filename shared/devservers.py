@@ -3,7 +3,10 @@
 Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. PostgreSQL listens on TCP 127.0.0.1 at a
 free port with its data in a project folder; as root it runs as the system user
 ``embedded_postgres`` because initdb and pg_ctl refuse to run as root. Redis runs as a child
-process with persistence off. Both stop cleanly and leave no process behind.
+process; for development (``persistent=True``, as ``./dev up`` does) with the persistence production
+should use, an append-only file fsynced every second, so a restart keeps the streams and snapshots
+(at most the last second is lost on a crash); tests use it without persistence, so a restart there
+is a Redis that lost its data. Both stop cleanly and leave no process behind.
 """
 
 from __future__ import annotations
@@ -191,12 +194,14 @@ def redis_server_path() -> str:
 
 
 class EmbeddedRedis:
-    """A redis-server child process on 127.0.0.1 with persistence off."""
+    """A redis-server child process on 127.0.0.1; ``persistent``: AOF with ``appendfsync everysec``."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, databases: int = 64) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, databases: int = 64,
+                 persistent: bool = False) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.databases = databases
+        self.persistent = persistent
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -209,8 +214,8 @@ class EmbeddedRedis:
         log = open(self.data_dir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
             [redis_server_path(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.data_dir), "--databases", str(self.databases),
-             "--maxclients", "10000"],
+             "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "everysec",
+             "--dir", str(self.data_dir), "--databases", str(self.databases), "--maxclients", "10000"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()

@@ -120,3 +120,7 @@ class Unavailable(AppError):
     """A dependency is down; retry later."""
 
     status, code, ws_close, default_message = 503, "unavailable", 1013, "Service unavailable"
+
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.headers.setdefault("Retry-After", "1")  # clients (and proxies) know when to try again

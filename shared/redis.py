@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 Redis = aioredis.Redis
 
@@ -16,10 +19,18 @@ def create_client(url: str, max_connections: int = 512, pool_timeout: float = 5.
     The pool blocks (up to ``pool_timeout``) when all ``max_connections`` are busy instead of
     failing at once: a burst of concurrent requests, or a blocking XREAD that holds a connection,
     must queue rather than turn into errors.
+
+    A command that fails with a connection error is retried once on a fresh connection: after a
+    Redis restart every pooled connection is stale, and without the retry the first requests fail
+    before the pool heals. Timeouts are not retried. The cost: a command whose reply a dropped
+    connection lost runs twice, so a command that must not (a single-use claim) is made safe to
+    repeat instead (see shared/pushticket.py); restapi's other writes are idempotent or harmless
+    twice (a rate-limit slot, a duplicate notice).
     """
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=pool_timeout,
         socket_connect_timeout=2.0, health_check_interval=15, retry_on_timeout=False,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     client: Redis = aioredis.Redis(connection_pool=pool)
     return client

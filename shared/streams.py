@@ -18,7 +18,7 @@ Field values are bytes/str in Redis; structured values are orjson-encoded.
     {"id": "e123", "sport": "basketball", "league": "basketball_nba",
      "home": "Boston Celtics", "away": "Los Angeles Lakers",
      "commence": "2026-11-25T19:00:00Z",
-     "status": "scheduled" | "upcoming" | "live" | "final" | "cancelled",
+     "status": "scheduled" | "upcoming" | "live" | "awaiting" | "final" | "cancelled",
      "scores": {"home": 101, "away": 99} | null,
      "markets": {"h2h": {"open": true, "live": true}, "spreads": {...}, "totals": {...}},
      "odds": {"draftkings": {"h2h": {"Boston Celtics": {"price": -150, "point": null, "t": 1732…},

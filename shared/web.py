@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shared import tracing
 from shared.errors import AppError, BadRequest, ValidationFailed
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.outage import outage_error
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("wagerbabe.access")
@@ -158,7 +159,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_response(err.to_dict(), status=exc.status, headers=headers)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
-    except Exception:
+    except Exception as exc:
+        outage = outage_error(exc)
+        if outage is not None:  # a dependency is down: the client may retry, and it is no bug
+            log.warning("request failed: %s (%s)", outage.code, type(exc).__name__)
+            return error_response(outage)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(AppError())
 

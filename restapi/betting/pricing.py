@@ -123,6 +123,9 @@ def check_bettable(index: int, offer: Offer, now: datetime) -> bool:
     event, market = offer.event, offer.market
     if event.status in ("final", "cancelled"):
         raise leg_error(index, "event_over", f"The event is {event.status}", conflict=True)
+    if event.status == "awaiting":
+        raise leg_error(index, "event_awaiting_result", "This game is past its expected end and awaits its result",
+                        conflict=True)
     if not market.is_open:
         raise leg_error(index, "market_closed", "This market is closed to betting", conflict=True)
     live = event.status == "live" or event.commence_time <= now

@@ -100,6 +100,22 @@ SELECT DISTINCT l.event_id
  LIMIT %(limit)s
 """
 
+# The void rule moves the catalog too, so the board, the bet and the history agree: games that
+# started more than ``hours`` ago without a result (or whose legs the rule voids) become cancelled
+# and their markets close.
+CANCEL_UNPLAYED_EVENTS = """
+WITH gone AS (
+    UPDATE events SET status = 'cancelled', completed_at = %(now)s, updated_at = now()
+     WHERE status IN ('scheduled', 'upcoming', 'live', 'awaiting')
+       AND (commence_time < %(now)s - %(hours)s * interval '1 hour' OR id = ANY(%(events)s::text[]))
+    RETURNING id
+), closed AS (
+    UPDATE markets SET is_open = false, updated_at = now()
+     WHERE event_id IN (SELECT id FROM gone) AND is_open
+)
+SELECT id FROM gone
+"""
+
 # May ``viewer`` (an agent or admin) regrade this bet? Admins see every agent; agents their tree.
 SELECT_BET_IN_SCOPE = """
 SELECT b.id FROM bets b JOIN users u ON u.id = b.user_id

@@ -139,13 +139,19 @@ async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100, void_after_hou
         await cur.execute(q.SELECT_STALE_EVENTS, {"limit": limit})
         events = list(await cur.fetchall())
         if void_after_hours is not None:
-            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit,
-                                                         "now": now or utc_now()})
+            now = now or utc_now()
+            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit, "now": now})
             unplayed = [row[0] for row in await cur.fetchall()]
             if unplayed:
                 log.warning("voiding bets on %d game(s) with no result %s h after their start: %s",
                             len(unplayed), void_after_hours, ", ".join(unplayed[:10]))
             events += [(event_id, "cancelled", None, None) for event_id in unplayed]
+            await cur.execute(q.CANCEL_UNPLAYED_EVENTS, {"hours": void_after_hours, "events": unplayed,
+                                                         "now": now})
+            cancelled = [row[0] for row in await cur.fetchall()]
+            if cancelled:
+                log.info("catalog: %d game(s) with no result %s h after their start are now cancelled",
+                         len(cancelled), void_after_hours)
     for event_id, status, home, away in events:
         await grade_event(pool, redis, event_id, status, home, away)
     return len(events)

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from shared.devservers import EmbeddedRedis
 from tests.helpers import wait_for
-from tests.pushd.conftest import Connect, StartNode, change, publish
+from tests.pushd.conftest import Connect, StartNode, change, issue_ticket, publish
 
 TOPIC = "sport:icehockey_nhl"
 SPORT = "icehockey_nhl"
@@ -62,10 +62,19 @@ async def test_new_epoch_after_redis_lost_its_data_resyncs_subscribers_with_a_sn
         await asyncio.to_thread(own_redis.start)  # no dump saved: the data is gone
         await r.aclose()
         r = aioredis.Redis.from_url(own_redis.url)
+        await client.wait("recovering", topic=TOPIC, timeout=15)
+        late = await connect(node, user=2, token=await issue_ticket(r, 2))  # subscribes while the feed is rebuilt
+        answer = await late.sub([TOPIC, "event:h1"])
+        assert answer["recovered"] == {TOPIC: False, "event:h1": False}
+        assert late.has("recovering", topic=TOPIC) and late.has("recovering", topic="event:h1")
         await publish(r, SPORT, [change("h2", 7)], epoch="life-2")
-        snap = await client.wait("snapshot", epoch="life-2", timeout=15)
-        assert [e["id"] for e in snap["events"]] == ["h2"]
+        for c in (client, late):
+            snap = await c.wait("snapshot", topic=TOPIC, epoch="life-2", timeout=15)
+            assert [e["id"] for e in snap["events"]] == ["h2"]
         nxt = await publish(r, SPORT, [change("h2", 8)], epoch="life-2")
         await wait_for(lambda: client.offsets(TOPIC)[-1:] == [nxt], what="live in the new life")
+        await wait_for(lambda: late.offsets(TOPIC)[-1:] == [nxt], what="the late client live too")
+        for c in (client, late):  # "no data" was never shown as an empty board
+            assert not [f for f in c.ops("snapshot") if f["topic"] == TOPIC and not (f["epoch"] and f["events"])]
     finally:
         await r.aclose()

@@ -200,6 +200,11 @@ async def test_bets_on_a_game_never_played_are_void_after_the_house_limit(
                      (parlay["id"],))
     assert legs == [("ev1", "void"), ("ev2", "pending")]
     assert await account(book.dsn) == (0, 500 + 700)  # the void straight's stake is released
+    # The catalog agrees with the bets: ev1 is cancelled and closed, ev2 is untouched.
+    events = await sql(book.dsn, "SELECT e.id, e.status, bool_or(m.is_open) FROM events e "
+                                 "JOIN markets m ON m.event_id = e.id GROUP BY e.id, e.status ORDER BY e.id")
+    assert [(e, s, o) for e, s, o in events if e in ("ev1", "ev2")] == [("ev1", "cancelled", False),
+                                                                         ("ev2", "upcoming", True)]
     await _ledger_ok(book)
     notes = [streams.decode_notify(f) for _i, f in await redis.xrange(streams.NOTIFY)]
     assert any(n["kind"] == "bet.graded" and n["data"]["bet_id"] == lapsed["id"] for n in notes)
