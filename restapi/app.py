@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from restapi import agent
+from restapi.auth.origins import PublicOrigins
 from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
-from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
+from restapi.keys import CLOCK, KEYRING, ORIGINS, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
@@ -30,11 +32,17 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_app(settings: RestSettings) -> web.Application:
     """Build the restapi application; no I/O happens until it starts."""
     app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
+    app[ORIGINS] = PublicOrigins.from_settings(settings)  # a malformed origin stops start-up here
+    app[CLOCK] = _utc_now
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))

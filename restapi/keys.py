@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 
 import aiopg
 from aiohttp import web
 
+from restapi.auth.origins import PublicOrigins
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
 from shared.mail import Mailer
@@ -22,3 +25,7 @@ CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCac
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
+# The site's public origins (mail links, cookie-request Origin checks), parsed once at start-up.
+ORIGINS: web.AppKey[PublicOrigins] = web.AppKey("public_origins", PublicOrigins)
+# The clock the login throttle reads (tests set their own before the app starts).
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")

@@ -17,7 +17,7 @@ from restapi.auth.cors import cors_middleware
 from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
-from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
+from restapi.keys import KEYRING, MAILER, ORIGINS, PG, REDIS, SETTINGS, TASKS
 from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
@@ -183,8 +183,12 @@ async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
     await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), _ip(request),
                                     "Too many reset requests; wait and retry")
-    base = deps.settings.public_url or f"{request.scheme}://{request.host}"
-    _background(request.app, _mail_reset(deps, request.app[MAILER], request[BODY]["email"], base))
+    # Only a configured origin, never Host / X-Forwarded-Host / Forwarded: the link carries a live token.
+    base = request.app[ORIGINS].link_base(request.host)
+    if base is None:
+        log.warning("password reset requested but RESTAPI_PUBLIC_URL is not set: no link is mailed")
+    else:
+        _background(request.app, _mail_reset(deps, request.app[MAILER], request[BODY]["email"], base))
     return json_response({"message": "If an account has that email, a reset link is on its way."}, status=202)
 
 

@@ -257,13 +257,15 @@ async def refresh(deps: Deps, token: str, ip: str) -> Issued:
 
 
 async def logout(deps: Deps, user_id: int, session_id: str | None, jti: str, exp: int) -> None:
-    """Revoke the caller's session and denylist the access token they used."""
-    await denylist.deny(deps.redis, jti, exp)
+    """Revoke the caller's session and the access token they used: in PostgreSQL first (the record,
+    which survives Redis losing its data), then in the Redis cache."""
     revoked: list[tuple[Any, ...]] = []
-    if session_id:
-        async with deps.pool.acquire() as conn, conn.cursor() as cur:
+    async with deps.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+        await denylist.record(cur, jti, exp)
+        if session_id:
             await cur.execute(q.REVOKE_USER_SESSION, {"id": session_id, "user_id": user_id, "reason": "logout"})
             revoked = list(await cur.fetchall())
+    await denylist.deny(deps.redis, jti, exp)
     await _deny_all(deps, user_id, revoked, jti)
 
 
