@@ -17,7 +17,7 @@ from restapi.auth.cors import cors_middleware
 from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
-from restapi.keys import KEYRING, MAILER, ORIGINS, PG, REDIS, SETTINGS, TASKS
+from restapi.keys import CLOCK, KEYRING, MAILER, ORIGINS, PG, REDIS, SETTINGS, TASKS
 from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
 from shared import pushticket, ratelimit
 from shared.errors import NotFound
@@ -41,7 +41,7 @@ def me_cache_key(user_id: int) -> str:
 
 def _deps(request: web.Request) -> service.Deps:
     app = request.app
-    return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS])
+    return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS], app[CLOCK])
 
 
 def _ip(request: web.Request) -> str:

@@ -10,36 +10,44 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiopg
 import psycopg2.errors
 from redis.exceptions import RedisError
 
-from restapi.auth import passwords
+from restapi.auth import passwords, throttle
 from restapi.auth import queries as q
 from restapi.config import RestSettings
 from shared import denylist, ratelimit, streams
-from shared.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from shared.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
 from shared.redis import Redis
 from shared.tokens import KeyRing, access_claims
 
 log = logging.getLogger(__name__)
 
 
+def utc_now() -> datetime:
+    """The default clock of ``Deps`` (tests pass their own)."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What the auth rules need: the pool, Redis, the signing keys and the settings."""
+    """What the auth rules need: the pool, Redis, the signing keys, the settings and a clock."""
 
     pool: aiopg.Pool
     redis: Redis
     ring: KeyRing
     settings: RestSettings
+    clock: Callable[[], datetime] = utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +210,15 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
         else:
             await cur.execute(q.SELECT_USER_BY_LOGIN, {"login": ident})
         row = await cur.fetchone()
+    if row is not None:  # an account to protect: its own throttle, in PostgreSQL (survives Redis loss)
+        policy = throttle.Policy.from_settings(s)
+        verdict = await throttle.claim(deps.pool, int(row[0]), client.ip, deps.clock(), policy)
+        if not verdict.allowed:
+            raise _throttled(verdict)
     ok = await passwords.check_password(password, row[9] if row else None, s.bcrypt_cost)
     if row is None or not ok:
         raise Unauthorized("Wrong login or password", code="invalid_credentials")
+    await throttle.succeeded(deps.pool, int(row[0]), client.ip)
     user = user_dict(row)
     if user["status"] != "active":
         raise Forbidden("This account is deactivated; contact your agent", code="account_inactive")
@@ -212,6 +226,26 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
     async with deps.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         issued = await _issue(deps, cur, user["id"], user["role"], user["agent_id"], str(uuid.uuid4()), client)
     return user, issued
+
+
+def _throttled(verdict: throttle.Verdict) -> RateLimited:
+    """The 429 of a login the account throttle refused (plain words, the wait in Retry-After)."""
+    wait = max(1, math.ceil(verdict.retry_after))
+    if verdict.reason == "blocked":
+        message = (f"Too many wrong passwords for this account from this address. Try again in {_plain(wait)}, "
+                   "or reset your password.")
+    else:
+        message = (f"This account had many wrong passwords lately, so new devices must wait between tries. "
+                   f"Try again in {_plain(wait)}.")
+    return RateLimited(message, code="login_throttled", retry_after=wait,
+                       details={"reason": verdict.reason})
+
+
+def _plain(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
 
 
 async def refresh(deps: Deps, token: str, ip: str) -> Issued:

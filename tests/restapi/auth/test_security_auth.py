@@ -6,23 +6,29 @@ Each test attacks the way the outside probe did and fails on the code before the
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from pushd import protocol as p
 from pushd.app import create_app as create_push_app
 from pushd.config import PushSettings
-from restapi.keys import TASKS
+from restapi.app import create_app
+from restapi.auth import throttle
+from restapi.config import RestSettings
+from restapi.keys import CLOCK, TASKS
 from shared.config import load
 from tests.conftest import TIMEOUT_FACTOR
 from tests.helpers import Inbox, wait_for
-from tests.restapi.auth.conftest import PUBLIC_URL, bearer, login, make_client
+from tests.restapi.auth.conftest import PLAYER_PASSWORD, PUBLIC_URL, bearer, login, make_client
 
 API = "/api/v1/auth"
 EVIL = "evil.example"
@@ -154,3 +160,131 @@ async def test_deactivation_survives_redis_losing_its_data(
     assert resp.status in (200, 204), await resp.text()
     await _flush(redis_url)
     assert (await client.get(f"{API}/me", headers=bearer(player))).status == 401
+
+
+# -- 4. per-account login throttling ---------------------------------------------------------------
+
+POLICY = throttle.Policy(slow_after=5, max_delay=60.0, pair_limit=10, window=900.0, known_days=30)
+T0 = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)  # the pure policy needs no real date
+
+
+def test_policy_slows_new_addresses_down_doubling_up_to_the_cap() -> None:
+    assert [POLICY.delay(n) for n in range(1, 14)] == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60]
+    account, now = None, T0
+    allowed = 0
+    for _ in range(200):  # an attacker trying every second for 200 s from ever new addresses
+        verdict = throttle.decide(now, account, None, False, POLICY)
+        if verdict.allowed:
+            allowed, account = allowed + 1, verdict.account
+        now += timedelta(seconds=1)
+    assert allowed == 5 + 6 + 2  # 5 free, then after 1+2+4+8+16+32 s, then one per 60 s
+    assert throttle.decide(now, account, None, True, POLICY).allowed  # the owner's own address is exempt
+    quiet = now + timedelta(seconds=900)
+    assert throttle.decide(quiet, account, None, False, POLICY).allowed  # forgotten after a quiet window
+
+
+def test_policy_blocks_one_account_address_pair_for_the_window_only() -> None:
+    pair = throttle.Pair(10, T0)
+    blocked = throttle.decide(T0 + timedelta(seconds=60), None, pair, True, POLICY)
+    assert not blocked.allowed and blocked.reason == "blocked" and blocked.retry_after == 840
+    assert throttle.decide(T0 + timedelta(seconds=900), None, pair, True, POLICY).allowed
+
+
+class Clock:
+    """A clock the test moves by hand (starts at the real time, so PostgreSQL's session times agree)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def _throttled_app(aiohttp_client: Any, env: dict[str, str]) -> tuple[TestClient, Clock]:
+    """The app behind a trusted proxy (X-Forwarded-For names the address) with a hand-moved clock."""
+    app = create_app(load(RestSettings, {**env, "TRUSTED_PROXIES": "127.0.0.1"}, port=0))
+    clock = Clock()
+    app[CLOCK] = clock
+    return await aiohttp_client(app), clock
+
+
+@pytest.fixture
+async def throttled(aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+                    ) -> tuple[TestClient, Clock]:
+    """``_throttled_app`` with the per-IP limit at its default (5 failures a minute)."""
+    return await _throttled_app(aiohttp_client, auth_env)
+
+
+async def _try(client: TestClient, address: str, password: str = "wrong-pass-123", who: str = "player01"
+               ) -> tuple[int, dict[str, Any]]:
+    resp = await client.post(f"{API}/login", json={"login": who, "password": password},
+                             headers={"X-Forwarded-For": address})
+    return resp.status, await resp.json()
+
+
+async def test_thirty_wrong_passwords_from_six_addresses_are_not_all_checked(
+    throttled: tuple[TestClient, Clock], redis_url: str
+) -> None:
+    client, clock = throttled
+    assert (await _try(client, "198.51.100.7", PLAYER_PASSWORD))[0] == 200  # the owner's usual address
+    answers = [await _try(client, f"203.0.113.{n}") for n in range(6) for _ in range(5)]
+    checked = [a for a in answers if a[0] == 401]
+    refused = [a for a in answers if a[0] == 429]
+    assert len(checked) == 5 and len(refused) == 25  # before the fix: 30 checked
+    body = refused[0][1]
+    assert body["error"] == "login_throttled" and "wait" in body["message"] and body["details"]["retry_after"] == 1
+    # Right password from an attacker's new address: refused unchecked, so guessing it tells nothing.
+    assert (await _try(client, "203.0.113.77", PLAYER_PASSWORD))[0] == 429
+    # The owner at their usual address is not locked out.
+    assert (await _try(client, "198.51.100.7", PLAYER_PASSWORD))[0] == 200
+
+    await _flush(redis_url)  # the throttle lives in PostgreSQL
+    assert (await _try(client, "203.0.113.78"))[1]["error"] == "login_throttled"
+
+    # Slowed, never locked: a new address waits at most AUTH_ACCOUNT_MAX_DELAY.
+    for n in range(8):
+        clock.advance(60)
+        assert (await _try(client, f"203.0.113.{100 + n}"))[0] == 401
+    assert (await _try(client, "203.0.113.80", PLAYER_PASSWORD))[0] == 429
+    clock.advance(60)
+    assert (await _try(client, "203.0.113.80", PLAYER_PASSWORD))[0] == 200
+
+
+async def test_a_burst_of_parallel_attempts_cannot_outrun_the_count(throttled: tuple[TestClient, Clock]) -> None:
+    client, _ = throttled
+    answers = await asyncio.gather(*(_try(client, f"192.0.2.{n}") for n in range(20)))
+    assert sorted(a[0] for a in answers) == [401] * 5 + [429] * 15
+
+
+async def test_one_address_is_blocked_for_the_account_but_the_owner_is_not(
+    aiohttp_client: Any, auth_env: dict[str, str], users: dict[str, int]
+) -> None:
+    # The per-IP limit (in Redis, on its own clock) is lifted: the account+address rule is under test.
+    client, clock = await _throttled_app(aiohttp_client, {**auth_env, "AUTH_LOGIN_LIMIT": "1000"})
+    for n in range(10):
+        assert (await _try(client, "203.0.113.9"))[0] == 401, n
+        clock.advance(60)  # past the slow-down each time: only the pair rule is left
+    status, body = await _try(client, "203.0.113.9", PLAYER_PASSWORD)
+    assert status == 429 and body["details"]["reason"] == "blocked" and "reset your password" in body["message"]
+    assert 1 <= body["details"]["retry_after"] <= 900
+    assert (await _try(client, "198.51.100.8", PLAYER_PASSWORD))[0] == 200  # elsewhere the owner logs in
+    assert (await _try(client, "203.0.113.9", "wrong", who="player02"))[0] == 401  # other accounts unaffected
+    clock.advance(900)
+    assert (await _try(client, "203.0.113.9", PLAYER_PASSWORD))[0] == 200
+
+
+async def test_a_password_reset_lifts_the_slow_down(
+    throttled: tuple[TestClient, Clock], smtp: tuple[Inbox, int]
+) -> None:
+    client, _ = throttled
+    for n in range(6):
+        await _try(client, f"203.0.113.{n}")
+    assert (await _try(client, "198.51.100.9", PLAYER_PASSWORD))[0] == 429
+    mails = await _reset_mail(client, smtp[0], "player01@wagerbabe.test")
+    token = _link(mails[0]).rpartition("token=")[2]
+    resp = await client.post(f"{API}/password-reset/confirm", json={"token": token, "password": "brand-new-pass-1"})
+    assert resp.status == 200
+    assert (await _try(client, "198.51.100.9", "brand-new-pass-1"))[0] == 200
