@@ -22,7 +22,7 @@ from pushd import protocol as p
 from pushd.app import create_app as create_push_app
 from pushd.config import PushSettings
 from restapi.app import create_app
-from restapi.auth import throttle
+from restapi.auth import cookies, throttle
 from restapi.config import RestSettings
 from restapi.keys import CLOCK, TASKS
 from shared.config import load
@@ -288,3 +288,75 @@ async def test_a_password_reset_lifts_the_slow_down(
     resp = await client.post(f"{API}/password-reset/confirm", json={"token": token, "password": "brand-new-pass-1"})
     assert resp.status == 200
     assert (await _try(client, "198.51.100.9", "brand-new-pass-1"))[0] == 200
+
+
+# -- 7. the web app's tokens: refresh in an httpOnly cookie, CSRF-checked --------------------------
+
+def _set_cookie(resp: aiohttp.ClientResponse) -> str:
+    headers = [v for v in resp.headers.getall("Set-Cookie", []) if v.startswith(f"{cookies.COOKIE}=")]
+    assert len(headers) == 1, resp.headers
+    return headers[0]
+
+
+async def _cookie_login(client: TestClient, origin: str) -> tuple[aiohttp.ClientResponse, dict[str, Any]]:
+    resp = await client.post(f"{API}/login", json={"login": "player01", "password": PLAYER_PASSWORD, "cookie": True},
+                             headers={"Origin": origin})
+    return resp, await resp.json()
+
+
+def _own_origin(client: TestClient) -> str:
+    return f"http://{client.host}:{client.port}"
+
+
+async def test_web_login_puts_the_refresh_token_only_in_a_strict_httponly_cookie(client: TestClient) -> None:
+    resp, body = await _cookie_login(client, _own_origin(client))
+    assert resp.status == 200 and "refresh_token" not in body and body["access_token"]
+    cookie = _set_cookie(resp).lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and f"path={cookies.PATH}" in cookie
+    assert "secure" not in cookie  # plain-HTTP development page: a Secure cookie would never come back
+    assert f"max-age={7 * 86400}" in cookie
+
+    # A page served over HTTPS gets a Secure cookie.
+    resp, _ = await _cookie_login(client, PUBLIC_URL)
+    assert resp.status == 200 and "; secure" in _set_cookie(resp).lower()
+
+
+async def test_cookie_refresh_rotates_and_a_page_reload_gets_a_new_access_token(client: TestClient) -> None:
+    origin = _own_origin(client)
+    _, first = await _cookie_login(client, origin)
+    # A reload: no access token in memory, only the cookie (the client's jar sends it).
+    resp = await client.post(f"{API}/refresh", json={}, headers={"Origin": origin})
+    body = await resp.json()
+    assert resp.status == 200 and "refresh_token" not in body and body["session_id"] == first["session_id"]
+    assert (await client.get(f"{API}/me", headers=bearer(body))).status == 200
+    assert _set_cookie(resp).split(";")[0] != f"{cookies.COOKIE}="
+    # Logout clears the cookie, and the session is gone.
+    resp = await client.post(f"{API}/logout", headers=bearer(body))
+    assert resp.status == 204 and "max-age=0" in _set_cookie(resp).lower()
+    client.session.cookie_jar.clear()
+    resp = await client.post(f"{API}/refresh", json={}, headers={"Origin": origin})
+    assert resp.status == 401 and (await resp.json())["error"] == "missing_refresh_token"
+
+
+async def test_cookie_requests_from_another_site_or_without_origin_are_refused(client: TestClient) -> None:
+    origin = _own_origin(client)
+    await _cookie_login(client, origin)
+    for headers in ({"Origin": f"https://{EVIL}"}, {"Origin": "null"}, {}, {"Origin": f"{origin}.{EVIL}"},
+                    {"Origin": origin.replace("http:", "https:")}):
+        resp = await client.post(f"{API}/refresh", json={}, headers=headers)
+        body = await resp.json()
+        assert resp.status == 403 and body["error"] == "csrf_origin", headers
+        assert set(body) == {"error", "message", "details"}
+    # Login CSRF (logging a victim into the attacker's account) is refused the same way.
+    resp, body = await _cookie_login(client, f"https://{EVIL}")
+    assert resp.status == 403 and body["error"] == "csrf_origin"
+    # The refused requests spent nothing: the real page still refreshes.
+    assert (await client.post(f"{API}/refresh", json={}, headers={"Origin": origin})).status == 200
+
+
+async def test_api_clients_keep_bearer_tokens_without_cookies_or_origin(client: TestClient) -> None:
+    tokens = await login(client)
+    assert tokens["refresh_token"]
+    resp = await client.post(f"{API}/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert resp.status == 200 and (await resp.json())["refresh_token"]
+    assert not [v for v in resp.headers.getall("Set-Cookie", []) if v.startswith(cookies.COOKIE)]
