@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from restapi.openapi import setup_openapi
 from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
 from shared import VERSION
+from shared.clock import Clock, utc_now
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
 from shared.redis import redis_ctx
@@ -32,17 +32,14 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def create_app(settings: RestSettings) -> web.Application:
-    """Build the restapi application; no I/O happens until it starts."""
+def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Application:
+    """Build the restapi application; no I/O happens until it starts. ``clock`` is where every
+    date-dependent answer (report ranges, settlement states, weeks, prices' freshness) reads now."""
     app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[ORIGINS] = PublicOrigins.from_settings(settings)  # a malformed origin stops start-up here
-    app[CLOCK] = _utc_now
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
 
 import aiopg
 from aiohttp import web
@@ -12,6 +10,7 @@ from aiohttp import web
 from restapi.auth.origins import PublicOrigins
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
+from shared.clock import Clock
 from shared.mail import Mailer
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
@@ -24,8 +23,8 @@ VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
 CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
+# The clock every handler reads "now" from (tests pass a fixed one to create_app).
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
 # The site's public origins (mail links, cookie-request Origin checks), parsed once at start-up.
 ORIGINS: web.AppKey[PublicOrigins] = web.AppKey("public_origins", PublicOrigins)
-# The clock the login throttle reads (tests set their own before the app starts).
-CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")

@@ -14,9 +14,8 @@ import math
 import re
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiopg
@@ -27,16 +26,12 @@ from restapi.auth import passwords, throttle
 from restapi.auth import queries as q
 from restapi.config import RestSettings
 from shared import denylist, ratelimit, streams
+from shared.clock import Clock, utc_now
 from shared.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
 from shared.redis import Redis
 from shared.tokens import KeyRing, access_claims
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    """The default clock of ``Deps`` (tests pass their own)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +42,7 @@ class Deps:
     redis: Redis
     ring: KeyRing
     settings: RestSettings
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from pushd.config import PushSettings
 from restapi.app import create_app
 from restapi.auth import cookies, throttle
 from restapi.config import RestSettings
-from restapi.keys import CLOCK, TASKS
+from restapi.keys import TASKS
 from shared.config import load
 from tests.conftest import TIMEOUT_FACTOR
 from tests.helpers import Inbox, wait_for
@@ -205,9 +205,8 @@ class Clock:
 
 async def _throttled_app(aiohttp_client: Any, env: dict[str, str]) -> tuple[TestClient, Clock]:
     """The app behind a trusted proxy (X-Forwarded-For names the address) with a hand-moved clock."""
-    app = create_app(load(RestSettings, {**env, "TRUSTED_PROXIES": "127.0.0.1"}, port=0))
     clock = Clock()
-    app[CLOCK] = clock
+    app = create_app(load(RestSettings, {**env, "TRUSTED_PROXIES": "127.0.0.1"}, port=0), clock)
     return await aiohttp_client(app), clock
 
 
