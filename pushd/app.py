@@ -36,7 +36,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: PushSettings) -> web.Application:
     """Build a pushd node; no I/O happens until it starts.
 
-    pushd needs no PostgreSQL: everything it serves comes from Redis.
+    Everything it serves comes from Redis; PostgreSQL only answers whether a token is revoked when
+    Redis does not know (``shared.denylist``).
     """
     app = web.Application(middlewares=standard_middlewares())
     app[SERVICE] = "pushd"

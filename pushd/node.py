@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from importlib import metadata
 
+import aiopg
 import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -27,6 +28,7 @@ from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.reader import REDIS_DOWN, Reader
 from pushd.recovery import Recovery
 from shared import streams
+from shared.db import create_pool
 from shared.redis import Redis
 from shared.tokens import Verifier
 
@@ -42,7 +44,7 @@ class Node:
     """Everything one pushd process shares between its sockets."""
 
     def __init__(self, settings: PushSettings, redis: Redis, verifier: Verifier | None,
-                 reader_redis: Redis | None = None) -> None:
+                 reader_redis: Redis | None = None, pg: aiopg.Pool | None = None) -> None:
         self.settings = settings
         self.redis = redis
         self.node_id = settings.node_id or f"{socket.gethostname()}-{os.getpid()}"
@@ -50,7 +52,7 @@ class Node:
         self.reader = Reader(reader_redis or redis, self.hub, block_ms=settings.read_block_ms,
                              count=settings.read_count, rescan=settings.rescan_interval)
         self.recovery = Recovery(redis, self.hub, self.reader, settings.replay_limit)
-        self.auth = Authenticator(redis, verifier)
+        self.auth = Authenticator(redis, verifier, pg)
         self.draining = False
 
     def describe(self) -> dict[str, object]:
@@ -116,7 +118,12 @@ async def node_ctx(app: web.Application) -> AsyncIterator[None]:
     # delay the live fan-out of everyone else.
     reader_pool = redis_pool(settings.redis_url, 4)
     reader_redis = aioredis.Redis(connection_pool=reader_pool)
-    node = Node(settings, app[REDIS], verifier, reader_redis)
+    # PostgreSQL answers "is this token revoked?" when Redis does not know (it lost its data). Opened
+    # lazily (min 0): a node starts, and serves sockets already checked, while PostgreSQL is down.
+    pg = await create_pool(settings.database_url, 0, settings.pg_pool_max) if settings.database_url else None
+    if pg is None:
+        log.warning("no DATABASE_URL: revoked tokens are checked in Redis only")
+    node = Node(settings, app[REDIS], verifier, reader_redis, pg)
     app[NODE] = node
     try:
         await node.reader.start()
@@ -136,6 +143,9 @@ async def node_ctx(app: web.Application) -> AsyncIterator[None]:
             await node.redis.hdel(streams.PUSHD_NODES, node.node_id)
         await reader_redis.aclose()
         await reader_pool.disconnect()
+        if pg is not None:
+            pg.close()
+            await pg.wait_closed()
 
 
 async def drain_on_shutdown(app: web.Application) -> None:

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from restapi import agent
+from restapi.auth.origins import PublicOrigins
 from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
-from restapi.keys import CLOCK, KEYRING, PG, REDIS, SETTINGS, SWITCHES, VERIFIER
+from restapi.keys import CLOCK, KEYRING, ORIGINS, PG, REDIS, SETTINGS, SWITCHES, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.switches.live import watcher_ctx
 from restapi.switches.routes import setup_switches
@@ -40,6 +41,7 @@ def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Applicatio
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[ORIGINS] = PublicOrigins.from_settings(settings)  # a malformed origin stops start-up here
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))

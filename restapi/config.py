@@ -16,7 +16,14 @@ class RestSettings(CommonSettings):
     reuse_port: bool = setting(
         "RESTAPI_REUSE_PORT", False, help="Set SO_REUSEPORT so several restapi processes share one port (one per core)"
     )
-    public_url: str = setting("RESTAPI_PUBLIC_URL", "", help="Base URL clients use (links in mails); empty: derived")
+    public_url: str = setting(
+        "RESTAPI_PUBLIC_URL", "",
+        help="Public origin of the site (https://host): mailed links point here; empty: no reset link is mailed",
+    )
+    public_origins: tuple[str, ...] = setting(
+        "RESTAPI_PUBLIC_ORIGINS", (),
+        help="More public origins (comma-separated) that links and cookie requests may use; never taken from Host",
+    )
     push_url: str = setting(
         "RESTAPI_PUSH_URL", "ws://127.0.0.1:8081/ws", help="Public WebSocket URL of pushd that the web pages connect to"
     )
@@ -56,6 +63,26 @@ class RestSettings(CommonSettings):
     bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
     login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
     login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)
+    account_slow_after: int = setting(
+        "AUTH_ACCOUNT_SLOW_AFTER", 5, min=1, max=1000,
+        help="Failed logins of one account (any address) before new addresses are slowed down",
+    )
+    account_max_delay: float = setting(
+        "AUTH_ACCOUNT_MAX_DELAY", 60.0, min=1, max=3600,
+        help="Longest wait (seconds) a slowed-down account imposes between attempts from new addresses",
+    )
+    account_pair_limit: int = setting(
+        "AUTH_ACCOUNT_PAIR_LIMIT", 10, min=1, max=1000,
+        help="Failed logins of one account from one address before that pair is blocked for the window",
+    )
+    account_window: float = setting(
+        "AUTH_ACCOUNT_WINDOW", 900.0, min=60, max=86400,
+        help="Seconds failed logins of an account are remembered (in PostgreSQL)",
+    )
+    known_address_days: int = setting(
+        "AUTH_KNOWN_ADDRESS_DAYS", 30, min=1, max=365,
+        help="Days an address that logged an account in stays exempt from that account's slow-down",
+    )
     signup_limit: int = setting("AUTH_SIGNUP_LIMIT", 10, help="Signups allowed per IP per login window", min=1)
     api_limit: int = setting("API_RATE_LIMIT", 100, help="Authenticated requests allowed per user per window", min=1)
     api_window: float = setting("API_RATE_WINDOW", 60.0, help="Seconds of the API rate-limit window", min=1)

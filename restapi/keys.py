@@ -7,6 +7,7 @@ import asyncio
 import aiopg
 from aiohttp import web
 
+from restapi.auth.origins import PublicOrigins
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
 from restapi.switches.live import Watcher
@@ -27,3 +28,5 @@ MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)
 SWITCHES: web.AppKey[Watcher] = web.AppKey("switches", Watcher)
+# The site's public origins (mail links, cookie-request Origin checks), parsed once at start-up.
+ORIGINS: web.AppKey[PublicOrigins] = web.AppKey("public_origins", PublicOrigins)

@@ -49,6 +49,10 @@ def main() -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     # The web pages connect to pushd: point them at the port this run gives it.
     env.setdefault("RESTAPI_PUSH_URL", f"ws://{env.get('PUSHD_HOST', '127.0.0.1')}:{env.get('PUSHD_PORT', '8081')}/ws")
+    # Mailed links and cookie logins accept only configured origins: for development, this machine's.
+    rest_port = env.get("RESTAPI_PORT", "8080")
+    env.setdefault("RESTAPI_PUBLIC_URL", f"http://{env.get('RESTAPI_HOST', '127.0.0.1')}:{rest_port}")
+    env.setdefault("RESTAPI_PUBLIC_ORIGINS", f"http://localhost:{rest_port}")
     pg = redis = None
     sup: Supervisor | None = None
     mailsink: subprocess.Popen[bytes] | None = None

@@ -1,8 +1,8 @@
 """Page handlers of the mobile web app: server-rendered shells, hashed static assets, service worker.
 
 The pages hold no personal data: each is a small HTML shell whose JS module calls the JSON API with
-the access token kept in sessionStorage, so every page can be cached by the service worker and
-served the same to every visitor. The role a page needs is checked by the API, not here.
+the access token kept in memory (refreshed through an httpOnly cookie), so every page can be cached
+by the service worker and served the same to every visitor. The role a page needs is checked by the API, not here.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ function loginPage() {
     button.disabled = true;
     try {
       const body = await api("/api/v1/auth/login", { method: "POST", auth: false,
-        body: { login, password, device: navigator.userAgent.slice(0, 90) } });
+        body: { login, password, device: navigator.userAgent.slice(0, 90), cookie: true } });
       saveLogin(body);
       if (body.user.role === "player") await prefsToSession();
       location.assign(safeNext(body.user));

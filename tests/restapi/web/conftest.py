@@ -166,7 +166,7 @@ async def stack(base_env: dict[str, str], stack_env: dict[str, str]) -> AsyncIte
     rest_port, push_port = free_port(), free_port()
     env = {**os.environ, **base_env,
            "RESTAPI_PORT": str(rest_port), "PUSHD_PORT": str(push_port),
-           "RESTAPI_PUSH_URL": f"ws://127.0.0.1:{push_port}/ws",
+           "RESTAPI_PUSH_URL": f"ws://127.0.0.1:{push_port}/ws", "RESTAPI_PUBLIC_URL": f"http://127.0.0.1:{rest_port}",
            # One browser makes every call of a user from one IP: the per-user API limit is not under test here.
            "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
            "PUSHD_RESCAN_INTERVAL": "0.5", "LOG_LEVEL": "WARNING", **stack_env}
