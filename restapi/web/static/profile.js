@@ -1,12 +1,15 @@
 // Profile (name, email, phone) and preferences (odds format, default stake, price-change policy).
-import { api, requireLogin } from "./api.js";
+import { api, requireLogin, logout } from "./api.js";
 import { $, chrome, parseMoney, showError, showOk, clearMsg, toast, storeNotifyPrefs } from "./ui.js";
+import { initSlip } from "./slip.js";
 
 let prefs = null;
 
 async function main() {
   if (!requireLogin("player")) return;
   chrome("player");
+  initSlip();
+  $("#account-logout").addEventListener("click", logout);
   const pf = $("#profile-form");
   const rf = $("#prefs-form");
   try {
