@@ -74,23 +74,25 @@ export function best(ev, market, outcome) {
 
 const outcomeName = (ev, market, side) => (market === "totals" ? (side === 0 ? "Over" : "Under") : side === 0 ? ev.away : ev.home);
 
-function describe(ev, market, outcome, o, book) {
-  const pt = fmtPoint(o.point, market);
-  return `${outcome}${pt ? " " + pt : ""} ${marketName(market).toLowerCase()} ${fmtOdds(o.price)} at ${bookTitles[book] || book}, ${ev.away} at ${ev.home}`;
+/** Words around the visible point and price, for screen readers ("Lakers spread" … "at FanDuel, Lakers at Celtics"). */
+function spoken(ev, market, outcome, book) {
+  return [h("span", { class: "sr" }, `${outcome} ${marketName(market).toLowerCase()} `),
+    h("span", { class: "sr" }, ` at ${bookTitles[book] || book}, ${ev.away} at ${ev.home}`)];
 }
 
 /** A price button: point above, odds below; pressed when the outcome is on the slip (at any book). */
 function priceButton(ev, market, outcome, book, o, extra = "") {
   const slot = `${ev.id}|${market}|${outcome}`;
   if (!o || o.price === null || o.price === undefined) {
-    return h("button", { type: "button", class: `price ${extra}`, disabled: true, "data-nav": "", "data-slot": slot,
-      "aria-label": `${outcome} ${marketName(market).toLowerCase()} not offered` }, "—");
+    return h("button", { type: "button", class: `price ${extra}`, disabled: true, "data-nav": "", "data-slot": slot },
+      h("span", { class: "sr" }, `${outcome} ${marketName(market).toLowerCase()} not offered `), "—");
   }
   const key = `${ev.id}|${book}|${market}|${outcome}`;
+  const [before, after] = spoken(ev, market, outcome, book);
   const btn = h("button", { type: "button", class: `price ${extra}`, "data-sel": key, "data-slot": slot, "data-nav": "",
-    "aria-pressed": legFor(slot) ? "true" : "false", "aria-label": describe(ev, market, outcome, o, book) },
+    "aria-pressed": legFor(slot) ? "true" : "false" }, before,
   o.point != null ? h("small", {}, market === "totals" ? `${outcome === "Over" ? "O" : "U"} ${fmtPoint(o.point, market)}` : fmtPoint(o.point, market)) : null,
-  fmtOdds(o.price));
+  h("span", { class: "odds-value" }, fmtOdds(o.price)), after);
   btn.addEventListener("click", () => {
     const on = legFor(slot);
     if (on) { toggleSelection(on); return; }
@@ -125,9 +127,8 @@ function gameRow(ev, flashes = {}) {
     h("span", { class: "when" }, whenText(ev)),
     mode === "live" && ev.league_title ? h("span", { class: "league-name" }, ev.league_title) : null,
     h("span", { class: "updated", "data-t": String(t) }, t ? ago(t) : ""));
-  const link = h("a", { class: "teams", href: `/event/${ev.id}`, "data-nav": "",
-    "aria-label": `${ev.away} at ${ev.home}${live && ev.scores ? `, live, ${ev.scores.away} to ${ev.scores.home}` : `, ${fmtTime(ev.commence)}`}: every book and market` },
-  teamLine(ev, 0), teamLine(ev, 1));
+  const link = h("a", { class: "teams", href: `/event/${ev.id}`, "data-nav": "" },
+    teamLine(ev, 0), teamLine(ev, 1), h("span", { class: "sr" }, ": every book and market"));
   const buttons = [];
   for (const side of [0, 1]) {
     for (const market of MARKETS) {

@@ -201,8 +201,11 @@ function showReceipt(receipt) {
   box.hidden = false;
 }
 
+let placing = false; // a placement is in flight: its "accepted" push may beat the HTTP answer
+
 /** Was this bet placed from this tab? (Its receipt already says so: no toast needed.) */
 export function placedHere(betId) {
+  if (placing) return true;
   try { return (JSON.parse(sessionStorage.getItem(RECEIPT) || "null")?.bets || []).some((b) => String(b.id) === String(betId)); }
   catch { return false; }
 }
@@ -218,6 +221,7 @@ async function place() {
   }
   const button = $("#slip-place");
   button.disabled = true;
+  placing = true;
   const placed = [];
   const labels = new Map(legs.map((l) => [slotKey(l), l.book_title]));
   try {
@@ -248,6 +252,7 @@ async function place() {
     else { if (err.status !== 0) pendingKey = null; showError(box, err); }
   } finally {
     button.disabled = false;
+    placing = false;
   }
 }
 

@@ -47,7 +47,8 @@ export function toast(message, kind = "ok") {
 const FIELD_WORDS = { stake_cents: "Stake", default_stake_cents: "Default stake", parlay_stake_cents: "Stake",
   selections: "Selections", email: "Email", phone: "Phone", display_name: "Display name", password: "Password",
   login: "Login", odds_format: "Odds format", accept_price_changes: "Price changes", from: "From", to: "To",
-  status: "Status", type: "Type" };
+  status: "Status", type: "Type", credit_limit_cents: "Credit limit", max_wager_cents: "Max wager",
+  min_wager_cents: "Min wager", amount_cents: "Amount", player: "Customer" };
 
 /** The field's plain name, or null when it is internal (not shown). */
 export function fieldWord(key) {
