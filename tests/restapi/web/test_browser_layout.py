@@ -8,10 +8,13 @@ import re
 import aiopg
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.helpers import scaled
 from tests.restapi.web.conftest import PHONE, Stack, login, shot
 from tests.restapi.web.helpers import WIDTHS, axe_serious, csp_violations, layout_at, watch
 
 LEAGUE = "basketball_nba"
+# Every expectation here waits on a loaded machine: stretch playwright's 5 s default with the suite's factor.
+expect.set_options(timeout=scaled(5_000))
 READY = {"/sports": "#sidebar[aria-busy=false]", "/live": "#board[aria-busy=false]",
          "/history": "#history[aria-busy=false]", "/profile": "#prefs-form[aria-busy=false]", "/agent": "#kpis"}
 IN_SLIP = "document.activeElement.id === 'slip-open' || !!document.activeElement.closest('#slip')"
@@ -20,7 +23,7 @@ IN_SLIP = "document.activeElement.id === 'slip-open' || !!document.activeElement
 async def _ready(page: Page, path: str) -> None:
     key = "/league" if path.startswith("/league") else "/event" if path.startswith("/event") else path
     sel = READY.get(key, "#board[aria-busy=false]" if key in ("/league", "/event") else "main")
-    await expect(page.locator(sel).first).to_be_attached(timeout=15_000)
+    await expect(page.locator(sel).first).to_be_attached(timeout=scaled(15_000))
     await page.wait_for_load_state("load")
 
 
