@@ -131,6 +131,7 @@ async def test_a_player_places_a_parlay_by_taps_alone_and_finds_it_with_its_legs
     # The receipt stays: over the next page and back, until the player dismisses it.
     await _tap(page, ".tabbar a[href='/sports']")
     await page.wait_for_url(f"{stack.base}/sports")
+    await expect(page.locator("#slip-stake")).to_have_value("10")  # the typed stake follows the player
     await _tap(page, "#slip-open")
     await expect(page.locator("#slip-receipt")).to_contain_text(f"#{bet_id}")
     await _tap(page, "#slip-receipt a[href='/history']")
