@@ -275,17 +275,20 @@ function close() {
 }
 
 /** Drawer (phones, tablets) or side panel (desktop): the panel is always shown and never traps focus. */
+let panelMode = null;
 function layout() {
   const slip = $("#slip");
-  if (isPanel()) {
+  if (isPanel() === panelMode) return;
+  panelMode = isPanel();
+  if (panelMode) {
     slip.hidden = false;
     slip.removeAttribute("role");
     slip.removeAttribute("aria-modal");
     $("#slip-open").setAttribute("aria-expanded", "true");
-  } else {
+  } else { // a drawer starts closed (also when a window narrows from desktop to phone width)
     slip.setAttribute("role", "dialog");
     slip.setAttribute("aria-modal", "true");
-    if (!slip.hidden) return;
+    slip.hidden = true;
     $("#slip-open").setAttribute("aria-expanded", "false");
   }
 }
