@@ -163,25 +163,38 @@ function eventView(ev) {
 }
 
 const view = (ev, flashes) => (single ? eventView(ev) : gameRow(ev, flashes));
-const FIRST = 8; // rows rendered at once; the rest follow in small tasks so input never waits long
+const CHUNK = 8; // rows rendered at once; more as the player scrolls near the end (no work on load)
 let nav = null;
+let more = null; // sentinel below the board: when it nears the viewport, the next rows render
+
+const shown = () => [...events.values()].filter((e) => SHOWN.has(e.status));
+
+/** Append up to CHUNK rows not on the page yet; true while more remain. */
+function renderMore() {
+  const box = $("#board");
+  const todo = shown().filter((e) => !document.getElementById(`ev-${e.id}`));
+  box.append(...todo.slice(0, CHUNK).map((e) => view(e)));
+  nav.refresh();
+  return todo.length > CHUNK;
+}
 
 function renderAll() {
   const box = $("#board");
   cells.clear();
-  const list = [...events.values()].filter((e) => SHOWN.has(e.status));
+  const list = shown();
   if (!list.length) box.replaceChildren(h("p", { class: "muted" }, mode === "live" ? "No games are live right now." : "No games on the board right now."));
-  else box.replaceChildren(...list.slice(0, FIRST).map((e) => view(e)));
+  else box.replaceChildren(...list.slice(0, single ? list.length : CHUNK).map((e) => view(e)));
   box.setAttribute("aria-busy", "false");
   nav.refresh();
-  let i = FIRST;
-  const more = () => {
-    const end = Math.min(list.length, i + 6);
-    for (; i < end; i++) if (events.has(list[i].id) && !document.getElementById(`ev-${list[i].id}`)) box.append(view(list[i]));
-    nav.refresh();
-    if (i < list.length) setTimeout(more, 0);
-  };
-  if (i < list.length) setTimeout(more, 0);
+  if (single || list.length <= CHUNK) return;
+  more = h("div", { class: "board-more", "aria-hidden": "true" });
+  box.after(more);
+  const io = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && !renderMore()) { io.disconnect(); more.remove(); }
+  }, { rootMargin: "300px 0px" });
+  io.observe(more);
+  // The keyboard reaches the last rendered row: render on as focus gets there.
+  box.addEventListener("focusin", (ev) => { if (more.isConnected && ev.target.closest(".game") === box.lastElementChild) renderMore(); });
 }
 
 function rerender(ev, flashes) {
@@ -189,6 +202,7 @@ function rerender(ev, flashes) {
   if (!SHOWN.has(ev.status)) { if (old) old.remove(); nav.refresh(); return; }
   const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(`#ev-${CSS.escape(ev.id)}`) : null;
   const slot = focused ? document.activeElement.dataset.slot || (document.activeElement.classList.contains("teams") ? "teams" : null) : null;
+  if (!old && more && more.isConnected) return; // not rendered yet: it comes with its chunk
   const fresh = view(ev, flashes);
   if (old) old.replaceWith(fresh); else $("#board").append(fresh);
   nav.refresh();

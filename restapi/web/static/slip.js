@@ -94,7 +94,6 @@ function render() {
   const list = $("#slip-legs");
   if (!list) return;
   $("#slip-count").textContent = String(legs.length);
-  $("#slip-open").setAttribute("aria-label", `Bet slip, ${legs.length} selection${legs.length === 1 ? "" : "s"}`);
   $("#slip-empty").hidden = legs.length > 0;
   $("#slip-form").hidden = legs.length === 0;
   $(".modes").hidden = legs.length === 0;

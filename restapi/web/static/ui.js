@@ -93,7 +93,8 @@ export function parseMoney(text) {
   return Number(whole) * 100 + Number((frac + "00").slice(0, 2));
 }
 
-export function oddsFormat() { return sessionStorage.getItem("wb.oddsFormat") || "american"; }
+let format = null; // read once a page: fmtOdds runs for every price on the board
+export function oddsFormat() { return (format ??= sessionStorage.getItem("wb.oddsFormat") || "american"); }
 
 export function fmtOdds(american, fmt = oddsFormat()) {
   if (american === null || american === undefined) return "—";
@@ -113,10 +114,14 @@ export function fmtPoint(point, market) {
 
 export function marketName(market) { return market === "h2h" ? "Moneyline" : market === "spreads" ? "Spread" : "Total"; }
 
+// Intl formatters are costly to build: one each, reused (toLocaleString builds a new one every call).
+const WHEN = new Intl.DateTimeFormat("en-US", { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+const TIME = new Intl.DateTimeFormat("en-US", { weekday: "short", hour: "numeric", minute: "2-digit" });
+
 /** "Sun, Nov 29, 7:30 PM" in the player's time zone. */
 export function fmtWhen(iso) {
   if (!iso) return "—";
-  return new Date(iso).toLocaleString("en-US", { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+  return WHEN.format(new Date(iso));
 }
 
 export function ago(ms) {
@@ -126,10 +131,7 @@ export function ago(ms) {
   return `updated ${Math.floor(s / 3600)}h ago`;
 }
 
-export function fmtTime(iso) {
-  const d = new Date(iso);
-  return d.toLocaleString("en-US", { weekday: "short", hour: "numeric", minute: "2-digit" });
-}
+export function fmtTime(iso) { return TIME.format(new Date(iso)); }
 
 export function fmtDate(iso) {
   if (!iso) return "—";
