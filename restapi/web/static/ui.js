@@ -78,10 +78,11 @@ export function showOk(box, message) {
 
 export function clearMsg(box) { if (box) { box.hidden = true; box.replaceChildren(); } }
 
+const AMOUNT = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 export function money(cents, { sign = false } = {}) {
   if (cents === null || cents === undefined) return "—";
-  const v = Math.abs(cents) / 100;
-  const s = v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const s = AMOUNT.format(Math.abs(cents) / 100);
   return `${cents < 0 ? "−" : sign && cents > 0 ? "+" : ""}$${s}`;
 }
 
