@@ -212,19 +212,6 @@ function rerender(ev, flashes) {
   }
 }
 
-// A snapshot or a busy tick moves many prices of one game: redraw each row once per frame, not per price.
-const pending = new Map(); // event id -> {slot: "up" | "down" | ""}
-function later(id, slot, dir) {
-  if (!pending.size) requestAnimationFrame(flush);
-  const flashes = pending.get(id) || {};
-  flashes[slot] = dir || flashes[slot] || "";
-  pending.set(id, flashes);
-}
-function flush() {
-  for (const [id, flashes] of pending) { const ev = events.get(id); if (ev) rerender(ev, flashes); }
-  pending.clear();
-}
-
 function flash(btn, dir) {
   btn.classList.remove("up", "down");
   void btn.offsetWidth; // restart the animation
@@ -251,7 +238,7 @@ function applyPrice(c) {
       return;
     }
     const dir = bestBefore && now && now.price !== bestBefore.price ? (now.price > bestBefore.price ? "up" : "down") : "";
-    later(ev.id, `${c.market}|${c.outcome}`, dir);
+    rerender(ev, { [`${c.market}|${c.outcome}`]: dir });
     return;
   }
   const key = `${c.event}|${c.book}|${c.market}|${c.outcome}`;
