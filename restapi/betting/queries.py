@@ -26,7 +26,12 @@ LEG_COLUMNS = """l.bet_id, l.leg_no, l.event_id, l.sport, l.league, l.home_team,
        l.market, l.outcome, l.point, l.book, l.price, l.price_seen, l.point_seen, l.live, l.result, l.graded_at"""
 
 SELECT_OWN_BET = f"SELECT {BET_COLUMNS} FROM bets b WHERE b.id = %(bet_id)s AND b.user_id = %(user_id)s"
-SELECT_LEGS = f"SELECT {LEG_COLUMNS} FROM bet_legs l WHERE l.bet_id = ANY(%(bet_ids)s) ORDER BY l.bet_id, l.leg_no"
+# Each leg with its book's display name (history shows "FanDuel", not "fanduel").
+SELECT_LEGS = f"""
+SELECT {LEG_COLUMNS}, coalesce(bk.title, l.book)
+  FROM bet_legs l LEFT JOIN books bk ON bk.key = l.book
+ WHERE l.bet_id = ANY(%(bet_ids)s) ORDER BY l.bet_id, l.leg_no
+"""
 
 # History, newest first by id (ids never repeat, so the cursor is exact); every filter optional.
 SELECT_HISTORY = f"""
@@ -34,6 +39,7 @@ SELECT {BET_COLUMNS}
   FROM bets b
  WHERE b.user_id = %(user_id)s
    AND (%(status)s::text IS NULL OR b.status = %(status)s)
+   AND (%(bet_type)s::text IS NULL OR b.bet_type = %(bet_type)s)
    AND (%(sport)s::text IS NULL OR %(sport)s = ANY (b.sports))
    AND (%(since)s::timestamptz IS NULL OR b.placed_at >= %(since)s)
    AND (%(until)s::timestamptz IS NULL OR b.placed_at < %(until)s)

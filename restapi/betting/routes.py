@@ -132,8 +132,8 @@ async def place_bet(request: web.Request) -> web.Response:
 
 
 @docs(tags=["betting"], summary="The caller's bets, newest first", security=BEARER,
-      description="Filters: status, sport or league key, placed-at range [from, to). Pass `next_cursor` back "
-                  "as `cursor` for the next page.")
+      description="Filters: status, type (straight or parlay), sport or league key, placed-at range [from, to). "
+                  "Pass `next_cursor` back as `cursor` for the next page.")
 @querystring_schema(s.HistoryQuery)
 @response_schema(s.HistoryOut, 200)
 @_errors(401, 403, 422, 429)

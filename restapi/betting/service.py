@@ -135,7 +135,7 @@ async def fetch_legs(cur: Any, bet_ids: list[int]) -> dict[int, list[dict[str, A
     if bet_ids:
         await cur.execute(q.SELECT_LEGS, {"bet_ids": bet_ids})
         for row in await cur.fetchall():
-            legs[row[0]].append(leg_json(row[1:]))
+            legs[row[0]].append({**leg_json(row[1:-1]), "book_title": row[-1]})
     return legs
 
 
@@ -291,7 +291,8 @@ async def history(pool: aiopg.Pool, user_id: int, filters: dict[str, Any], page_
     """A page of the caller's bets, newest first, and the cursor of the next page (or None)."""
     limit = min(filters.get("limit") or 20, page_max)
     before = decode_cursor(filters["cursor"]) if filters.get("cursor") else None
-    params = {"user_id": user_id, "status": filters.get("status"), "sport": filters.get("sport"),
+    params = {"user_id": user_id, "status": filters.get("status"), "bet_type": filters.get("bet_type"),
+              "sport": filters.get("sport"),
               "since": filters.get("since"), "until": filters.get("until"), "before_id": before,
               "limit": limit + 1}
     async with pool.acquire() as conn, conn.cursor() as cur:

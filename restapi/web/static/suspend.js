@@ -1,7 +1,7 @@
 // Kill switches on the odds board: prices a thrown switch covers are greyed out and cannot be picked.
 // The switches that apply to this player come from the API; pushd's "switches.changed" broadcast
-// says when to fetch them again. Cards are found by their markup (article.ev[data-league], button.price
-// [data-market]), so the board only tells this module when a broadcast arrives.
+// says when to fetch them again. Games are found by their markup ([id^="ev-"][data-league] rows and the
+// event page, button.price[data-market]), so the board only tells this module when a broadcast arrives.
 import { api } from "./api.js";
 import { $$, toast } from "./ui.js";
 
@@ -39,7 +39,7 @@ export class Suspensions {
   }
 
   apply() {
-    for (const card of $$("article.ev", this.root)) {
+    for (const card of $$("[id^=\"ev-\"][data-league]", this.root)) {
       const event = card.id.replace(/^ev-/, "");
       const league = card.dataset.league || "";
       const live = card.dataset.live === "true";

@@ -13,7 +13,7 @@ async def test_admin_suspends_a_league_and_the_players_board_greys_out_live(
         stack: Stack, phone: BrowserContext, browser: Browser) -> None:
     player = await phone.new_page()
     await _open_board(player, stack)
-    prices = player.locator(".ev .price:not([disabled])")
+    prices = player.locator("[id^='ev-'] .price:not([disabled])")
     await expect(prices.first).to_be_visible()
     await expect(player.locator(".price.suspended")).to_have_count(0)
 
@@ -34,8 +34,8 @@ async def test_admin_suspends_a_league_and_the_players_board_greys_out_live(
         await shot(admin, "switches_admin")
 
         # The player's board, open all along, greys every price of the league and refuses a tap.
-        await expect(player.locator(".ev .price:not(.suspended)")).to_have_count(0)
-        first = player.locator(".ev .price:not([disabled])").first
+        await expect(player.locator("[id^='ev-'] .price:not(.suspended)")).to_have_count(0)
+        first = player.locator("[id^='ev-'] .price:not([disabled])").first
         await expect(first).to_have_attribute("aria-disabled", "true")
         await first.click(force=True)  # aria-disabled: playwright would wait for it to enable
         await expect(first).to_have_attribute("aria-pressed", "false")
