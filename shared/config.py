@@ -121,6 +121,10 @@ class CommonSettings:
     database_url: str = setting(
         "DATABASE_URL", "", help="PostgreSQL URL. Empty: `./dev up` starts an embedded server"
     )
+    database_direct_url: str = setting(
+        "DATABASE_DIRECT_URL", "", help="PostgreSQL URL that bypasses PgBouncer, for migrations (a session "
+        "advisory lock) and backups; empty: DATABASE_URL",
+    )
     redis_url: str = setting("REDIS_URL", "", help="Redis URL. Empty: `./dev up` starts an embedded server")
     log_level: str = setting(
         "LOG_LEVEL", "INFO", help="Log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")

@@ -74,7 +74,7 @@ class Barman:
 
     def write_config(self, settings: BackupSettings, database_url: str | None = None) -> Path:
         """Write barman.conf for ``database_url`` (default ``DATABASE_URL``) and make the folders."""
-        dsn = database_url or settings.database_url
+        dsn = database_url or settings.database_direct_url or settings.database_url
         if not dsn:
             raise BarmanError("DATABASE_URL is not set: Barman needs the PostgreSQL to back up")
         pg_bin = settings.backup_pg_bin or str(_pg_bin())

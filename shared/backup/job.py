@@ -131,7 +131,7 @@ async def run(settings: BackupSettings, stop: asyncio.Event, on_ready: Callable[
     """Run the backup job and its side server until ``stop`` is set."""
     barman = Barman.from_settings(settings)
     await asyncio.to_thread(barman.write_config, settings)
-    pg = await create_pool(settings.database_url, 1, 2)
+    pg = await create_pool(settings.database_direct_url or settings.database_url, 1, 2)
     # barman check can take a few seconds (it connects twice); give readiness room for it.
     runner = await start_side_server(side_app(barman, max(settings.ready_timeout, 20.0)),
                                      settings.backup_host, settings.backup_port)
