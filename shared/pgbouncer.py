@@ -1,5 +1,8 @@
 """PgBouncer (Debian's ``pgbouncer``) in transaction mode in front of a PostgreSQL, for dev, tests and benches.
 
+With a certificate it requires TLS from clients (``sslmode=verify-full`` on their side): the
+embedded PostgreSQL wheel is built without SSL, so PgBouncer is where the link is encrypted.
+
 Services keep no session state on a pooled connection: transactions are explicit, locks are
 ``pg_advisory_xact_lock``, and the one session-level user (``shared.migrate``'s advisory lock) runs
 on ``DATABASE_DIRECT_URL``. The client's ``options`` startup parameter (our pools send
@@ -30,13 +33,15 @@ class PgBouncer:
     """A pgbouncer process pooling every database of ``upstream_url``'s server in transaction mode."""
 
     def __init__(self, data_dir: Path, upstream_url: str, *, port: int | None = None, pool_size: int = 20,
-                 max_client_conn: int = 10000, statement_timeout_ms: int = 30000) -> None:
+                 max_client_conn: int = 10000, statement_timeout_ms: int = 30000,
+                 tls_cert: Path | None = None, tls_key: Path | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.upstream = urlsplit(upstream_url)
         self.port = port or free_port()
         self.pool_size = pool_size
         self.max_client_conn = max_client_conn
         self.statement_timeout_ms = statement_timeout_ms
+        self.tls = (tls_cert, tls_key) if tls_cert and tls_key else None
         self.proc: subprocess.Popen[bytes] | None = None
 
     def url_for(self, database_url: str) -> str:
@@ -68,6 +73,8 @@ class PgBouncer:
             "server_check_delay = 10",
             "log_connections = 0",
             "log_disconnections = 0",
+            *(["client_tls_sslmode = require", f"client_tls_cert_file = {self.tls[0]}",
+               f"client_tls_key_file = {self.tls[1]}"] if self.tls else []),
             f"logfile = {self.data_dir / 'pgbouncer.log'}",
             f"pidfile = {self.data_dir / 'pgbouncer.pid'}",
             "",
