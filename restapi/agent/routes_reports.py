@@ -11,7 +11,8 @@ from restapi.agent import reports, schemas
 from restapi.agent.common import agent_caller, date_range
 from restapi.agent.queries_reports import CUSTOMER_ACTIVITY_COLUMNS
 from restapi.auth.principal import principal
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import REDIS, SETTINGS
+from restapi.replica import read_pool
 from shared.web import json_response
 
 routes = web.RouteTableDef()
@@ -36,7 +37,7 @@ async def performance(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
     start, end = date_range(query.get("from_"), query.get("to"), default_days=30)
-    report = await reports.performance(request.app[PG], who.user_id, start, end)
+    report = await reports.performance(await read_pool(request, who.user_id), who.user_id, start, end)
     if query["format"] == "json":
         return json_response(report)
     resp = await _csv_response(request, _filename("performance", start, end))
@@ -52,7 +53,7 @@ async def customers(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
     start, end = date_range(query.get("from_"), query.get("to"), default_days=30)
-    pages = reports.customer_pages(request.app[PG], who.user_id, start, end)
+    pages = reports.customer_pages(await read_pool(request, who.user_id), who.user_id, start, end)
     if query["format"] == "csv":
         resp = await _csv_response(request, _filename("customers", start, end))
         await resp.write(reports.csv_chunk([CUSTOMER_ACTIVITY_COLUMNS]))
@@ -76,7 +77,8 @@ async def customers(request: web.Request) -> web.StreamResponse:
 async def agent_dashboard(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
-    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl)
+    data = await reports.agent_dashboard(await read_pool(request, who.user_id), app[REDIS], who.user_id,
+                                         app[SETTINGS].agent_dashboard_ttl)
     return json_response({"role": who.role, **data})
 
 
@@ -86,6 +88,7 @@ async def dashboard(request: web.Request) -> web.Response:
     who = await principal(request)
     app = request.app
     if who.role == "player":
-        return json_response(await reports.player_dashboard(app[PG], who.user_id))
-    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl)
+        return json_response(await reports.player_dashboard(await read_pool(request, who.user_id), who.user_id))
+    data = await reports.agent_dashboard(await read_pool(request, who.user_id), app[REDIS], who.user_id,
+                                         app[SETTINGS].agent_dashboard_ttl)
     return json_response({"role": who.role, **data})
