@@ -180,8 +180,9 @@ def _all_settings() -> list[type[Any]]:
     from ingest.config import IngestSettings
     from pushd.config import PushSettings
     from restapi.config import RestSettings
+    from shared.backup.settings import BackupSettings
 
-    return [RestSettings, PushSettings, IngestSettings]
+    return [RestSettings, PushSettings, IngestSettings, BackupSettings]
 
 
 if __name__ == "__main__":

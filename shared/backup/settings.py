@@ -41,5 +41,5 @@ class BackupSettings(CommonSettings):
     backup_port: int = setting("BACKUP_PORT", 9103, help="Health/metrics port of the backup job", min=0, max=65535)
     archive_timeout: int = setting(
         "BACKUP_ARCHIVE_TIMEOUT", 60, min=1, max=3600,
-        help="`archive_timeout` of the PostgreSQL `./dev up` starts with backups: seconds of writes a lost disk loses",
+        help="`archive_timeout` for the PostgreSQL (Barman.archive_settings): seconds of writes a lost disk loses",
     )
