@@ -11,7 +11,7 @@ from restapi.auth.principal import principal, require_role
 from restapi.auth.routes import BEARER, _errors
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS
 from restapi.replica import read_pool
 from shared.errors import BadRequest, NotFound
 from shared.web import json_response
@@ -50,7 +50,7 @@ def idempotency_key(request: web.Request) -> str:
 async def get_slip(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id))
+    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Replace the slip (sync from a device)", security=BEARER,
@@ -61,7 +61,8 @@ async def get_slip(request: web.Request) -> web.Response:
 async def put_slip(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"]))
+    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"],
+                                             app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Empty the slip", security=BEARER, responses={204: {"description": "Emptied"}})
@@ -81,7 +82,7 @@ async def delete_slip(request: web.Request) -> web.Response:
 async def add_selection(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"])
+    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"], app[CLOCK]())
     return json_response(view, status=201)
 
 
@@ -94,7 +95,8 @@ async def remove_selection(request: web.Request) -> web.Response:
     if not SELECTION_RE.match(selection):
         raise NotFound("No such selection on the slip", code="selection_not_found")
     app = request.app
-    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection))
+    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection,
+                                                     app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Price selections: straight payouts and the parlay (stateless)", security=BEARER)
@@ -106,7 +108,8 @@ async def quote(request: web.Request) -> web.Response:
     await principal(request)
     d = request["data"]
     entries = [slip.entry_from(sel) for sel in d["selections"]]
-    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"]))
+    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"],
+                                          request.app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Place a straight bet or a parlay", security=BEARER, parameters=KEY_HEADER,
@@ -124,7 +127,7 @@ async def place_bet(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     app = request.app
     status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
-                                           service.bet_request(request["data"]))
+                                           service.bet_request(request["data"]), app[CLOCK]())
     return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
 
 
