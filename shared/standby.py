@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 
-from shared.devservers import PG_SYSTEM_USER, EmbeddedPostgres
+from shared.devservers import PG_SYSTEM_USER, EmbeddedPostgres, free_port
 
 
 def make_standby(primary_url: str, data_dir: Path, port: int | None = None) -> EmbeddedPostgres:
@@ -29,6 +29,8 @@ def make_standby(primary_url: str, data_dir: Path, port: int | None = None) -> E
     server._run("pg_basebackup", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
                 "-U", parts.username or "postgres", "-D", str(server.data_dir), "-X", "stream", "-R",
                 "-c", "fast", timeout=600)
+    if port is None:  # the copy took a while: pick the port now, so nothing took it meanwhile
+        server.port = free_port()
     server.start()
     return server
 
