@@ -10,7 +10,7 @@ from aiohttp import web
 
 def setup(app: web.Application) -> None:
     """Add the agent hub's routes to ``app``."""
-    from restapi.agent import routes_cashier, routes_clients, routes_reports, routes_settlements
+    from restapi.agent import routes_cashier, routes_clients, routes_import, routes_reports, routes_settlements
 
-    for module in (routes_clients, routes_cashier, routes_settlements, routes_reports):
+    for module in (routes_clients, routes_cashier, routes_settlements, routes_reports, routes_import):
         app.router.add_routes(module.routes)
