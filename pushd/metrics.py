@@ -20,3 +20,5 @@ READER_LAG = Histogram(
 )
 READER_UP = Gauge("pushd_reader_connected", "1 while the stream reader reaches Redis")
 SINGLE_FLIGHT_MERGED = Counter("pushd_single_flight_merged_total", "Recovery reads merged into another's call")
+STREAM_BEHIND = Counter("pushd_stream_behind_total",
+                        "Resyncs because a stream ended before the reader's offset (entries lost in a failover)")

@@ -29,7 +29,7 @@ from pushd.reader import REDIS_DOWN, Reader
 from pushd.recovery import Recovery
 from shared import streams
 from shared.db import create_pool
-from shared.redis import Redis
+from shared.redis import Redis, pool_from_url
 from shared.tokens import Verifier
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,12 @@ class Node:
         await self.hub.wait_closed(timeout=5.0)
 
 
-def redis_pool(url: str, max_connections: int) -> aioredis.BlockingConnectionPool:
+def redis_pool(url: str, max_connections: int) -> aioredis.ConnectionPool:
     """A bounded, blocking pool (a storm waits for a connection instead of failing at once) whose
-    commands retry twice on a dropped connection, so a restarted Redis is transparent to callers."""
-    return aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=5, socket_connect_timeout=2.0, health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2))
+    commands retry twice on a dropped connection, so a restarted Redis is transparent to callers
+    (``redis+sentinel://`` URLs follow a failover to the promoted primary)."""
+    return pool_from_url(url, max_connections, 5, socket_connect_timeout=2.0, health_check_interval=15,
+                         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2))
 
 
 async def node_ctx(app: web.Application) -> AsyncIterator[None]:

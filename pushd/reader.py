@@ -115,22 +115,37 @@ class Reader:
         return sport
 
     async def check_epochs(self) -> None:
-        """Compare each sport's ``_epoch`` with the one we read under; resync the sports that changed."""
+        """Compare each sport's ``_epoch`` with the one we read under; resync the sports that changed.
+
+        A sport whose stream now ends before our offset lost entries we already sent (a Sentinel
+        failover promoted a replica that had not received them): resync it too, never skip or repeat.
+        """
         sports = list(self.epochs)
         if not sports:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for sport in sports:
                 pipe.hget(streams.snap_key(sport), streams.SNAP_EPOCH)
-            current = [_s(v or b"") for v in await pipe.execute()]
-        for sport, epoch in zip(sports, current, strict=True):
+                pipe.xinfo_stream(streams.odds_stream(sport))
+            replies = await pipe.execute(raise_on_error=False)
+        for i, sport in enumerate(sports):
+            epoch, info = _s(replies[2 * i] or b""), replies[2 * i + 1]
+            stream = streams.odds_stream(sport)
+            end = _s(info["last-generated-id"]) if isinstance(info, dict) else "0-0"
+            mine = self.offsets.get(stream, "0-0")
             if epoch != self.epochs.get(sport):
                 log.warning("epoch of %s changed (%s -> %s): resyncing subscribers", sport,
                             self.epochs.get(sport) or "-", epoch or "-")
-                self.epochs[sport] = epoch
-                self.offsets[streams.odds_stream(sport)] = await self._last_id(streams.odds_stream(sport))
-                if self.on_epoch_change is not None:
-                    await self.on_epoch_change(sport)
+            elif p.offset_key(mine) > p.offset_key(end):
+                metrics.STREAM_BEHIND.inc()
+                log.warning("stream of %s ends at %s, before our offset %s (entries lost in a failover): "
+                            "resyncing subscribers", sport, end, mine)
+            else:
+                continue
+            self.epochs[sport] = epoch
+            self.offsets[stream] = end
+            if self.on_epoch_change is not None:
+                await self.on_epoch_change(sport)
 
     # ---- the loop ----
     async def run(self, stop: asyncio.Event) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from restapi import agent
+from restapi import agent, replica
 from restapi.auth.origins import PublicOrigins
 from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
@@ -37,7 +37,8 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Application:
     """Build the restapi application; no I/O happens until it starts. ``clock`` is where every
     date-dependent answer (report ranges, settlement states, weeks, prices' freshness) reads now."""
-    app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[*standard_middlewares(), replica.sticky_middleware],
+                          client_max_size=settings.max_body_bytes)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
     app[CLOCK] = clock
@@ -46,6 +47,7 @@ def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Applicatio
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))
     app.cleanup_ctx.append(watcher_ctx(SWITCHES, PG, REDIS, settings.switch_poll))
+    app.cleanup_ctx.append(replica.replica_ctx)
     add_health_routes(
         app, {"postgres": pg_check(PG), "redis": redis_check(REDIS)}, timeout=settings.ready_timeout
     )

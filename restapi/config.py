@@ -30,6 +30,10 @@ class RestSettings(CommonSettings):
     max_body_bytes: int = setting(
         "RESTAPI_MAX_BODY_BYTES", 256 * 1024, help="Largest request body accepted (413 above)", min=1024
     )
+    replica_sticky_seconds: float = setting(
+        "REPLICA_STICKY_SECONDS", 5.0, min=0, max=3600,
+        help="Seconds a user's reads stay on the primary after they wrote (read-your-writes with a replica)",
+    )
     jobs_host: str = setting("JOBS_HOST", "127.0.0.1", help="Address of the jobs process's health/metrics port")
     jobs_port: int = setting("JOBS_PORT", 9102, help="Health/metrics port of the jobs process", min=0, max=65535)
     smtp_host: str = setting("SMTP_HOST", "", help="SMTP server for outgoing mail; empty: mail is logged, not sent")

@@ -18,6 +18,8 @@ from shared.tokens import KeyRing, Verifier
 
 SETTINGS: web.AppKey[RestSettings] = web.AppKey("settings", RestSettings)
 PG: web.AppKey[aiopg.Pool] = web.AppKey("pg", aiopg.Pool)
+# The read replica's pool; the same object as PG when no DATABASE_REPLICA_URL is set.
+PG_READ: web.AppKey[aiopg.Pool] = web.AppKey("pg_read", aiopg.Pool)
 REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring", KeyRing)
 VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)

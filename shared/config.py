@@ -121,6 +121,14 @@ class CommonSettings:
     database_url: str = setting(
         "DATABASE_URL", "", help="PostgreSQL URL. Empty: `./dev up` starts an embedded server"
     )
+    database_direct_url: str = setting(
+        "DATABASE_DIRECT_URL", "", help="PostgreSQL URL that bypasses PgBouncer, for migrations (a session "
+        "advisory lock) and backups; empty: DATABASE_URL",
+    )
+    database_replica_url: str = setting(
+        "DATABASE_REPLICA_URL", "", help="Streaming replica for reports, dashboards, history and catalog reads; "
+        "empty: all reads go to DATABASE_URL",
+    )
     redis_url: str = setting("REDIS_URL", "", help="Redis URL. Empty: `./dev up` starts an embedded server")
     log_level: str = setting(
         "LOG_LEVEL", "INFO", help="Log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")
@@ -172,8 +180,9 @@ def _all_settings() -> list[type[Any]]:
     from ingest.config import IngestSettings
     from pushd.config import PushSettings
     from restapi.config import RestSettings
+    from shared.backup.settings import BackupSettings
 
-    return [RestSettings, PushSettings, IngestSettings]
+    return [RestSettings, PushSettings, IngestSettings, BackupSettings]
 
 
 if __name__ == "__main__":

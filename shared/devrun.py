@@ -84,7 +84,7 @@ def main() -> int:
                  "aiosmtpd.handlers.Debugging", "stdout"], cwd=ROOT)
             env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)
             _say(f"mail sink (prints mail here) at smtp://127.0.0.1:{port}")
-        applied = asyncio.run(migrate.migrate(env["DATABASE_URL"]))
+        applied = asyncio.run(migrate.migrate(env.get("DATABASE_DIRECT_URL") or env["DATABASE_URL"]))
         _say(f"migrations applied: {len(applied)}")
         KeyRing.load(Path(env["AUTH_KEYS_DIR"]), create=True)
         subprocess.run([sys.executable, "-m", "restapi.seed"], env=env, check=True, cwd=ROOT)

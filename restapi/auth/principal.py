@@ -54,6 +54,11 @@ def bearer_token(request: web.Request) -> str:
     return token.strip()
 
 
+def cached_principal(request: web.Request) -> Principal | None:
+    """The caller if a handler of ``request`` already verified one, else None (no I/O)."""
+    return request.get(_CACHE)
+
+
 async def principal(request: web.Request) -> Principal:
     """The verified caller of ``request`` (401 when the token is missing, invalid, expired or revoked)."""
     who, _ = await principal_and_get(request, None)

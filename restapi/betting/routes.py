@@ -12,6 +12,7 @@ from restapi.auth.routes import BEARER, _errors
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
 from restapi.keys import CLOCK, PG, REDIS, SETTINGS, SWITCHES
+from restapi.replica import read_pool
 from shared.errors import BadRequest, NotFound
 from shared.web import json_response
 
@@ -140,7 +141,8 @@ async def place_bet(request: web.Request) -> web.Response:
 async def list_bets(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     page_max = request.app[SETTINGS].betting_page_max
-    return json_response(await service.history(request.app[PG], who.user_id, request["querystring"], page_max))
+    pool = await read_pool(request, who.user_id)
+    return json_response(await service.history(pool, who.user_id, request["querystring"], page_max))
 
 
 @docs(tags=["betting"], summary="One of the caller's bets", security=BEARER)

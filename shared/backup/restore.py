@@ -1,0 +1,71 @@
+"""Point-in-time recovery into a scratch instance: ``barman recover --target-time``, then start and promote.
+
+The restored cluster never archives (``archive_mode=off``), so a drill cannot write into the
+catalogue it was restored from.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import psycopg2
+
+from shared.backup.barman import Barman, BarmanError
+from shared.devservers import PG_SYSTEM_USER, EmbeddedPostgres
+
+
+def pick_backup(barman: Barman, target: datetime) -> str:
+    """The newest finished backup that ended before ``target`` (Barman lists end times to the second)."""
+    candidates = [b for b in barman.backups() if b.status == "DONE" and b.end_time is not None
+                  and b.end_time + timedelta(seconds=1) <= target]
+    if not candidates:
+        raise BarmanError(f"no finished backup ends before {target.isoformat()}: nothing to recover from")
+    return max(candidates, key=lambda b: b.end_time or target).backup_id
+
+
+def restore_to(barman: Barman, target: datetime, dest: Path, port: int | None = None,
+               timeout: float = 600) -> EmbeddedPostgres:
+    """Recover the catalogue to ``target`` into ``dest`` and return the started, promoted instance."""
+    if target.tzinfo is None:
+        raise ValueError("the target time needs a time zone (e.g. 2026-11-29T08:00:00+00:00)")
+    dest = dest.resolve()
+    if dest.exists() and any(dest.iterdir()):
+        raise BarmanError(f"{dest} is not empty: recover into a new folder")
+    backup_id = pick_backup(barman, target)
+    barman.run("recover", "--target-time", target.isoformat(), "--target-action", "promote",
+               barman.server, backup_id, str(dest), timeout=timeout)
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", f"{PG_SYSTEM_USER}:", str(dest)], check=True)
+    server = EmbeddedPostgres(dest, port, settings={"archive_mode": "off"})
+    server.start()
+    try:
+        wait_promoted(server.url, timeout)
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+def wait_promoted(url: str, timeout: float) -> None:
+    """Block until the server at ``url`` has finished recovery and accepts writes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn = psycopg2.connect(url, connect_timeout=2)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_is_in_recovery()")
+                    row = cur.fetchone()
+                    if row is not None and not row[0]:
+                        return
+            finally:
+                conn.close()
+        except psycopg2.OperationalError:
+            pass  # still starting up
+        if time.monotonic() > deadline:
+            raise BarmanError(f"the restored server did not finish recovery in {timeout:g}s")
+        time.sleep(0.1)
