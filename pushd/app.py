@@ -12,7 +12,7 @@ from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.node import drain_on_shutdown, node_ctx, redis_pool
 from pushd.session import ws_handler
 from shared.health import redis_check
-from shared.web import SERVICE, add_health_routes, standard_middlewares
+from shared.web import SERVICE, add_health_routes, harden_responses, standard_middlewares
 
 
 async def _reader_check(app: web.Application) -> None:
@@ -39,6 +39,7 @@ def create_app(settings: PushSettings) -> web.Application:
     pushd needs no PostgreSQL: everything it serves comes from Redis.
     """
     app = web.Application(middlewares=standard_middlewares())
+    harden_responses(app)
     app[SERVICE] = "pushd"
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_redis_ctx)

@@ -20,7 +20,7 @@ from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
 from shared.redis import redis_ctx
 from shared.tokens import KeyRing, Verifier
-from shared.web import SERVICE, add_health_routes, standard_middlewares
+from shared.web import SERVICE, add_health_routes, harden_responses, standard_middlewares
 
 
 async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -33,6 +33,7 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: RestSettings) -> web.Application:
     """Build the restapi application; no I/O happens until it starts."""
     app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
+    harden_responses(app)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
     app.cleanup_ctx.append(keyring_ctx)

@@ -9,18 +9,14 @@ from restapi.agent import customers, schemas
 from restapi.agent.common import agent_caller
 from restapi.betting import schemas as betting_schemas
 from restapi.keys import PG, REDIS, SETTINGS
-from shared.errors import NotFound
-from shared.web import json_response
+from shared.web import json_response, path_id
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/clients"
 
 
 def _player_id(request: web.Request) -> int:
-    raw = request.match_info["player_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such customer in your book", code="customer_not_found")
-    return int(raw)
+    return path_id(request, "player_id", "No such customer in your book", "customer_not_found")
 
 
 @routes.post(BASE)

@@ -12,8 +12,8 @@ from restapi.agent.queries_settle import UPSERT_SCHEDULE
 from restapi.auth.principal import require_role
 from restapi.keys import PG
 from restapi.ledger.verify import verify
-from shared.errors import NotFound, ValidationFailed
-from shared.web import json_response
+from shared.errors import ValidationFailed
+from shared.web import json_response, path_id
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/settlements"
@@ -41,12 +41,10 @@ async def compliance(request: web.Request) -> web.Response:
 @json_schema(schemas.PaymentBody, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def pay(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    raw = request.match_info["settlement_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such settlement in your book", code="settlement_not_found")
+    settlement_id = path_id(request, "settlement_id", "No such settlement in your book", "settlement_not_found")
     key = request.headers.get("Idempotency-Key")
     key = idempotency_key(request) if key is not None else None
-    body = await settlements.pay(request.app[PG], who.user_id, int(raw), request[schemas.BODY], key=key)
+    body = await settlements.pay(request.app[PG], who.user_id, settlement_id, request[schemas.BODY], key=key)
     return json_response(body, status=201)
 
 
