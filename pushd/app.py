@@ -11,6 +11,7 @@ from pushd.config import PushSettings
 from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.node import drain_on_shutdown, node_ctx, redis_pool
 from pushd.session import ws_handler
+from shared.connguard import body_timeout_middleware
 from shared.health import redis_check
 from shared.web import SERVICE, add_health_routes, harden_responses, standard_middlewares
 
@@ -38,7 +39,7 @@ def create_app(settings: PushSettings) -> web.Application:
 
     pushd needs no PostgreSQL: everything it serves comes from Redis.
     """
-    app = web.Application(middlewares=standard_middlewares())
+    app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout)])
     harden_responses(app)
     app[SERVICE] = "pushd"
     app[SETTINGS] = settings
