@@ -11,11 +11,13 @@ from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
+from restapi.headers import setup_security_headers
 from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
 from shared import VERSION
+from shared.connguard import body_timeout_middleware
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
 from shared.redis import redis_ctx
@@ -32,8 +34,10 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: RestSettings) -> web.Application:
     """Build the restapi application; no I/O happens until it starts."""
-    app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout)],
+                          client_max_size=settings.max_body_bytes)
     harden_responses(app)
+    setup_security_headers(app, settings)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
     app.cleanup_ctx.append(keyring_ctx)

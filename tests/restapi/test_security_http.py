@@ -8,6 +8,7 @@ slowly held a connection for 75 s.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ from aiohttp.test_utils import TestClient
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
+from shared.service import start_server
 from shared.tokens import KeyRing, access_claims
-from shared.web import MAX_ID, parse_id
+from shared.web import MAX_ID, bound_port, parse_id
 from tests.conftest import TIMEOUT_FACTOR
+from tests.helpers import slow_request, wait_for
 from tests.restapi.agent.conftest import BOOK
 
 # Ids that are not a bigint in canonical ASCII: Unicode digits (int() fails on "³", and turns "٣" and
@@ -125,3 +128,134 @@ async def test_head_on_plain_answers_is_still_bodyless(api: TestClient, tokens: 
     data = await _raw_exchange(api.port, [head + b"\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"], 1)  # type: ignore[arg-type]
     (first, after), (second, _body) = _split(data)
     assert first.startswith(b"200") and after == b"" and second.startswith(b"200")
+
+
+# Slow clients: the limits are small here (scaled by TEST_TIMEOUT_FACTOR); production defaults are 10 s.
+SLOW = min(10.0, 0.4 * TIMEOUT_FACTOR)
+StartRest = Callable[..., Awaitable[int]]
+
+
+@pytest.fixture
+async def start_rest(base_env: dict[str, str]) -> AsyncIterator[StartRest]:
+    """Start restapi as ``python -m restapi`` serves it (``shared.service.start_server``, with its limits)."""
+    runners = []
+
+    async def start(**overrides: Any) -> int:
+        settings = load(RestSettings, base_env, port=0, **overrides)
+        runner = await start_server(create_app(settings), "127.0.0.1", 0, settings.conn_limits())
+        runners.append(runner)
+        return bound_port(runner)
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def test_slow_headers_get_408_and_the_connection_closes(start_rest: StartRest) -> None:
+    """20 clients trickling header lines: each gets a 408 and is closed (before: held for 75 s, no answer)."""
+    port = await start_rest(header_timeout=SLOW, max_conns_per_ip=0)
+    results = await asyncio.gather(*(
+        slow_request(port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n", b"X-Slow: 1\r\n", SLOW / 8, 10 + 20 * SLOW)
+        for _ in range(20)))
+    for data, closed in results:
+        assert closed and data.startswith(b"HTTP/1.1 408 "), data
+        assert orjson.loads(data.partition(b"\r\n\r\n")[2])["error"] == "request_timeout"
+
+
+async def test_a_silent_connection_is_closed_after_the_header_timeout(start_rest: StartRest) -> None:
+    port = await start_rest(header_timeout=SLOW)
+    data, closed = await slow_request(port, b"", b"", 1.0, 10 + 20 * SLOW)
+    assert closed and data.startswith(b"HTTP/1.1 408 "), data
+
+
+async def test_a_slow_body_gets_408_and_the_connection_closes(start_rest: StartRest) -> None:
+    port = await start_rest(body_timeout=SLOW)
+    head = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 4000\r\n\r\n{\"login\": ")
+    data, closed = await slow_request(port, head, b" ", SLOW / 8, 10 + 20 * SLOW)
+    assert closed and data.startswith(b"HTTP/1.1 408 "), data
+    assert orjson.loads(data.partition(b"\r\n\r\n")[2])["error"] == "request_timeout"
+
+
+async def test_quick_clients_are_unaffected_by_the_timeouts(start_rest: StartRest) -> None:
+    port = await start_rest(header_timeout=SLOW, body_timeout=SLOW)
+    data = await _raw_exchange(port, [b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"] * 3, 3)
+    assert data.count(b"HTTP/1.1 200 ") == 3
+
+
+async def _open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_one_address_may_hold_only_its_connection_cap(start_rest: StartRest) -> None:
+    port = await start_rest(max_conns_per_ip=5)
+    held = [await _open(port) for _ in range(5)]
+    reader, writer = await _open(port)  # the sixth
+    async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+        refused = await reader.read()  # answered at once and closed
+    writer.close()
+    assert refused.startswith(b"HTTP/1.1 429 "), refused
+    assert orjson.loads(refused.partition(b"\r\n\r\n")[2])["error"] == "too_many_connections"
+    # The held ones still work; once one closes, a new connection is served again.
+    r0, w0 = held[0]
+    w0.write(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert (await r0.read()).startswith(b"HTTP/1.1 200 ")
+    w0.close()
+
+    async def served() -> bool:
+        r, w = await _open(port)
+        w.write(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        answer = await r.read()
+        w.close()
+        return answer.startswith(b"HTTP/1.1 200 ")
+
+    await wait_for(served, 10, "a connection served after one of the five closed")
+    for _r, w in held[1:]:
+        w.close()
+
+
+async def test_trusted_proxies_are_exempt_from_the_cap(start_rest: StartRest) -> None:
+    """Every client behind a proxy shares its address: the proxy caps each client (deploy/ configs)."""
+    port = await start_rest(max_conns_per_ip=2, trusted_proxies=("127.0.0.1",))
+    held = [await _open(port) for _ in range(4)]
+    for r, w in held:
+        w.write(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        assert (await r.read()).startswith(b"HTTP/1.1 200 ")
+        w.close()
+
+
+async def test_every_page_asset_and_answer_carries_the_security_headers(api: TestClient) -> None:
+    pages = ["/login", "/reset-password", "/sports", "/league/basketball_nba", "/event/e1", "/history", "/profile",
+             "/agent", "/agent/customers", "/agent/customers/10", "/agent/cashier", "/agent/settlements",
+             "/agent/reports", "/sw.js", "/robots.txt", "/favicon.ico", "/healthz", "/api/v1/shared/sports",
+             "/api/v1/betting/bets/³", "/no-such-page"]
+    html = await (await api.get("/login")).text()
+    assets = sorted({part.split('"')[0] for part in html.split('"/static/')[1:]})
+    assert len(assets) >= 3
+    for path in pages + [f"/static/{name}" for name in assets]:
+        resp = await api.get(path, allow_redirects=False)
+        h = resp.headers
+        csp = h.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe" not in csp, (path, csp)
+        assert "connect-src 'self' ws://127.0.0.1:8081/ws" in csp, csp  # the push URL (the default here)
+        assert h.get("X-Content-Type-Options") == "nosniff" and h.get("Referrer-Policy") == "no-referrer", path
+        assert "camera=()" in h.get("Permissions-Policy", "") and h.get("X-Frame-Options") == "DENY", path
+        assert h.get("Server") == "WagerBabe", (path, h.get("Server"))  # no version
+        assert "Strict-Transport-Security" not in h  # plain HTTP, and HSTS is off by default
+        await resp.read()
+
+
+async def test_hsts_only_over_https_when_set(aiohttp_client: Any, base_env: dict[str, str]) -> None:
+    app = create_app(load(RestSettings, base_env, port=0, hsts_max_age=31536000, trusted_proxies=("127.0.0.1",)))
+    client = await aiohttp_client(app)
+    resp = await client.get("/login", headers={"X-Forwarded-Proto": "https"})  # from a trusted proxy
+    assert resp.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    resp = await client.get("/login")
+    assert "Strict-Transport-Security" not in resp.headers
+
+
+async def test_swagger_ui_gets_its_inline_script_hash_not_unsafe_inline(api: TestClient) -> None:
+    resp = await api.get("/docs")
+    csp, html = resp.headers["Content-Security-Policy"], await resp.text()
+    assert "<script>" in html and "'sha256-" in csp and "script-src 'self' 'sha256-" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
