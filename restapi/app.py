@@ -12,11 +12,12 @@ from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.headers import setup_security_headers
-from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
+from restapi.keys import CLOCK, KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
 from shared import VERSION
+from shared.clock import Clock, utc_now
 from shared.connguard import body_timeout_middleware
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
@@ -32,14 +33,16 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: RestSettings) -> web.Application:
-    """Build the restapi application; no I/O happens until it starts."""
+def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Application:
+    """Build the restapi application; no I/O happens until it starts. ``clock`` is where every
+    date-dependent answer (report ranges, settlement states, weeks, prices' freshness) reads now."""
     app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout)],
                           client_max_size=settings.max_body_bytes)
     harden_responses(app)
     setup_security_headers(app, settings)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema, request_schema, response_schema
@@ -12,7 +11,7 @@ from restapi.auth.principal import principal, require_role
 from restapi.auth.routes import BEARER, _errors
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS
 from shared.errors import BadRequest, NotFound
 from shared.web import json_response, path_id
 
@@ -46,7 +45,7 @@ def idempotency_key(request: web.Request) -> str:
 async def get_slip(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id))
+    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Replace the slip (sync from a device)", security=BEARER,
@@ -57,7 +56,8 @@ async def get_slip(request: web.Request) -> web.Response:
 async def put_slip(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"]))
+    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"],
+                                             app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Empty the slip", security=BEARER, responses={204: {"description": "Emptied"}})
@@ -77,7 +77,7 @@ async def delete_slip(request: web.Request) -> web.Response:
 async def add_selection(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"])
+    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request["data"], app[CLOCK]())
     return json_response(view, status=201)
 
 
@@ -90,7 +90,8 @@ async def remove_selection(request: web.Request) -> web.Response:
     if not SELECTION_RE.match(selection):
         raise NotFound("No such selection on the slip", code="selection_not_found")
     app = request.app
-    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection))
+    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection,
+                                                     app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Price selections: straight payouts and the parlay (stateless)", security=BEARER)
@@ -102,7 +103,8 @@ async def quote(request: web.Request) -> web.Response:
     await principal(request)
     d = request["data"]
     entries = [slip.entry_from(sel) for sel in d["selections"]]
-    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"]))
+    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"],
+                                          request.app[CLOCK]()))
 
 
 @docs(tags=["betting"], summary="Place a straight bet or a parlay", security=BEARER, parameters=KEY_HEADER,
@@ -120,7 +122,7 @@ async def place_bet(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     app = request.app
     status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
-                                           service.bet_request(request["data"]))
+                                           service.bet_request(request["data"]), app[CLOCK]())
     return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
 
 
@@ -157,7 +159,7 @@ async def regrade(request: web.Request) -> web.Response:
     d = request["data"]
     results = {leg["leg_no"]: leg["result"] for leg in d["legs"]}
     body = await settlement.regrade(request.app[PG], request.app[REDIS], who.user_id, _bet_id(request),
-                                    d["reason"], results, datetime.now(UTC))
+                                    d["reason"], results, request.app[CLOCK]())
     return json_response(body)
 
 
@@ -183,7 +185,7 @@ async def correct_score(request: web.Request) -> web.Response:
         raise NotFound("No such event", code="event_not_found")
     d = request["data"]
     body = await settlement.correct_score(request.app[PG], request.app[REDIS], who.user_id, event_id, d["reason"],
-                                          d["status"], d["home_score"], d["away_score"], datetime.now(UTC))
+                                          d["status"], d["home_score"], d["away_score"], request.app[CLOCK]())
     return json_response(body)
 
 

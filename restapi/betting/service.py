@@ -22,7 +22,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -150,8 +150,9 @@ def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: 
 
 
 async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
-                    req: BetRequest) -> tuple[int, dict[str, Any]]:
-    """Place ``req`` once per (user, key): (201, the bet) the first time, (200, the same answer) on a retry."""
+                    req: BetRequest, now: datetime) -> tuple[int, dict[str, Any]]:
+    """Place ``req`` once per (user, key) at ``now``: (201, the bet) the first time, (200, the same
+    answer) on a retry."""
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur:
@@ -167,7 +168,7 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                                            code="idempotency_key_reused")
                 await cur.execute("COMMIT")
                 return 200, stored
-            body, writes = _place(settings, user_id, key, digest, req, account)
+            body, writes = _place(settings, user_id, key, digest, req, account, now)
             # The inserts, the ledger entry and COMMIT in one message: if a statement fails, the
             # ones after it (COMMIT included) do not run and the ROLLBACK below ends the transaction.
             await cur.execute(b";".join([cur.mogrify(sql, params) for sql, params in writes] + [b"COMMIT"]).decode())
@@ -187,7 +188,7 @@ LEG_FIELDS = ("leg_no", "event_id", "sport", "league", "home_team", "away_team",
 
 
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-           account: tuple[Any, ...]) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+           account: tuple[Any, ...], now: datetime) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
     (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, seq, head, policy, caps, bet_id, placed_at,
      _hash, _stored, offer_rows) = account
@@ -196,7 +197,7 @@ def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: Bet
     if role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
     offers = parse_offers(req.picks, offer_rows)
-    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, datetime.now(UTC))
+    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, now)
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
                  else parlay_payout(req.stake_cents, prices))
