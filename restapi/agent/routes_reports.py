@@ -12,6 +12,7 @@ from restapi.agent.common import agent_caller, date_range
 from restapi.agent.queries_reports import CUSTOMER_ACTIVITY_COLUMNS
 from restapi.auth.principal import principal
 from restapi.keys import CLOCK, PG, REDIS, SETTINGS
+from restapi.openapi import BEARER, answers
 from shared.web import json_response
 
 routes = web.RouteTableDef()
@@ -30,7 +31,8 @@ async def _csv_response(request: web.Request, filename: str) -> web.StreamRespon
 
 
 @routes.get(BASE + "/performance")
-@docs(tags=["agent"], summary="Handle, hold and win/loss by day, sport and bet type (?format=csv)")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Handle, hold and win/loss by day, sport and bet type (?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def performance(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
@@ -46,7 +48,8 @@ async def performance(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(BASE + "/customers")
-@docs(tags=["agent"], summary="Activity per customer: bets, stake, win/loss, last active (streamed; ?format=csv)")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Activity per customer: bets, stake, win/loss, last active (streamed; ?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def customers(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
@@ -72,7 +75,8 @@ async def customers(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v1/agent/dashboard")
-@docs(tags=["agent"], summary="Revenue this/last week, active and online players, settlements, exposure")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Revenue this/last week, active and online players, settlements, exposure")
 async def agent_dashboard(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
@@ -82,7 +86,8 @@ async def agent_dashboard(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/dashboard")
-@docs(tags=["dashboard"], summary="Role-based: a player's balance/open bets/figure, or the agent dashboard")
+@docs(tags=["dashboard"], security=BEARER, responses=answers({200: "OK"}),
+      summary="Role-based: a player's balance/open bets/figure, or the agent dashboard")
 async def dashboard(request: web.Request) -> web.Response:
     who = await principal(request)
     app = request.app

@@ -12,6 +12,7 @@ from restapi.agent.queries_settle import UPSERT_SCHEDULE
 from restapi.auth.principal import require_role
 from restapi.keys import CLOCK, PG
 from restapi.ledger.verify import verify
+from restapi.openapi import BEARER, answers
 from shared.errors import ValidationFailed
 from shared.web import json_response, path_id
 
@@ -21,7 +22,8 @@ BASE = "/api/v1/agent/settlements"
 
 
 @routes.get(BASE)
-@docs(tags=["agent"], summary="Settlements of a week (?week=YYYY-MM-DD) or recent and open ones")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Settlements of a week (?week=YYYY-MM-DD) or recent and open ones")
 @querystring_schema(schemas.SettlementsQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def list_settlements(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -30,14 +32,16 @@ async def list_settlements(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/compliance")
-@docs(tags=["agent"], summary="Settled on time, overdue with days overdue, completion rate per agent")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Settled on time, overdue with days overdue, completion rate per agent")
 async def compliance(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     return json_response(await settlements.compliance(request.app[PG], who.user_id, request.app[CLOCK]()))
 
 
 @routes.post(BASE + "/{settlement_id}/payments")
-@docs(tags=["agent"], summary="Record a (partial) payment with its method; posts to the ledger",
+@docs(tags=["agent"], security=BEARER, responses=answers({201: "Payment recorded"}, 403, 404, 409),
+      summary="Record a (partial) payment with its method; posts to the ledger",
       parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"}}])
 @json_schema(schemas.PaymentBody, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def pay(request: web.Request) -> web.Response:
@@ -51,7 +55,8 @@ async def pay(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/agent/schedule")
-@docs(tags=["agent"], summary="The caller's weekly cycle settings")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="The caller's weekly cycle settings")
 async def get_schedule(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     async with request.app[PG].acquire() as conn, conn.cursor() as cur:
@@ -62,7 +67,8 @@ async def get_schedule(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/agent/schedule")
-@docs(tags=["agent"], summary="Change the weekly close day/time (agent's timezone), reminder lead, due days")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Change the weekly close day/time (agent's timezone), reminder lead, due days")
 @json_schema(schemas.ScheduleBody, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def put_schedule(request: web.Request) -> web.Response:
     who = await require_role(request, "agent")
@@ -89,7 +95,8 @@ def _schedule_json(s: Schedule) -> dict[str, object]:
 
 
 @routes.get("/api/v1/agent/ledger/verify")
-@docs(tags=["agent"], summary="Admin: recompute the ledger hash chains; reports the first broken entry")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Admin: recompute the ledger hash chains; reports the first broken entry")
 @querystring_schema(schemas.VerifyQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def verify_ledger(request: web.Request) -> web.Response:
     await require_role(request, "admin")
