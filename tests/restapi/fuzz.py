@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import orjson
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import ROOT, TIMEOUT_FACTOR
+
+ARTIFACTS = ROOT / "artifacts"
 
 # A handful per operation keeps the suite quick; FUZZ_EXAMPLES=100 ./dev test … hunts harder.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -23,6 +26,13 @@ def operations(base_url: str, path_regex: str) -> list[schemathesis.APIOperation
     """The operations of the served OpenAPI spec whose path matches ``path_regex``."""
     schema = schemathesis.openapi.from_url(f"{base_url}/docs/openapi.json").include(path_regex=path_regex)
     return [result.ok() for result in schema.get_all_operations()]
+
+
+def _record(statuses: dict[str, set[int]]) -> None:
+    """Append this run's statuses to artifacts/fuzz-statuses.jsonl (the counts quoted in issue notes)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "fuzz-statuses.jsonl").open("ab") as f:
+        f.write(orjson.dumps({k: sorted(v) for k, v in sorted(statuses.items())}) + b"\n")
 
 
 def documented(op: schemathesis.APIOperation) -> set[int]:
@@ -53,6 +63,7 @@ def fuzz(base_url: str, ops: list[schemathesis.APIOperation],
             case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
 
         run()
+    _record(statuses)
     assert all(code < 500 for codes in statuses.values() for code in codes)
     assert not undocumented, f"statuses the OpenAPI does not list: {undocumented}"
     return statuses
