@@ -30,11 +30,11 @@ DEFAULT_INSTANTS=(
 # token expiry and purge, the grader's sweep and void rule, archive partitions, the simulator.
 DEFAULT_MODULES=(
   tests/restapi/test_seed.py
-  tests/restapi/agent
+  tests/restapi/agent/test_cycles.py tests/restapi/agent/test_settlements.py tests/restapi/agent/test_jobs.py
+  tests/restapi/agent/test_reports.py tests/restapi/agent/test_clients.py
   tests/restapi/auth/test_keys_and_expiry.py tests/restapi/auth/test_purge.py tests/restapi/auth/test_reset.py
-  tests/restapi/betting/test_grader.py tests/restapi/betting/test_history.py tests/restapi/betting/test_place.py
-  tests/restapi/betting/test_slip.py
-  tests/ingest/test_archive.py tests/ingest/test_store.py tests/ingest/test_simulator.py tests/ingest/test_scheduler.py
+  tests/restapi/betting/test_grader.py tests/restapi/betting/test_history.py
+  tests/ingest/test_archive.py tests/ingest/test_simulator.py tests/ingest/test_scheduler.py
   tests/pushd/test_credentials.py
 )
 
