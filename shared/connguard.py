@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aiohttp import web
@@ -91,8 +91,8 @@ class GuardedHandler(RequestHandler):
         peer = transport.get_extra_info("peername")
         ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
         if not self._guard.admit(ip):
-            assert isinstance(transport, asyncio.Transport)
-            transport.write(TOO_MANY)
+            # uvloop's transports are not asyncio.Transport subclasses: no isinstance check here.
+            cast(asyncio.WriteTransport, transport).write(TOO_MANY)
             self.force_close()  # closes after the answer is flushed
             return
         self._ip = ip

@@ -259,3 +259,18 @@ async def test_swagger_ui_gets_its_inline_script_hash_not_unsafe_inline(api: Tes
     csp, html = resp.headers["Content-Security-Policy"], await resp.text()
     assert "<script>" in html and "'sha256-" in csp and "script-src 'self' 'sha256-" in csp
     assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
+
+
+async def test_the_real_process_under_uvloop_refuses_past_the_default_cap(restapi_server: str) -> None:
+    """``python -m restapi`` (uvloop, the default cap of 100): the 101st connection of one address gets 429."""
+    port = int(restapi_server.rsplit(":", 1)[1])
+    held = [await _open(port) for _ in range(100)]
+    try:
+        reader, writer = await _open(port)
+        async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+            refused = await reader.read()
+        writer.close()
+        assert refused.startswith(b"HTTP/1.1 429 "), refused
+    finally:
+        for _r, w in held:
+            w.close()
