@@ -324,6 +324,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         env = {**os.environ, "DATABASE_URL": dsn, "REDIS_URL": redis_url, "AUTH_KEYS_DIR": str(tmp / "keys"),
                "API_RATE_LIMIT": "100000000", "LOG_LEVEL": "WARNING", "PG_POOL_MAX": str(args.pool),
                "BETTING_MAX_STAKE_CENTS": str(10**9), "BETTING_MAX_PAYOUT_CENTS": str(10**12)}
+        env["RESTAPI_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
         env["RESTAPI_REUSE_PORT"] = "true"  # the processes share one port; the kernel spreads connections
         port = free_port()
         cmd = os.environ.get("BENCH_SERVER_CMD", "-m restapi").split()

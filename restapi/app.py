@@ -12,6 +12,7 @@ from restapi.auth.routes import setup_auth
 from restapi.betting.routes import setup_betting
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
+from restapi.headers import setup_security_headers
 from restapi.keys import CLOCK, KEYRING, ORIGINS, PG, REDIS, SETTINGS, SWITCHES, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.switches.live import watcher_ctx
@@ -20,11 +21,12 @@ from restapi.user.routes import setup_user
 from restapi.web import setup as setup_web
 from shared import VERSION
 from shared.clock import Clock, utc_now
+from shared.connguard import body_timeout_middleware
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
 from shared.redis import redis_ctx
 from shared.tokens import KeyRing, Verifier
-from shared.web import SERVICE, add_health_routes, standard_middlewares
+from shared.web import SERVICE, add_health_routes, harden_responses, standard_middlewares
 
 
 async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -37,8 +39,11 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Application:
     """Build the restapi application; no I/O happens until it starts. ``clock`` is where every
     date-dependent answer (report ranges, settlement states, weeks, prices' freshness) reads now."""
-    app = web.Application(middlewares=[*standard_middlewares(), replica.sticky_middleware],
+    app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout),
+                                       replica.sticky_middleware],
                           client_max_size=settings.max_body_bytes)
+    harden_responses(app)
+    setup_security_headers(app, settings)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
     app[CLOCK] = clock

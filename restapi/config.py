@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.config import CommonSettings, setting
+from shared.connguard import ConnLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +149,23 @@ class RestSettings(CommonSettings):
         "BETTING_VOID_AFTER_HOURS", 48.0, min=1, max=24 * 30,
         help="House rule: legs of a game with no result this many hours after its start are void",
     )
+    header_timeout: float = setting(
+        "RESTAPI_HEADER_TIMEOUT", 10.0, min=0.01, max=10,
+        help="Seconds a connection has to send its request headers (else 408, close); also the keep-alive idle time",
+    )
+    body_timeout: float = setting(
+        "RESTAPI_BODY_TIMEOUT", 10.0, help="Seconds a request body has to arrive (else 408, close)", min=0.01, max=10
+    )
+    max_conns_per_ip: int = setting(
+        "RESTAPI_MAX_CONNS_PER_IP", 100, min=0,
+        help="Connections one client address may hold (above: 429, close; 0: no cap); TRUSTED_PROXIES are exempt",
+    )
+    hsts_max_age: int = setting(
+        "RESTAPI_HSTS_MAX_AGE", 0, min=0, max=2 * 365 * 86400,
+        help="Strict-Transport-Security max-age on answers over HTTPS (TLS here or X-Forwarded-Proto from a "
+             "trusted proxy); 0: not sent. Set it (e.g. 31536000) once the site is HTTPS-only",
+    )
+
+    def conn_limits(self) -> ConnLimits:
+        """The slow-client limits of this process (``shared.connguard``)."""
+        return ConnLimits(self.header_timeout, self.body_timeout, self.max_conns_per_ip, self.trusted_proxies)

@@ -8,6 +8,7 @@
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
     ├── MethodNotAllowed (405 method_not_allowed)
+    ├── RequestTimeout (408 request_timeout)
     ├── Conflict (409 conflict)
     │   └── PriceChanged (409 price_changed)
     ├── RateLimited (429 rate_limited)
@@ -90,6 +91,12 @@ class MethodNotAllowed(AppError):
     """The route exists but not with this method."""
 
     status, code, default_message = 405, "method_not_allowed", "Method not allowed"
+
+
+class RequestTimeout(AppError):
+    """The client sent its request too slowly (headers or body past their read timeout)."""
+
+    status, code, default_message = 408, "request_timeout", "The request took too long to arrive"
 
 
 class Conflict(AppError):

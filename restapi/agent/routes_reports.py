@@ -13,6 +13,7 @@ from restapi.agent import hierarchy, reports, schemas
 from restapi.agent.common import Window, agent_caller, now, report_window
 from restapi.auth.principal import principal
 from restapi.keys import PG, REDIS, SETTINGS
+from restapi.openapi import BEARER, answers
 from restapi.replica import read_pool
 from shared.web import json_response
 
@@ -33,7 +34,8 @@ async def _csv_response(request: web.Request, name: str) -> web.StreamResponse:
 
 
 @routes.get(BASE + "/performance")
-@docs(tags=["agent"], summary="Handle, hold and win/loss by day, sport and bet type (?format=csv)")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Handle, hold and win/loss by day, sport and bet type (?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def performance(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
@@ -49,7 +51,8 @@ async def performance(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(BASE + "/customers")
-@docs(tags=["agent"], summary="Activity per customer: bets, stake, win/loss, net, cash (streamed; ?format=csv)")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Activity per customer: bets, stake, win/loss, net, cash (streamed; ?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def customers(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
@@ -76,7 +79,8 @@ async def customers(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v1/agent/dashboard")
-@docs(tags=["agent"], summary="Revenue this/last week, players, open settlements, open risk, exposure by event")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Revenue this/last week, players, open settlements, open risk, exposure by event")
 @querystring_schema(schemas.OwnerQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def agent_dashboard(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -88,7 +92,8 @@ async def agent_dashboard(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/dashboard")
-@docs(tags=["dashboard"], summary="Role-based: a player's balance/open bets/figure, or the agent dashboard")
+@docs(tags=["dashboard"], security=BEARER, responses=answers({200: "OK"}),
+      summary="Role-based: a player's balance/open bets/figure, or the agent dashboard")
 async def dashboard(request: web.Request) -> web.Response:
     who = await principal(request)
     app = request.app

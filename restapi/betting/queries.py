@@ -128,6 +128,27 @@ SELECT b.id FROM bets b JOIN users u ON u.id = b.user_id
  WHERE b.id = %(bet_id)s
    AND u.agent_id IN (SELECT s.agent_id FROM agent_scope(%(viewer)s) s)
 """
+# Who may correct results (issue 13): an admin, or a master agent (an agent with no agent above it) for
+# its tree. A sub-agent may not: it would settle its own book's bets with a score of its choosing.
+SELECT_MAY_REGRADE = """
+SELECT role = 'admin' OR (role = 'agent' AND agent_id IS NULL) FROM users WHERE id = %(actor_id)s
+"""
+# A result exists only for a game that has started: final or cancelled in the catalog, or past its start
+# time (the catalog's, which follows a rescheduled game; the legs' when the catalog no longer has it).
+# NULL when the event is known nowhere.
+SELECT_EVENT_STARTED = """
+SELECT coalesce(
+    (SELECT e.status IN ('final', 'cancelled') OR e.commence_time <= %(now)s FROM events e WHERE e.id = %(event_id)s),
+    (SELECT min(l.commence_time) <= %(now)s FROM bet_legs l WHERE l.event_id = %(event_id)s))
+"""
+# The legs of a bet, among ``leg_nos``, whose game has not started.
+SELECT_LEGS_NOT_STARTED = """
+SELECT l.leg_no, l.event_id FROM bet_legs l LEFT JOIN events e ON e.id = l.event_id
+ WHERE l.bet_id = %(bet_id)s AND l.leg_no = ANY(%(leg_nos)s)
+   AND NOT (coalesce(e.status IN ('final', 'cancelled'), false)
+            OR coalesce(e.commence_time, l.commence_time) <= %(now)s)
+ ORDER BY l.leg_no
+"""
 INSERT_AUDIT = """
 INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)
 VALUES (%(actor_id)s, %(action)s, 'bet', %(bet_id)s, %(before)s::jsonb, %(after)s::jsonb)
@@ -143,12 +164,6 @@ SELECT l.bet_id, l.leg_no, l.market, l.outcome, l.point, l.home_team, l.away_tea
  WHERE l.event_id = %(event_id)s
    AND u.agent_id IN (SELECT s.agent_id FROM agent_scope(%(viewer)s) s)
  ORDER BY l.bet_id, l.leg_no
-"""
-EVENT_EXISTS = """
-SELECT 1 FROM events WHERE id = %(event_id)s
- UNION ALL
-SELECT 1 FROM bet_legs WHERE event_id = %(event_id)s
- LIMIT 1
 """
 INSERT_EVENT_AUDIT = """
 INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)

@@ -101,7 +101,9 @@ async def get_odds(request: web.Request) -> web.Response:
     return _body(body, hit)
 
 
-@docs(tags=TAG, summary="One event with its odds", responses={404: ERRORS[404]})
+@docs(tags=TAG, summary="One event with its odds",
+      responses={404: ERRORS[404], 422: {"description": "Not an event id (1-64 of A-Z a-z 0-9 _ -)",
+                                         "schema": s.ErrorOut}})
 @match_info_schema(s.EventPath)
 @response_schema(s.EventOut, 200)
 async def get_event(request: web.Request) -> web.Response:

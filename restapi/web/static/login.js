@@ -1,13 +1,14 @@
 // Login and password-reset pages.
 import { api, saveLogin, user, hasSession, ApiError } from "./api.js";
 import { $, showError, showOk, clearMsg, chrome, storeNotifyPrefs } from "./ui.js";
+import { sitePath } from "./redirect.js";
 
 function home(who) { return who.role === "player" ? "/sports" : "/agent"; }
 
 function safeNext(who) {
-  const next = new URLSearchParams(location.search).get("next") || "";
+  const next = sitePath(new URLSearchParams(location.search).get("next"));
   const agentSide = who.role !== "player";
-  if (next.startsWith("/") && !next.startsWith("//") && next.startsWith("/agent") === agentSide) return next;
+  if (next !== null && next.startsWith("/agent") === agentSide) return next;
   return home(who);
 }
 

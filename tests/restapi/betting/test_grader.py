@@ -25,6 +25,7 @@ from tests.restapi.betting.conftest import (
     Book,
     account,
     chain_verified,
+    finished,
     ledger_sums,
     place,
     sel,
@@ -227,6 +228,7 @@ async def test_regrade_reverses_and_resettles_with_an_audit_row(
     finally:
         pool.close()
         await pool.wait_closed()
+    await finished(book, "ev1", 110, 100)
     assert await account(book.dsn) == (666, 0)
     url = f"/api/v1/betting/bets/{bet['id']}/regrade"
     body = {"reason": "Score corrected: 100-110", "legs": [{"leg_no": 1, "result": "lost"}]}
@@ -315,6 +317,7 @@ async def test_a_corrected_score_regrades_every_bet_on_the_event(
     finally:
         pool.close()
         await pool.wait_closed()
+    await finished(book, "ev1", 112, 106)
     before = await statuses(book)
     assert [before[bets[n]["id"]][0] for n in ("celtics", "lakers", "over", "parlay")] == ["won", "lost", "lost", "won"]
     url = "/api/v1/betting/events/ev1/regrade"

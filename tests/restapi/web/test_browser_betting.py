@@ -8,7 +8,7 @@ import time
 from playwright.async_api import Browser, BrowserContext, expect
 
 from tests.helpers import scaled
-from tests.restapi.web.conftest import Stack, shot
+from tests.restapi.web.conftest import Stack, shot, watch_csp
 from tests.restapi.web.helpers import contrast
 from tests.restapi.web.test_browser_player import LEAGUE, _new_price, _open_board
 
@@ -87,6 +87,7 @@ async def test_the_slip_follows_the_player_to_a_second_device(
     await expect(page.locator("#slip-count")).to_have_text("1")
 
     laptop = await browser.new_context(viewport={"width": 1280, "height": 800})
+    violations = await watch_csp(laptop)
     try:
         other = await laptop.new_page()
         await _open_board(other, stack)  # another login: another session, same player
@@ -95,6 +96,7 @@ async def test_the_slip_follows_the_player_to_a_second_device(
         async with other.expect_response(lambda r: r.url.endswith("/betting/slip") and r.request.method == "PUT"):
             await other.locator(f'.price[data-sel="{key}"]').click()  # removed on the laptop...
         await expect(other.locator("#slip-count")).to_have_text("0")
+        assert not violations, violations
     finally:
         await laptop.close()
     await page.reload()  # ...is gone on the phone after a reload
