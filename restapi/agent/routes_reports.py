@@ -107,7 +107,8 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/agent/agents")
-@docs(tags=["agent"], summary="The caller's agent tree: each agent's players, week net, open risk, settlements")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="The caller's agent tree: each agent's players, week net, open risk, settlements")
 async def agents(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     return json_response(await hierarchy.tree(request.app[PG], who.user_id, now(request)))
