@@ -34,7 +34,7 @@ async def _csv_response(request: web.Request, name: str) -> web.StreamResponse:
 
 
 @routes.get(BASE + "/performance")
-@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
       summary="Handle, hold and win/loss by day, sport and bet type (?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def performance(request: web.Request) -> web.StreamResponse:
@@ -51,7 +51,7 @@ async def performance(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(BASE + "/customers")
-@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
       summary="Activity per customer: bets, stake, win/loss, net, cash (streamed; ?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def customers(request: web.Request) -> web.StreamResponse:
@@ -79,7 +79,7 @@ async def customers(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v1/agent/dashboard")
-@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
       summary="Revenue this/last week, players, open settlements, open risk, exposure by event")
 @querystring_schema(schemas.OwnerQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def agent_dashboard(request: web.Request) -> web.Response:

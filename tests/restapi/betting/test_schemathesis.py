@@ -20,7 +20,7 @@ from shared.tokens import KeyRing, access_claims
 from tests.restapi.betting.conftest import ADMIN, AGENT, BOOK_SQL, INSERT_PRICE, PLAYER, PRICES, chain_verified
 from tests.restapi.fuzz import ROLES, fuzz, operations
 
-SCOPE = r"^/api/v1/(betting/|shared/|agent/|dashboard$)"
+SCOPE = r"^/api/v1/(betting/|shared/|agent/|switches|dashboard$)"
 OTHER_SCOPE = r"^/(api/v1/(auth|user)/|\.well-known/)"  # tests/restapi/auth/test_schemathesis.py
 
 
