@@ -50,22 +50,29 @@ def restore_to(barman: Barman, target: datetime, dest: Path, port: int | None = 
     return server
 
 
+def _accepts_writes(url: str) -> bool:
+    """True once the server at ``url`` answers and is out of recovery; False while it starts up."""
+    try:
+        conn = psycopg2.connect(url, connect_timeout=2)
+    except psycopg2.OperationalError:
+        return False  # still starting up
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_is_in_recovery()")
+            row = cur.fetchone()
+            return row is not None and not row[0]
+    except psycopg2.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
 def wait_promoted(url: str, timeout: float) -> None:
     """Block until the server at ``url`` has finished recovery and accepts writes."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            conn = psycopg2.connect(url, connect_timeout=2)
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT pg_is_in_recovery()")
-                    row = cur.fetchone()
-                    if row is not None and not row[0]:
-                        return
-            finally:
-                conn.close()
-        except psycopg2.OperationalError:
-            pass  # still starting up
+        if _accepts_writes(url):
+            return
         if time.monotonic() > deadline:
             raise BarmanError(f"the restored server did not finish recovery in {timeout:g}s")
         time.sleep(0.1)

@@ -42,7 +42,8 @@ def start_restapi(base_env: dict[str, str]) -> Iterator[Callable[..., str]]:
         deadline = time.monotonic() + 20 * TIMEOUT_FACTOR
         while not answers_200(f"{base}/readyz"):  # polling with a deadline
             assert proc.poll() is None, "restapi exited"
-            assert time.monotonic() < deadline, "restapi did not become ready"
+            if time.monotonic() > deadline:
+                raise AssertionError("restapi did not become ready")
             time.sleep(0.05)
         return base
 
