@@ -60,6 +60,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 LEAGUES = ("americanfootball_nfl", "basketball_nba", "baseball_mlb", "icehockey_nhl", "soccer_epl",
            "soccer_spain_la_liga", "soccer_germany_bundesliga", "soccer_italy_serie_a", "soccer_usa_mls",
            "basketball_ncaab", "americanfootball_ncaaf", "soccer_uefa_champs_league")
+CONNECT_PHASE = frozenset({"auth/push-ticket"})  # bought mostly while the sockets open: not in the REST summary
 TARGETS = {"rest_p95_ms": 200.0, "ws_p99_ms": 100.0, "error_rate": 0.001}
 SEED = """
 INSERT INTO users (id, login, role, display_name)
@@ -88,6 +89,16 @@ def proc_cpu_s(pid: int, children: bool = False) -> float:
         return 0.0
 
 
+def proc_wait_s(pid: int) -> float:
+    """Seconds the threads of ``pid`` spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat)."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def child_pids(pid: int) -> list[int]:
     """Live children of ``pid`` (PostgreSQL's backends and workers)."""
     out = []
@@ -97,6 +108,12 @@ def child_pids(pid: int) -> list[int]:
                 if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
                     out.append(int(entry.name))
     return out
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy (every core, everyone's processes) since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK  # all but idle and iowait
 
 
 def loadavg() -> list[float]:
@@ -215,15 +232,24 @@ class Stack:
                     log = (self.tmp / f"{name}.log").read_text()[-2000:]
                     raise RuntimeError(f"{name} exited with {p.returncode}: {log}")
 
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds so far by process group."""
-        out = {name: sum(proc_cpu_s(p.pid) for p in procs) for name, procs in self.procs.items()}
+    def pids(self) -> dict[str, list[int]]:
+        """The live processes of each group (PostgreSQL: the postmaster and its backends and workers)."""
+        out = {name: [p.pid for p in procs] for name, procs in self.procs.items()}
         pm = self.pg.pid
-        out["postgres"] = (proc_cpu_s(pm, children=True) + sum(proc_cpu_s(c) for c in child_pids(pm))) if pm else 0.0
-        out["redis"] = proc_cpu_s(self.redis.pid) if self.redis.pid else 0.0
+        out["postgres"] = [pm, *child_pids(pm)] if pm else []
+        out["redis"] = [self.redis.pid] if self.redis.pid else []
         if self.bouncer is not None and self.bouncer.pid:
-            out["pgbouncer"] = proc_cpu_s(self.bouncer.pid)
+            out["pgbouncer"] = [self.bouncer.pid]
         return out
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far by process group (PostgreSQL's with its exited backends)."""
+        pm = self.pg.pid
+        return {name: sum(proc_cpu_s(p, children=p == pm) for p in pids) for name, pids in self.pids().items()}
+
+    def waits(self) -> dict[str, float]:
+        """Run-queue wait so far by process group: runnable, but the CPU was someone else's."""
+        return {name: sum(proc_wait_s(p) for p in pids) for name, pids in self.pids().items()}
 
     def stop(self) -> None:
         for procs in self.procs.values():
@@ -287,8 +313,9 @@ async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, 
         ready = [await line(p, "ready", 600) for p in procs]
         connect_s = time.monotonic() - t0
         stack.check_alive()
-        load0, cpu0, w0 = loadavg(), stack.cpu(), time.monotonic()
+        load0, cpu0, wait0, w0, busy0 = loadavg(), stack.cpu(), stack.waits(), time.monotonic(), machine_busy_s()
         gen0 = sum(proc_cpu_s(p.pid) for p in procs)
+        genw0 = sum(proc_wait_s(p.pid) for p in procs)
         stop = asyncio.Event()
         samples: list[tuple[int, int]] = []
         sampler = asyncio.create_task(pg_sampler(stack.direct, stack.db, stop, samples))
@@ -297,7 +324,8 @@ async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, 
             p.stdin.write(b"go\n")
             await p.stdin.drain()
         await asyncio.sleep(args.seconds)
-        cpu1, w1, gen1 = stack.cpu(), time.monotonic(), sum(proc_cpu_s(p.pid) for p in procs)
+        cpu1, wait1, w1, busy1 = stack.cpu(), stack.waits(), time.monotonic(), machine_busy_s()
+        gen1, genw1 = sum(proc_cpu_s(p.pid) for p in procs), sum(proc_wait_s(p.pid) for p in procs)
         load1 = loadavg()
         stats = [await line(p, "stats", 300 + args.request_timeout * 20) for p in procs]
         stop.set()
@@ -312,8 +340,17 @@ async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, 
     wall = w1 - w0
     cpu = {k: round((cpu1.get(k, 0.0) - v) / wall, 2) for k, v in cpu0.items()}
     cpu["loadgen"] = round((gen1 - gen0) / wall, 2)
-    return summarise(n, agents, workers, args, stats, sum(r["ready"] for r in ready), connect_s, samples, cpu,
-                     load0, load1)
+    # Seconds waiting for a CPU per second of wall time: how many of the group's threads were runnable but
+    # not running, on average (the 2 cores are shared with other work on the machine).
+    wait = {k: round((wait1.get(k, 0.0) - v) / wall, 2) for k, v in wait0.items()}
+    wait["loadgen"] = round((genw1 - genw0) / wall, 2)
+    row = summarise(n, agents, workers, args, stats, sum(r["ready"] for r in ready), connect_s, samples, cpu,
+                    load0, load1)
+    row["runqueue_wait_per_s"] = wait
+    row["cpu_cores_stack_total"] = round(sum(cpu.values()), 2)
+    row["cpu_cores_machine_busy"] = round((busy1 - busy0) / wall, 2)  # the stack's and the neighbours'
+
+    return row
 
 
 def summarise(n: int, agents: int, workers: int, args: argparse.Namespace, stats: list[dict[str, Any]],
@@ -340,17 +377,19 @@ def summarise(n: int, agents: int, workers: int, args: argparse.Namespace, stats
     every: dict[int, int] = {}
     for ep in sorted(hists):
         h = hists[ep]
-        for b, k in h.items():
-            every[b] = every.get(b, 0) + k
+        if ep not in CONNECT_PHASE:
+            for b, k in h.items():
+                every[b] = every.get(b, 0) + k
         endpoints[ep] = {"count": sum(h.values()), "p50_ms": pct_hist(h, 0.5, 0.1), "p95_ms": pct_hist(h, 0.95, 0.1),
                          "p99_ms": pct_hist(h, 0.99, 0.1), "by_status": statuses.get(ep, {}),
                          "codes": codes.get(ep, {})}
-    requests = sum(e["count"] for e in endpoints.values())
+    requests = sum(e["count"] for ep, e in endpoints.items() if ep not in CONNECT_PHASE)
     errors: dict[str, int] = {}
     for by in statuses.values():
         for st, k in by.items():
             if is_error(st):
                 errors[st] = errors.get(st, 0) + k
+    answers = sum(e["count"] for e in endpoints.values())  # the push tickets too: their errors count
     refusals = sum(k for by in statuses.values() for st, k in by.items() if st == "409")
     bets = [tuple(b) for s in stats for b in s["bets"]]
     row: dict[str, Any] = {
@@ -359,7 +398,7 @@ def summarise(n: int, agents: int, workers: int, args: argparse.Namespace, stats
         "rest": {"requests": requests, "per_s": round(requests / args.seconds, 1), "p50_ms": pct_hist(every, 0.5, 0.1),
                  "p95_ms": pct_hist(every, 0.95, 0.1), "p99_ms": pct_hist(every, 0.99, 0.1)},
         "endpoints": endpoints,
-        "errors": {"count": sum(errors.values()), "rate": round(sum(errors.values()) / max(1, requests), 5),
+        "errors": {"count": sum(errors.values()), "rate": round(sum(errors.values()) / max(1, answers), 5),
                    "by_status": errors, "bet_refusals_409": refusals},
         "ws": {"frames": sum(s["ws_frames"] for s in stats), "p50_ms": pct_hist(ws, 0.5, 1.0),
                "p99_ms": pct_hist(ws, 0.99, 1.0), "max_ms": max(ws) if ws else None,
@@ -459,7 +498,7 @@ def svg(runs: list[dict[str, Any]]) -> str:
 
 def table(runs: list[dict[str, Any]]) -> str:
     head = ("users", "req/s", "REST p50/p95/p99 ms", "errors", "WS frames", "WS p50/p99 ms", "bets/s", "PG conns max",
-            "cores: pg/rest/push/ingest/gen", "load")
+            "cores: pg/rest/push/ingest/gen", "stack/machine cores", "CPU wait/s: rest/push/gen", "load")
     out = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in runs:
         c = r["cpu_cores"]
@@ -468,6 +507,8 @@ def table(runs: list[dict[str, Any]]) -> str:
             f"{r['errors']['count']} ({r['errors']['rate'] * 100:.3f}%)", r["ws"]["frames"],
             f"{r['ws']['p50_ms']}/{r['ws']['p99_ms']}", r["bets"]["per_s"], r["pg_connections"]["max"],
             f"{c.get('postgres')}/{c.get('restapi')}/{c.get('pushd')}/{c.get('ingest')}/{c.get('loadgen')}",
+            f"{r.get('cpu_cores_stack_total')}/{r.get('cpu_cores_machine_busy')}",
+            "/".join(str(r.get("runqueue_wait_per_s", {}).get(k)) for k in ("restapi", "pushd", "loadgen")),
             r["loadavg_after"][0])))
     return "\n".join(out)
 
