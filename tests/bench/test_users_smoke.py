@@ -18,7 +18,8 @@ ENDPOINTS = {"auth/push-ticket", "shared/sidebar", "betting/odds", "betting/even
 def test_users_smoke_exercises_every_endpoint_without_errors_and_lands_each_bet_once() -> None:
     seconds = 6 * TIMEOUT_FACTOR  # think times are compressed 20x: every player browses, most bet
     out = subprocess.run([sys.executable, "bench/users.py", "--smoke", "--seconds", str(seconds),
-                          "--name", "users_smoke_test"], cwd=ROOT, capture_output=True, text=True,
+                          "--request-timeout", str(30 * TIMEOUT_FACTOR), "--name", "users_smoke_test"],
+                         cwd=ROOT, capture_output=True, text=True,
                          timeout=600 * TIMEOUT_FACTOR)
     assert out.returncode == 0, out.stderr[-3000:] + out.stdout[-3000:]
     result = orjson.loads((ROOT / "bench" / "results" / "users_smoke_test.json").read_bytes())
