@@ -73,6 +73,16 @@ INSERT INTO user_preferences (user_id, accept_price_changes)
 SELECT setval('users_id_seq', 1000000 + %(players)s);
 ANALYZE users;
 """
+HELLO = """
+import sys
+import uvloop
+from aiohttp import web
+async def hello(request):
+    return web.json_response({"hello": "world"})
+app = web.Application()
+app.router.add_get("/", hello)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=uvloop.new_event_loop())
+"""
 PG_CONNS = """
 SELECT count(*), count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity
  WHERE backend_type = 'client backend' AND datname = %(db)s AND pid <> pg_backend_pid()
@@ -192,6 +202,10 @@ class Stack:
                     [py, "-m", module], cwd=ROOT, env={**env, **(extra or {})}, stdout=subprocess.DEVNULL,
                     stderr=log))
 
+        self.hello_port = free_port()
+        with open(self.tmp / "hello.log", "ab") as log:
+            self.procs["hello"] = [subprocess.Popen([py, "-c", HELLO, str(self.hello_port)], cwd=ROOT,
+                                                    stdout=subprocess.DEVNULL, stderr=log)]
         spawn("ingest", "ingest")
         spawn("jobs", "restapi.jobs")
         for _ in range(self.args.rest_procs):
@@ -280,6 +294,19 @@ async def pg_sampler(dsn: str, db: str, stop: asyncio.Event, out: list[tuple[int
                 await asyncio.wait_for(stop.wait(), 1.0)
 
 
+async def hello_probe(port: int, stop: asyncio.Event, out: list[float]) -> None:
+    """The baseline of the same moment: a bare aiohttp hello-world's latency, one GET every 0.2 s."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with http.get(f"http://127.0.0.1:{port}/") as resp:
+                    await resp.read()
+                out.append(time.perf_counter() - t0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+
+
 async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, Any]:
     """One size: start the load generators, let them run, gather and summarise their stats."""
     agents = math.ceil(n / 100)
@@ -319,6 +346,8 @@ async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, 
         stop = asyncio.Event()
         samples: list[tuple[int, int]] = []
         sampler = asyncio.create_task(pg_sampler(stack.direct, stack.db, stop, samples))
+        hello: list[float] = []
+        probe = asyncio.create_task(hello_probe(stack.hello_port, stop, hello))
         for p in procs:
             assert p.stdin is not None
             p.stdin.write(b"go\n")
@@ -330,6 +359,7 @@ async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, 
         stats = [await line(p, "stats", 300 + args.request_timeout * 20) for p in procs]
         stop.set()
         await sampler
+        await probe
         stack.check_alive()
     finally:
         for p in procs:
@@ -347,13 +377,22 @@ async def run_size(stack: Stack, n: int, args: argparse.Namespace) -> dict[str, 
     row = summarise(n, agents, workers, args, stats, sum(r["ready"] for r in ready), connect_s, samples, cpu,
                     load0, load1)
     row["runqueue_wait_per_s"] = wait
-    row["cpu_cores_stack_total"] = round(sum(cpu.values()), 2)
+    hh: dict[int, int] = {}
+    for v in hello:
+        hh[int(v * 10_000)] = hh.get(int(v * 10_000), 0) + 1
+    row["baseline_hello"] = {"count": len(hello), "p50_ms": pct_hist(hh, 0.5, 0.1), "p95_ms": pct_hist(hh, 0.95, 0.1),
+                             "p99_ms": pct_hist(hh, 0.99, 0.1)}
+    row["rest_p95_vs_hello_p95"] = round(row["rest"]["p95_ms"] / max(0.1, row["baseline_hello"]["p95_ms"]), 1)
+    stack_cores = sum(v for k, v in cpu.items() if k not in ("loadgen", "hello"))
+    row["cpu_cores_stack_total"] = round(stack_cores, 2)  # the system under test, without the clients
     # CPU per REST request by group, and the cores the stack (not the load generators) would need for
-    # 10,000 users if its cost per user stayed what it is at this size: what a quiet box would have to give.
+    # 10,000 real-rate users if its cost per user stayed what it is at this size: what a quiet box would have
+    # to give. Only meaningful for a size that kept up with its users (few errors).
     per_s = max(0.1, row["rest"]["per_s"])
     row["cpu_ms_per_request"] = {k: round(v * 1000 / per_s, 2) for k, v in cpu.items()}
-    stack_cores = sum(v for k, v in cpu.items() if k != "loadgen")
-    row["projected_stack_cores_10000_users"] = round(stack_cores / n * 10_000, 2)
+    fixed = sum(cpu.get(k, 0.0) for k in ("ingest", "jobs"))  # the same whatever the number of users
+    per_user = stack_cores - fixed
+    row["projected_stack_cores_10000_users"] = round(fixed + per_user / n * 10_000 / args.compress, 2)
     row["cpu_cores_machine_busy"] = round((busy1 - busy0) / wall, 2)  # the stack's and the neighbours'
 
     return row
@@ -505,7 +544,8 @@ def svg(runs: list[dict[str, Any]]) -> str:
 
 def table(runs: list[dict[str, Any]]) -> str:
     head = ("users", "req/s", "REST p50/p95/p99 ms", "errors", "WS frames", "WS p50/p99 ms", "bets/s", "PG conns max",
-            "cores: pg/rest/push/ingest/gen", "stack/machine cores", "CPU wait/s: rest/push/gen", "load")
+            "cores: pg/rest/push/ingest/gen", "stack/machine cores", "CPU wait/s: rest/push/gen", "hello p95 ms",
+            "load")
     out = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in runs:
         c = r["cpu_cores"]
@@ -516,6 +556,7 @@ def table(runs: list[dict[str, Any]]) -> str:
             f"{c.get('postgres')}/{c.get('restapi')}/{c.get('pushd')}/{c.get('ingest')}/{c.get('loadgen')}",
             f"{r.get('cpu_cores_stack_total')}/{r.get('cpu_cores_machine_busy')}",
             "/".join(str(r.get("runqueue_wait_per_s", {}).get(k)) for k in ("restapi", "pushd", "loadgen")),
+            r.get("baseline_hello", {}).get("p95_ms"),
             r["loadavg_after"][0])))
     return "\n".join(out)
 
