@@ -23,15 +23,13 @@ from pushd import protocol as p
 from pushd.hub import Hub
 from shared import streams
 from shared.redis import Redis
+from shared.streams import text
 
 log = logging.getLogger(__name__)
 
 REDIS_DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
 EpochChanged = Callable[[str], Awaitable[None]]
 
-
-def _s(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 class Reader:
@@ -63,14 +61,14 @@ class Reader:
             info = await self.redis.xinfo_stream(stream)
         except rexc.ResponseError:  # no such stream yet: everything it will hold is new
             return "0-0"
-        return _s(info["last-generated-id"])
+        return text(info["last-generated-id"])
 
     async def scan(self) -> None:
         """Find sport streams and snapshots created since the last scan; check every known epoch."""
         found: set[str] = set()
         for pattern in ("odds:*", "snap:*"):
             async for key in self.redis.scan_iter(match=pattern, count=1000):
-                found.add(_s(key).partition(":")[2])
+                found.add(text(key).partition(":")[2])
         for sport in found - set(self.epochs):
             await self.ensure_sport(sport)
         await self.check_epochs()
@@ -84,14 +82,14 @@ class Reader:
         if not exists:
             return False
         last = await self._last_id(stream)
-        epoch = _s(await self.redis.hget(streams.snap_key(sport), streams.SNAP_EPOCH) or b"")
+        epoch = text(await self.redis.hget(streams.snap_key(sport), streams.SNAP_EPOCH) or b"")
         events = await self.redis.hkeys(streams.snap_key(sport))
         if sport in self.epochs:  # another caller won the race while we awaited: keep its offset
             return True
         self.epochs[sport] = epoch
         self.offsets[stream] = last
         for ev in events:
-            name = _s(ev)
+            name = text(ev)
             if not name.startswith("_"):
                 self.event_sport[name] = sport
         log.info("reading %s from %s (epoch %s)", stream, last, epoch or "-")
@@ -105,7 +103,7 @@ class Reader:
             await self.scan()
             for known in list(self.epochs):
                 for ev in await self.redis.hkeys(streams.snap_key(known)):
-                    name = _s(ev)
+                    name = text(ev)
                     if not name.startswith("_"):
                         self.event_sport.setdefault(name, known)
             sport = self.event_sport.get(event)
@@ -119,7 +117,7 @@ class Reader:
         async with self.redis.pipeline(transaction=False) as pipe:
             for sport in sports:
                 pipe.hget(streams.snap_key(sport), streams.SNAP_EPOCH)
-            current = [_s(v or b"") for v in await pipe.execute()]
+            current = [text(v or b"") for v in await pipe.execute()]
         for sport, epoch in zip(sports, current, strict=True):
             if epoch != self.epochs.get(sport):
                 log.warning("epoch of %s changed (%s -> %s): resyncing subscribers", sport,
@@ -152,7 +150,7 @@ class Reader:
                 resp: Any = await self.redis.xread(offsets, count=self.count, block=self.block_ms)
                 backoff = 0.05
                 for key, entries in resp or ():
-                    self.dispatch(_s(key), entries)
+                    self.dispatch(text(key), entries)
             except REDIS_DOWN as exc:
                 if self.connected:
                     log.warning("stream reader lost Redis (%s); retrying with backoff", type(exc).__name__)
@@ -168,14 +166,14 @@ class Reader:
         """Turn entries of one stream into frames (once per topic) and publish them."""
         if stream == streams.NOTIFY:
             for entry_id, fields in entries:
-                self._notify(_s(entry_id), fields)
-                self.offsets[stream] = _s(entry_id)
+                self._notify(text(entry_id), fields)
+                self.offsets[stream] = text(entry_id)
             return
         sport = stream.partition(":")[2]
         topic = "sport:" + sport
         now = time.time()
         for entry_id, fields in entries:
-            offset = _s(entry_id)
+            offset = text(entry_id)
             self.offsets[stream] = offset
             raw = fields.get(b"changes", b"[]")
             key = p.offset_key(offset)
@@ -209,7 +207,7 @@ class Reader:
     def _notify(self, offset: str, fields: dict[bytes, bytes]) -> None:
         try:
             user = int(fields[b"user"])
-            kind = _s(fields[b"kind"])
+            kind = text(fields[b"kind"])
             data = fields.get(b"data", b"{}")
         except (KeyError, ValueError):
             log.error("notify entry %s is malformed; skipped", offset)
