@@ -171,14 +171,3 @@ def exit_on_config_error(exc: ConfigError) -> typing.NoReturn:
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2)
 
-
-def _all_settings() -> list[type[Any]]:
-    from ingest.config import IngestSettings
-    from pushd.config import PushSettings
-    from restapi.config import RestSettings
-
-    return [RestSettings, PushSettings, IngestSettings]
-
-
-if __name__ == "__main__":
-    print(describe(*_all_settings()))

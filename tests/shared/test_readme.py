@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from shared.config import _all_settings, describe
+from devtools.settings_table import table
 from tests.conftest import ROOT
 
 
 def test_readme_settings_table_is_current() -> None:
     text = (ROOT / "README.md").read_text()
     start = text.index("<!-- settings-table:start -->") + len("<!-- settings-table:start -->")
-    table = text[start:text.index("<!-- settings-table:end -->")].strip()
-    assert table == describe(*_all_settings()), "README table is stale: paste `python -m shared.config`"
+    current = text[start:text.index("<!-- settings-table:end -->")].strip()
+    assert current == table(), "README table is stale: paste `python -m devtools.settings_table`"
