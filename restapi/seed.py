@@ -74,8 +74,12 @@ async def _hash(password: str) -> str:
     return hashed.decode()
 
 
-async def seed(dsn: str) -> int:
-    """Insert the demo users that are missing; returns how many were inserted."""
+async def seed(dsn: str, now: datetime | None = None) -> int:
+    """Insert the demo users that are missing; returns how many were inserted.
+
+    ``now`` is the instant the history is generated up to (default: the wall clock).
+    """
+    now = now or datetime.now(UTC)
     hashes = dict(zip(DEMO_PASSWORDS, await asyncio.gather(*map(_hash, DEMO_PASSWORDS.values())), strict=True))
     inserted = 0
     async with aiopg.connect(dsn) as conn, conn.cursor() as cur:
@@ -98,11 +102,11 @@ async def seed(dsn: str) -> int:
             ids[u.login] = row[0]
         # Balances enter the books through the ledger: each gets its opening entry (once), dated
         # just before the generated history so every chain reads in time order.
-        opening_at = seed_book.history_start(datetime.now(UTC)) - timedelta(minutes=1)
+        opening_at = seed_book.history_start(now) - timedelta(minutes=1)
         for user_id in ids.values():
             async with cur.begin():
                 await ledger.adopt_balance(cur, account_id=user_id, actor_id=ids["admin"], at=opening_at)
-    await seed_book.seed_history(dsn, ids["admin"])
+    await seed_book.seed_history(dsn, ids["admin"], now=now)
     return inserted
 
 

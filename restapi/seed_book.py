@@ -3,7 +3,8 @@
 For each player: deposits, straight and parlay bets (``bet_risk`` then ``bet_win``/``bet_loss``, some
 still open), free play and the odd adjustment, at backdated times; then each past week is closed
 and paid so that settlements exist in every state (settled on time and late, partial, pending,
-overdue). Deterministic for a seed, and done once: a second run finds the ``seed-`` entries.
+overdue) on whatever weekday the seed runs (see ``SUB_TERMS``). Deterministic for a seed and a
+``now``, and done once: a second run finds the ``seed-`` entries.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ SELECT u.id, u.agent_id, u.credit_limit_cents FROM users u WHERE u.role = 'playe
 """
 AGENTS = "SELECT id FROM users WHERE role = 'agent' ORDER BY id"
 SET_SCHEDULE = """
-INSERT INTO agent_settings (agent_id, timezone, close_dow, close_time) VALUES (%(agent_id)s, %(tz)s, 2, %(at)s)
+INSERT INTO agent_settings (agent_id, timezone, close_dow, close_time, due_days)
+VALUES (%(agent_id)s, %(timezone)s, %(close_dow)s, %(close_time)s, %(due_days)s)
 ON CONFLICT (agent_id) DO NOTHING
 """
 SET_LAST_ACTIVE = "UPDATE users SET last_active_at = %(at)s WHERE id = %(id)s"
@@ -38,6 +40,14 @@ CYCLE_SETTLEMENTS = """
 SELECT s.id, s.figure_cents, c.week_end, c.due_at FROM settlements s
   JOIN settlement_cycles c ON c.id = s.cycle_id WHERE c.agent_id = %(agent_id)s ORDER BY c.week_end, s.id
 """
+
+
+# The master closes Tuesday 00:00 UTC and wants paying within two days, so its latest week is
+# pending Tuesday to Thursday and overdue after. The sub-agent closes Tuesday 06:00 New York time
+# and gives a week, due at its next close, so its latest week is pending on every day: an agent
+# trying the demo on any weekday sees settlements in every state.
+MASTER_TERMS = Schedule(timezone="UTC", close_time=time(0), due_days=2)
+SUB_TERMS = Schedule(timezone="America/New_York", close_time=time(6), due_days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +141,9 @@ async def _pay_history(pool: aiopg.Pool, agent_id: int, rng: random.Random, now:
             on_time = week_end + timedelta(hours=20)
             await settlements.pay(pool, agent_id, sid, {**body, "amount_cents": owed}, at=on_time)
         elif roll < 0.75:
-            await settlements.pay(pool, agent_id, sid, {**body, "amount_cents": owed}, at=due_at + timedelta(days=1))
+            # Never in the future: with a week's terms the previous week fell due at the latest close.
+            late = min(due_at + timedelta(days=1), now - timedelta(minutes=1))
+            await settlements.pay(pool, agent_id, sid, {**body, "amount_cents": owed}, at=late)
         elif roll < 0.9 and owed > 1:
             await settlements.pay(pool, agent_id, sid, {**body, "amount_cents": owed // 2}, at=due_at)
         # else: left open, so overdue
@@ -155,8 +167,10 @@ async def seed_history(dsn: str, admin_id: int, seed: int = 7, now: datetime | N
             await cur.execute(AGENTS)
             agents = [a for (a,) in await cur.fetchall()]
             for i, agent_id in enumerate(agents):
-                await cur.execute(SET_SCHEDULE, {"agent_id": agent_id, "tz": "UTC" if i == 0 else "America/New_York",
-                                                 "at": time(0) if i == 0 else time(6)})
+                terms = MASTER_TERMS if i == 0 else SUB_TERMS
+                await cur.execute(SET_SCHEDULE, {"agent_id": agent_id, "timezone": terms.timezone,
+                                                 "close_dow": terms.close_dow, "close_time": terms.close_time,
+                                                 "due_days": terms.due_days})
             schedules: dict[int, Schedule] = {a: await schedule_for(cur, a) for a in agents}
             start = history_start(now)
             await cur.execute(PLAYERS)

@@ -62,6 +62,13 @@ def shift(close: datetime, schedule: Schedule, weeks: int) -> datetime:
     return _close_on(local_day + timedelta(days=7 * weeks), schedule)
 
 
+def due_at(week_end: datetime, schedule: Schedule) -> datetime:
+    """When the settlements of the week ending at ``week_end`` fall due: ``due_days`` later at the
+    same local wall time (so a due date seven days on is the next close, across a DST change too)."""
+    local_day = week_end.astimezone(schedule.zone).date()
+    return _close_on(local_day + timedelta(days=schedule.due_days), schedule)
+
+
 def week_bounds(now: datetime, schedule: Schedule, *, current: bool = False) -> tuple[datetime, datetime]:
     """[start, end) of the last closed week, or of the running week with ``current=True``."""
     end = last_close(now, schedule)

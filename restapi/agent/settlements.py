@@ -10,7 +10,7 @@ player has since used their credit).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import aiopg
@@ -22,6 +22,7 @@ from restapi.agent import queries_settle as q
 from restapi.agent.cashier import request_fingerprint
 from restapi.agent.common import iso, push
 from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, shift
+from restapi.agent.cycles import due_at as cycle_due_at
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.mail import Mailer
 from shared.redis import Redis
@@ -41,11 +42,11 @@ async def close_week(pool: aiopg.Pool, agent_id: int, week_end: datetime, schedu
                      *, now: datetime | None = None) -> int | None:
     """Close the agent's week ending at ``week_end``; the cycle id, or None if it was already closed."""
     week_start = shift(week_end, schedule, -1)
-    due_at = week_end + timedelta(days=schedule.due_days)
+    due = cycle_due_at(week_end, schedule)
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         await cur.execute(q.LOCK_AGENT_CYCLE, {"agent_id": agent_id})
         await cur.execute(q.INSERT_CYCLE, {"agent_id": agent_id, "week_start": week_start, "week_end": week_end,
-                                           "due_at": due_at, "closed_at": now or datetime.now(UTC)})
+                                           "due_at": due, "closed_at": now or datetime.now(UTC)})
         row = await cur.fetchone()
         if row is None:
             return None

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import aiopg
 import bcrypt
+import pytest
 
-from restapi import seed
+from restapi import seed, seed_book
+from restapi.agent.cycles import due_at, last_close
+
+# A Friday, when the master agent's latest week is already overdue (the seed once failed here).
+FRIDAY = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+# The calendar sweep's instants (tests/calendar_sweep.sh): every weekday, the night before the
+# Tuesday close, both US daylight-saving changes and the turn of the year.
+SWEEP_INSTANTS = [datetime(2026, 11, 30, 12, 0, tzinfo=UTC) + timedelta(days=d) for d in range(7)] + [
+    datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC), datetime(2026, 3, 8, 6, 30, tzinfo=UTC),
+    datetime(2026, 11, 1, 6, 30, tzinfo=UTC), datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC),
+    # The hour of the November DST week in which a 168-hour due date would precede the next close.
+    datetime(2026, 11, 3, 10, 30, tzinfo=UTC),
+]
+STATES = """
+SELECT CASE WHEN s.status = 'partial' THEN 'partial'
+            WHEN s.status <> 'settled' AND c.due_at < %(now)s THEN 'overdue'
+            WHEN s.status = 'settled' AND s.settled_at > c.due_at THEN 'late' ELSE s.status END,
+       count(*)
+  FROM settlements s JOIN settlement_cycles c ON c.id = s.cycle_id GROUP BY 1
+"""
 
 
 async def test_seed_loads_the_demo_book_once(database_url: str) -> None:
@@ -48,20 +70,17 @@ async def test_seed_balances_reconcile_with_the_ledger(database_url: str) -> Non
 
 
 async def test_seed_history_has_weeks_of_activity_and_settlements_in_every_state(database_url: str) -> None:
-    await seed.seed(database_url)
+    await seed.seed(database_url, now=FRIDAY)
     async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
         await cur.execute("SELECT count(DISTINCT date_trunc('week', created_at)) FROM ledger_entries "
                           "WHERE kind = 'bet_risk'")
         (weeks,) = await cur.fetchone()
         await cur.execute("SELECT count(*) FROM settlement_cycles")
         (cycles,) = await cur.fetchone()
-        await cur.execute("""
-            SELECT CASE WHEN s.status = 'partial' THEN 'partial'
-                        WHEN s.status <> 'settled' AND c.due_at < now() THEN 'overdue'
-                        WHEN s.status = 'settled' AND s.settled_at > c.due_at THEN 'late' ELSE s.status END,
-                   count(*)
-              FROM settlements s JOIN settlement_cycles c ON c.id = s.cycle_id GROUP BY 1""")
+        await cur.execute(STATES, {"now": FRIDAY})
         states = dict(await cur.fetchall())
+        await cur.execute("SELECT count(*) FROM ledger_entries WHERE created_at > %(now)s", {"now": FRIDAY})
+        (future,) = await cur.fetchone()
         await cur.execute("SELECT count(*) FROM users WHERE role = 'player' AND pending_risk_cents > 0")
         (with_open_bets,) = await cur.fetchone()
         await cur.execute("SELECT count(*) FROM ledger_entries")
@@ -69,7 +88,16 @@ async def test_seed_history_has_weeks_of_activity_and_settlements_in_every_state
     assert weeks >= 5 and cycles == 12  # two agents, six closed weeks each
     assert {"settled", "late", "partial", "overdue", "pending"} <= set(states), states
     assert with_open_bets > 0
-    await seed.seed(database_url)  # idempotent: history is not added twice
+    assert future == 0  # nothing is dated after the seed's now
+    await seed.seed(database_url, now=FRIDAY)  # idempotent: history is not added twice
     async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
         await cur.execute("SELECT count(*) FROM ledger_entries")
         assert await cur.fetchone() == (entries,)
+
+
+@pytest.mark.parametrize("now", SWEEP_INSTANTS, ids=lambda t: t.strftime("%a-%Y%m%d-%H%M"))
+def test_the_sub_agents_latest_week_is_not_yet_due_on_any_day(now: datetime) -> None:
+    """Why the demo shows a pending settlement whatever the weekday: the sub-agent's latest closed
+    week falls due at its next close, even across a daylight-saving change."""
+    latest = last_close(now, seed_book.SUB_TERMS)
+    assert latest <= now < due_at(latest, seed_book.SUB_TERMS)
