@@ -3,13 +3,15 @@
     PlacementOpen  bet_placement_open(...)  (sql/0015_placement_functions.sql), ``queries.OPEN_PLACEMENT``
     Bet            ``queries.BET_COLUMNS`` (``SELECT_OWN_BET``, ``SELECT_HISTORY``)
     LockedBet      ``queries.LOCK_BETS``: a Bet and its agent and sports
-    LegResult      ``settlement.SELECT_LEG_RESULTS``
+    SettleLeg      ``settlement.SELECT_LEG_RESULTS``
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, NamedTuple
+
+from shared.odds import LegResult
 
 
 class PlacementOpen(NamedTuple):
@@ -67,11 +69,11 @@ class LockedBet(NamedTuple):
     sports: list[str]
 
 
-class LegResult(NamedTuple):
+class SettleLeg(NamedTuple):
     """What settling needs of a leg."""
 
     bet_id: int
     leg_no: int
     price: int
-    result: str
+    result: LegResult
     league: str

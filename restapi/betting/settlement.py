@@ -24,7 +24,7 @@ import orjson
 from restapi import ledger
 from restapi.betting import queries as q
 from restapi.betting.grading import FinalScore, GradingError, grade
-from restapi.betting.rows import Bet, LegResult, LockedBet
+from restapi.betting.rows import Bet, LockedBet, SettleLeg
 from restapi.betting.service import bet_json, fetch_legs, notify
 from shared.db import Cursor
 from shared.errors import NotFound, ValidationFailed
@@ -74,11 +74,11 @@ def _meta(bet_type: str, leagues: set[str]) -> dict[str, str]:
     return {"sport": next(iter(leagues)) if len(leagues) == 1 else "mixed", "bet_type": bet_type}
 
 
-async def _leg_results(cur: Cursor, bet_ids: list[int]) -> dict[int, list[LegResult]]:
-    legs: dict[int, list[LegResult]] = {b: [] for b in bet_ids}
+async def _leg_results(cur: Cursor, bet_ids: list[int]) -> dict[int, list[SettleLeg]]:
+    legs: dict[int, list[SettleLeg]] = {b: [] for b in bet_ids}
     await cur.execute(SELECT_LEG_RESULTS, {"bet_ids": bet_ids})
     for row in await cur.fetchall():
-        leg = LegResult._make(row)
+        leg = SettleLeg._make(row)
         legs[leg.bet_id].append(leg)
     return legs
 
@@ -97,7 +97,7 @@ async def settle_bets(cur: Cursor, bet_ids: Sequence[int]) -> list[Settled]:
     legs = await _leg_results(cur, [bet.id for bet in bets])
     todo = []
     for bet in bets:
-        outcome = settle(bet.stake_cents, [Leg(leg.price, leg.result) for leg in legs[bet.id]])  # type: ignore[arg-type]
+        outcome = settle(bet.stake_cents, [Leg(leg.price, leg.result) for leg in legs[bet.id]])
         if outcome is not None:
             todo.append((bet, outcome, {leg.league for leg in legs[bet.id]}))
     settled = []
@@ -172,9 +172,9 @@ async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, re
                 raise ValidationFailed("No such leg on this bet", code="unknown_leg",
                                        details={"legs": unknown, "leg_count": len(legs)})
             before = {"status": status, "payout_cents": payout, "legs": {str(leg.leg_no): leg.result for leg in legs}}
-            new_legs = [leg._replace(result=results.get(leg.leg_no, leg.result)) for leg in legs]
+            new_legs = [leg._replace(result=results.get(leg.leg_no, leg.result)) for leg in legs]  # type: ignore[arg-type]
             leagues = {leg.league for leg in legs}
-            outcome = settle(stake, [Leg(leg.price, leg.result) for leg in new_legs])  # type: ignore[arg-type]
+            outcome = settle(stake, [Leg(leg.price, leg.result) for leg in new_legs])
             for leg in new_legs:
                 await cur.execute(q.SET_LEG_RESULT, {"bet_id": bet_id, "leg_no": leg.leg_no, "result": leg.result})
             changed = outcome != (None if status == "open" else (status, payout))
