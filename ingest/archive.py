@@ -27,6 +27,7 @@ import aiopg
 import orjson
 
 from ingest.metrics import ARCHIVED_DAYS
+from shared.clock import Clock, utc_now
 from shared.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ INSERT INTO odds_history (event_id, book, market, outcome, price, point, changed
 SELECT * FROM unnest(%(events)s::text[], %(books)s::text[], %(markets)s::text[], %(outcomes)s::text[],
                      %(prices)s::integer[], %(points)s::numeric[], %(ats)s::timestamptz[])
 """
-MARK_RESTORED = "UPDATE odds_archives SET restored_at = now() WHERE day = %(day)s"
+MARK_RESTORED = "UPDATE odds_archives SET restored_at = %(now)s WHERE day = %(day)s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +120,11 @@ async def _scalar(pool: aiopg.Pool, sql: str, params: dict[str, Any]) -> Any:
         return row[0] if row else None
 
 
-async def due_days(pool: aiopg.Pool, keep_days: int, today: date | None = None) -> list[date]:
-    """Days with a partition older than ``keep_days`` (restored days are left alone for that long)."""
-    today = today or datetime.now(UTC).date()
-    cutoff = today - timedelta(days=keep_days)
+async def due_days(pool: aiopg.Pool, keep_days: int, now: datetime | None = None) -> list[date]:
+    """Days with a partition older than ``keep_days`` before ``now`` (restored days are left alone
+    for that long)."""
+    now = now or utc_now()
+    cutoff = now.date() - timedelta(days=keep_days)
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(LIST_PARTITIONS)
         names = [r[0] for r in await cur.fetchall()]
@@ -136,7 +138,7 @@ async def due_days(pool: aiopg.Pool, keep_days: int, today: date | None = None) 
                 continue
             await cur.execute(ARCHIVE_ROW, {"day": day})
             row = await cur.fetchone()
-            if row and row[4] is not None and row[4] > datetime.now(UTC) - timedelta(days=keep_days):
+            if row and row[4] is not None and row[4] > now - timedelta(days=keep_days):
                 continue
             days.append(day)
     return days
@@ -187,10 +189,12 @@ async def archive_day(pool: aiopg.Pool, day: date, folder: Path) -> Archived | N
     return Archived(day, final, int(expected), digest)
 
 
-async def archive_due(pool: aiopg.Pool, folder: Path, keep_days: int, today: date | None = None) -> list[Archived]:
-    """Archive every day older than ``keep_days``; a failing day is logged and the others go on."""
+async def archive_due(pool: aiopg.Pool, folder: Path, keep_days: int,
+                      now: datetime | None = None) -> list[Archived]:
+    """Archive every day older than ``keep_days`` before ``now``; a failing day is logged and the
+    others go on."""
     done = []
-    for day in await due_days(pool, keep_days, today):
+    for day in await due_days(pool, keep_days, now):
         try:
             result = await archive_day(pool, day, folder)
         except Exception:
@@ -206,8 +210,9 @@ def _read_archive(path: Path) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in f if line.strip()]
 
 
-async def restore_day(pool: aiopg.Pool, day: date, folder: Path) -> int:
-    """Load one archived day back into its partition (replacing what it holds); returns the rows."""
+async def restore_day(pool: aiopg.Pool, day: date, folder: Path, now: datetime | None = None) -> int:
+    """Load one archived day back into its partition (replacing what it holds) at ``now``; returns
+    the rows."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(ARCHIVE_ROW, {"day": day})
         row = await cur.fetchone()
@@ -242,7 +247,7 @@ async def restore_day(pool: aiopg.Pool, day: date, folder: Path) -> int:
             count = (await cur.fetchone())[0]
             if count != len(rows):
                 raise Conflict(f"restored {count} rows of {day}, expected {len(rows)}")
-            await cur.execute(MARK_RESTORED, {"day": day})
+            await cur.execute(MARK_RESTORED, {"day": day, "now": now or utc_now()})
             await cur.execute("COMMIT")
         except BaseException:
             await cur.execute("ROLLBACK")
@@ -256,8 +261,10 @@ class Archiver:
 
     name = "archiver"
 
-    def __init__(self, pool: aiopg.Pool, folder: Path, keep_days: int, interval: float, ahead: int) -> None:
+    def __init__(self, pool: aiopg.Pool, folder: Path, keep_days: int, interval: float, ahead: int,
+                 clock: Clock = utc_now) -> None:
         self.pool = pool
+        self.clock = clock
         self.folder = folder
         self.keep_days = keep_days
         self.interval = interval
@@ -265,11 +272,12 @@ class Archiver:
 
     async def run_once(self) -> list[Archived]:
         """Create partitions ahead, then archive every due day."""
-        first = datetime.now(UTC).date() - timedelta(days=1)
+        now = self.clock()
+        first = now.date() - timedelta(days=1)
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute("SELECT odds_history_ensure_partitions(%(first)s::date, %(days)s)",
                               {"first": first, "days": self.ahead + 2})
-        return await archive_due(self.pool, self.folder, self.keep_days)
+        return await archive_due(self.pool, self.folder, self.keep_days, now)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run once per interval until ``stop`` is set; failures wait for the next run."""

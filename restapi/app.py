@@ -11,11 +11,12 @@ from restapi.auth import routes as auth_routes
 from restapi.betting import routes as betting_routes
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
-from restapi.keys import KEYRING, PG, REDIS, SETTINGS, VERIFIER
+from restapi.keys import CLOCK, KEYRING, PG, REDIS, SETTINGS, VERIFIER
 from restapi.openapi import setup_openapi
 from restapi.user import routes as user_routes
 from restapi.web import routes as web_routes
 from shared import VERSION
+from shared.clock import Clock, utc_now
 from shared.db import pg_pool_ctx
 from shared.health import pg_check, redis_check
 from shared.redis import redis_ctx
@@ -30,11 +31,13 @@ async def keyring_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: RestSettings) -> web.Application:
-    """Build the restapi application; no I/O happens until it starts."""
+def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Application:
+    """Build the restapi application; no I/O happens until it starts. ``clock`` is where every
+    date-dependent answer (report ranges, settlement states, weeks, prices' freshness) reads now."""
     app = web.Application(middlewares=standard_middlewares(), client_max_size=settings.max_body_bytes)
     app[SERVICE] = "restapi"
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app.cleanup_ctx.append(keyring_ctx)
     app.cleanup_ctx.append(pg_pool_ctx(PG, settings.database_url, settings.pg_pool_min, settings.pg_pool_max))
     app.cleanup_ctx.append(redis_ctx(REDIS, settings.redis_url))

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
+from shared.clock import Clock
 from shared.mail import Mailer
 from shared.redis import Redis
 from shared.tokens import KeyRing, Verifier
@@ -21,4 +22,6 @@ VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
 CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
+# The clock every handler reads "now" from (tests pass a fixed one to create_app).
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("tasks", set)

@@ -20,6 +20,12 @@ from shared.logging import JsonFormatter
 from tests.conftest import TIMEOUT_FACTOR
 
 
+def scaled(seconds: float) -> float:
+    """``seconds`` stretched by the suite's timeout factor: for every deadline a test sets (never a
+    measurement), so a loaded machine makes tests slower, not red."""
+    return seconds * TIMEOUT_FACTOR
+
+
 async def wait_for(predicate: Callable[[], Awaitable[bool] | bool], timeout: float = 5.0,
                    what: str = "condition") -> None:
     """Poll ``predicate`` until it is true, failing after ``timeout`` (scaled) seconds."""

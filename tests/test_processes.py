@@ -13,6 +13,7 @@ import pytest
 from shared.devrun import answers_200
 from shared.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
+from tests.helpers import scaled
 
 SERVICES = {
     "restapi": "RESTAPI_PORT",
@@ -25,14 +26,14 @@ SERVICES = {
 @pytest.mark.parametrize("module", list(SERVICES))
 def test_help_exits_zero(module: str) -> None:
     out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=30)
+                         timeout=scaled(30))
     assert out.returncode == 0 and "usage:" in out.stdout
 
 
 def test_malformed_setting_stops_start_up_naming_the_variable(base_env: dict[str, str]) -> None:
     env = {**os.environ, **base_env, "RESTAPI_PORT": "http"}
     out = subprocess.run([sys.executable, "-m", "restapi"], capture_output=True, text=True, cwd=ROOT, env=env,
-                         timeout=30)
+                         timeout=scaled(30))
     assert out.returncode == 2 and "RESTAPI_PORT" in out.stderr and "Traceback" not in out.stderr
 
 

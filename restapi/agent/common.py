@@ -93,10 +93,10 @@ def _cursor_value_ok(value: Any, kind: str) -> bool:
     return True
 
 
-def date_range(start: date | None, end: date | None, *, default_days: int = 7,
-               today: date | None = None) -> tuple[datetime, datetime]:
-    """[from 00:00 UTC, day after ``to`` 00:00 UTC) of a report; 422 if reversed or over a year."""
-    today = today or datetime.now(UTC).date()
+def date_range(start: date | None, end: date | None, *, today: date,
+               default_days: int = 7) -> tuple[datetime, datetime]:
+    """[from 00:00 UTC, day after ``to`` 00:00 UTC) of a report (``to`` defaults to ``today``);
+    422 if reversed or over a year."""
     end = end or today
     start = start or end - timedelta(days=default_days - 1)
     if end < start:

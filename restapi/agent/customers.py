@@ -6,7 +6,7 @@ No HTTP here: functions take a pool (or cursor) and the viewer's id, and return 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiopg
@@ -52,7 +52,7 @@ async def _replace_sport_limits(cur: Any, player_id: int, limits: dict[str, int]
         await cur.execute(q.INSERT_SPORT_LIMIT, {"id": player_id, "sport": sport, "cents": cents})
 
 
-async def create(pool: aiopg.Pool, viewer: int, data: dict[str, Any]) -> dict[str, Any]:
+async def create(pool: aiopg.Pool, viewer: int, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Open a player account under the viewer (or one of its sub-agents); 409 if login/email is taken."""
     password = data.pop("password")
     password_hash = None
@@ -83,7 +83,7 @@ async def create(pool: aiopg.Pool, viewer: int, data: dict[str, Any]) -> dict[st
         after = {k: params.get(k) for k in AUDITED if k != "status"} | {"status": "active",
                                                                         "sport_limits": sport_limits}
         await audit(cur, viewer, "customer.create", player_id, None, after)
-    return await detail(pool, viewer, player_id) | {"invite": password is None}
+    return await detail(pool, viewer, player_id, now) | {"invite": password is None}
 
 
 def _list_params(viewer: int, query: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +125,7 @@ async def bets(pool: aiopg.Pool, viewer: int, player_id: int, query: dict[str, A
     return await betting.history(pool, player_id, query, page_max)
 
 
-async def detail(pool: aiopg.Pool, viewer: int, player_id: int) -> dict[str, Any]:
+async def detail(pool: aiopg.Pool, viewer: int, player_id: int, now: datetime) -> dict[str, Any]:
     """A customer with limits, open bets, this week's figure, recent transactions and audit trail."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         customer = await scoped_customer(cur, viewer, player_id)
@@ -138,7 +138,7 @@ async def detail(pool: aiopg.Pool, viewer: int, player_id: int) -> dict[str, Any
             for ref, risk, at, sport, event in await cur.fetchall()
         ]
         schedule = await schedule_for(cur, customer["agent_id"])
-        start, _end = week_bounds(datetime.now(UTC), schedule, current=True)
+        start, _end = week_bounds(now, schedule, current=True)
         await cur.execute(q.FIGURE_SINCE, {"id": player_id, "since": start})
         (figure,) = await cur.fetchone()
         customer["week"] = {"start": iso(start), "figure_cents": figure}
@@ -157,7 +157,8 @@ async def detail(pool: aiopg.Pool, viewer: int, player_id: int) -> dict[str, Any
     return _jsonable(customer)
 
 
-async def update(pool: aiopg.Pool, viewer: int, player_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+async def update(pool: aiopg.Pool, viewer: int, player_id: int, changes: dict[str, Any],
+                 now: datetime) -> dict[str, Any]:
     """Change limits, contact or notes; the audit row holds the fields before and after."""
     if not changes:
         raise ValidationFailed("Nothing to update", details={"body": ["send at least one field"]})
@@ -183,10 +184,11 @@ async def update(pool: aiopg.Pool, viewer: int, player_id: int, changes: dict[st
                                details={"field": "email"}) from None
             raise
         await audit(cur, viewer, "customer.update", player_id, before, after)
-    return await detail(pool, viewer, player_id)
+    return await detail(pool, viewer, player_id, now)
 
 
-async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int, status: str) -> dict[str, Any]:
+async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int, status: str,
+                     now: datetime) -> dict[str, Any]:
     """Deactivate or reactivate; the player's sockets hear it on the ``notify`` stream (pushd closes them)."""
     async with pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         current = await scoped_customer(cur, viewer, player_id, write=True, lock=True)
@@ -201,4 +203,4 @@ async def set_status(pool: aiopg.Pool, redis: Redis, viewer: int, player_id: int
     await push(redis, player_id, "account.status", {"status": status})
     if status == "inactive":  # out at once: revoke sessions and denylist live access tokens
         await revoke_all(pool, redis, player_id, "deactivated")
-    return await detail(pool, viewer, player_id)
+    return await detail(pool, viewer, player_id, now)

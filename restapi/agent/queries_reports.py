@@ -84,10 +84,10 @@ SELECT count(*)::int, count(*) FILTER (WHERE u.status = 'active')::int,
  WHERE u.role = 'player'
 """
 SETTLEMENT_TOTALS = """
-SELECT count(*) FILTER (WHERE c.due_at >= now())::int,
-       coalesce(sum(abs(st.figure_cents) - st.paid_cents) FILTER (WHERE c.due_at >= now()), 0)::bigint,
-       count(*) FILTER (WHERE c.due_at < now())::int,
-       coalesce(sum(abs(st.figure_cents) - st.paid_cents) FILTER (WHERE c.due_at < now()), 0)::bigint
+SELECT count(*) FILTER (WHERE c.due_at >= %(now)s)::int,
+       coalesce(sum(abs(st.figure_cents) - st.paid_cents) FILTER (WHERE c.due_at >= %(now)s), 0)::bigint,
+       count(*) FILTER (WHERE c.due_at < %(now)s)::int,
+       coalesce(sum(abs(st.figure_cents) - st.paid_cents) FILTER (WHERE c.due_at < %(now)s), 0)::bigint
   FROM settlements st
   JOIN settlement_cycles c ON c.id = st.cycle_id
   JOIN agent_scope(%(viewer)s) s ON s.agent_id = c.agent_id

@@ -56,11 +56,11 @@ SELECT s.id, c.id, c.agent_id, c.week_start, c.week_end, c.due_at, s.player_id, 
   JOIN agent_scope(%(viewer)s) sc ON sc.agent_id = c.agent_id
   JOIN users u ON u.id = s.player_id
  WHERE (%(week)s::timestamptz IS NULL OR (c.week_start <= %(week)s AND %(week)s < c.week_end))
-   AND (%(week)s::timestamptz IS NOT NULL OR c.week_end > now() - interval '35 days' OR s.status <> 'settled')
+   AND (%(week)s::timestamptz IS NOT NULL OR c.week_end > %(now)s - interval '35 days' OR s.status <> 'settled')
    AND (%(status)s::text IS NULL
-        OR (%(status)s = 'overdue' AND s.status <> 'settled' AND c.due_at < now())
+        OR (%(status)s = 'overdue' AND s.status <> 'settled' AND c.due_at < %(now)s)
         OR (%(status)s = 'open' AND s.status <> 'settled')
-        OR (%(status)s IN ('pending', 'partial') AND s.status = %(status)s AND c.due_at >= now())
+        OR (%(status)s IN ('pending', 'partial') AND s.status = %(status)s AND c.due_at >= %(now)s)
         OR (%(status)s = 'settled' AND s.status = 'settled'))
  ORDER BY c.week_end DESC, s.id
  LIMIT %(limit)s
@@ -73,8 +73,8 @@ COMPLIANCE = """
 SELECT c.agent_id, count(*)::int,
        count(*) FILTER (WHERE s.status = 'settled' AND s.settled_at <= c.due_at)::int,
        count(*) FILTER (WHERE s.status = 'settled' AND s.settled_at > c.due_at)::int,
-       count(*) FILTER (WHERE s.status <> 'settled' AND c.due_at < now())::int,
-       count(*) FILTER (WHERE s.status <> 'settled' AND c.due_at >= now())::int,
+       count(*) FILTER (WHERE s.status <> 'settled' AND c.due_at < %(now)s)::int,
+       count(*) FILTER (WHERE s.status <> 'settled' AND c.due_at >= %(now)s)::int,
        coalesce(sum(abs(s.figure_cents) - s.paid_cents) FILTER (WHERE s.status <> 'settled'), 0)::bigint
   FROM settlements s
   JOIN settlement_cycles c ON c.id = s.cycle_id
@@ -83,12 +83,12 @@ SELECT c.agent_id, count(*)::int,
 """
 OVERDUE = """
 SELECT s.id, c.agent_id, s.player_id, u.login, s.figure_cents, s.paid_cents, c.due_at,
-       (extract(epoch FROM now() - c.due_at) / 86400)::int + 1 AS days_overdue
+       (extract(epoch FROM %(now)s - c.due_at) / 86400)::int + 1 AS days_overdue
   FROM settlements s
   JOIN settlement_cycles c ON c.id = s.cycle_id
   JOIN agent_scope(%(viewer)s) sc ON sc.agent_id = c.agent_id
   JOIN users u ON u.id = s.player_id
- WHERE s.status <> 'settled' AND c.due_at < now()
+ WHERE s.status <> 'settled' AND c.due_at < %(now)s
  ORDER BY c.due_at, s.id LIMIT 500
 """
 

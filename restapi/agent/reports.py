@@ -92,14 +92,15 @@ def json_chunk(items: list[dict[str, Any]], first: bool) -> bytes:
     return body if first else b"," + body
 
 
-async def agent_dashboard(pool: aiopg.Pool, redis: Redis, viewer: int, ttl: float) -> dict[str, Any]:
-    """Revenue this and last week, active and online players, settlements, exposure (cached ``ttl`` s)."""
+async def agent_dashboard(pool: aiopg.Pool, redis: Redis, viewer: int, ttl: float,
+                          now: datetime) -> dict[str, Any]:
+    """Revenue this and last week, active and online players, settlements, exposure at ``now``
+    (cached ``ttl`` s)."""
     key = DASHBOARD_KEY.format(viewer=viewer)
     if ttl > 0:
         cached = await redis.get(key)
         if cached is not None:
             return {**orjson.loads(cached), "cached": True}
-    now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.cursor() as cur:
         schedule = await schedule_for(cur, viewer)
         this_start, this_end = week_bounds(now, schedule, current=True)
@@ -107,7 +108,7 @@ async def agent_dashboard(pool: aiopg.Pool, redis: Redis, viewer: int, ttl: floa
         this_wl, last_wl = await _revenue(cur, viewer, last_start, this_start, now)
         await cur.execute(q.BOOK_TOTALS, {"viewer": viewer, "active_since": now - timedelta(days=7)})
         players, active_accounts, balances, open_risk, active = await cur.fetchone()
-        await cur.execute(q.SETTLEMENT_TOTALS, {"viewer": viewer})
+        await cur.execute(q.SETTLEMENT_TOTALS, {"viewer": viewer, "now": now})
         pending, pending_cents, overdue, overdue_cents = await cur.fetchone()
         await cur.execute(q.EXPOSURE_BY_EVENT, {"viewer": viewer, "since": now - timedelta(days=14)})
         exposure = [{"event": ev, "open_risk_cents": risk, "bets": n} for ev, risk, n in await cur.fetchall()]
@@ -181,8 +182,8 @@ async def online_now(redis: Redis) -> int | None:
     return total
 
 
-async def player_dashboard(pool: aiopg.Pool, player_id: int) -> dict[str, Any]:
-    """A player's balance, available credit, open bets and this week's figure."""
+async def player_dashboard(pool: aiopg.Pool, player_id: int, now: datetime) -> dict[str, Any]:
+    """A player's balance, available credit, open bets and the figure of the week running at ``now``."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.PLAYER_STATE, {"id": player_id})
         row = await cur.fetchone()
@@ -190,7 +191,7 @@ async def player_dashboard(pool: aiopg.Pool, player_id: int) -> dict[str, Any]:
             return {"role": "player", "balance_cents": 0, "available_cents": 0, "open_bets": [], "week": None}
         balance, limit, risk, agent_id, status = row
         schedule = await schedule_for(cur, agent_id)
-        start, end = week_bounds(datetime.now(UTC), schedule, current=True)
+        start, end = week_bounds(now, schedule, current=True)
         await cur.execute(cq.FIGURE_SINCE, {"id": player_id, "since": start})
         (figure,) = await cur.fetchone()
         await cur.execute(cq.OPEN_BETS, {"id": player_id})

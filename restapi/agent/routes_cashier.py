@@ -7,7 +7,7 @@ from aiohttp_apigami import docs, json_schema, querystring_schema
 
 from restapi.agent import cashier, schemas
 from restapi.agent.common import agent_caller, date_range, idempotency_key
-from restapi.keys import PG, REDIS
+from restapi.keys import CLOCK, PG, REDIS
 from shared.web import json_response
 
 routes = web.RouteTableDef()
@@ -52,7 +52,7 @@ async def balances(request: web.Request) -> web.Response:
 async def transactions(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), default_days=30)
+    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
     return json_response(await cashier.transactions(request.app[PG], who.user_id, query, start, end))
 
 
@@ -62,5 +62,5 @@ async def transactions(request: web.Request) -> web.Response:
 async def summary(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), default_days=30)
+    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
     return json_response(await cashier.summary(request.app[PG], who.user_id, query, start, end))

@@ -8,7 +8,7 @@ from aiohttp_apigami import docs, json_schema, querystring_schema, response_sche
 from restapi.agent import customers, schemas
 from restapi.agent.common import agent_caller
 from restapi.betting import schemas as betting_schemas
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS
 from shared.errors import NotFound
 from shared.web import json_response
 
@@ -28,7 +28,8 @@ def _player_id(request: web.Request) -> int:
 @json_schema(schemas.CustomerCreate, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def create_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    return json_response(await customers.create(request.app[PG], who.user_id, request[schemas.BODY]), status=201)
+    return json_response(await customers.create(request.app[PG], who.user_id, request[schemas.BODY],
+                                                      request.app[CLOCK]()), status=201)
 
 
 @routes.get(BASE)
@@ -43,7 +44,8 @@ async def list_clients(request: web.Request) -> web.Response:
 @docs(tags=["agent"], summary="Customer detail: balances, limits, open bets, week figure, transactions")
 async def get_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    return json_response(await customers.detail(request.app[PG], who.user_id, _player_id(request)))
+    return json_response(await customers.detail(request.app[PG], who.user_id, _player_id(request),
+                                                request.app[CLOCK]()))
 
 
 @routes.get(BASE + "/{player_id}/bets")
@@ -64,7 +66,8 @@ async def client_bets(request: web.Request) -> web.Response:
 @json_schema(schemas.CustomerUpdate, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def update_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    result = await customers.update(request.app[PG], who.user_id, _player_id(request), request[schemas.BODY])
+    result = await customers.update(request.app[PG], who.user_id, _player_id(request), request[schemas.BODY],
+                                    request.app[CLOCK]())
     return json_response(result)
 
 
@@ -74,7 +77,7 @@ async def deactivate_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
     return json_response(await customers.set_status(app[PG], app[REDIS], who.user_id, _player_id(request),
-                                                    "inactive"))
+                                                    "inactive", app[CLOCK]()))
 
 
 @routes.post(BASE + "/{player_id}/reactivate")
@@ -83,4 +86,4 @@ async def reactivate_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
     return json_response(await customers.set_status(app[PG], app[REDIS], who.user_id, _player_id(request),
-                                                    "active"))
+                                                    "active", app[CLOCK]()))

@@ -11,7 +11,7 @@ from restapi.agent import reports, schemas
 from restapi.agent.common import agent_caller, date_range
 from restapi.agent.queries_reports import CUSTOMER_ACTIVITY_COLUMNS
 from restapi.auth.principal import principal
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS
 from shared.web import json_response
 
 routes = web.RouteTableDef()
@@ -35,7 +35,7 @@ async def _csv_response(request: web.Request, filename: str) -> web.StreamRespon
 async def performance(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), default_days=30)
+    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
     report = await reports.performance(request.app[PG], who.user_id, start, end)
     if query["format"] == "json":
         return json_response(report)
@@ -51,7 +51,7 @@ async def performance(request: web.Request) -> web.StreamResponse:
 async def customers(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), default_days=30)
+    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
     pages = reports.customer_pages(request.app[PG], who.user_id, start, end)
     if query["format"] == "csv":
         resp = await _csv_response(request, _filename("customers", start, end))
@@ -76,7 +76,8 @@ async def customers(request: web.Request) -> web.StreamResponse:
 async def agent_dashboard(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
-    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl)
+    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
+                                         app[CLOCK]())
     return json_response({"role": who.role, **data})
 
 
@@ -86,6 +87,7 @@ async def dashboard(request: web.Request) -> web.Response:
     who = await principal(request)
     app = request.app
     if who.role == "player":
-        return json_response(await reports.player_dashboard(app[PG], who.user_id))
-    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl)
+        return json_response(await reports.player_dashboard(app[PG], who.user_id, app[CLOCK]()))
+    data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
+                                         app[CLOCK]())
     return json_response({"role": who.role, **data})

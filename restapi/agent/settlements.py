@@ -159,12 +159,11 @@ async def _pay(cur: Any, viewer: int, settlement_id: int, body: dict[str, Any], 
                            "remaining_cents": abs(figure) - paid, "status": status}}
 
 
-async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict[str, Any]:
-    """Settlements of a week (or recent and open ones) with their payments and display state."""
+async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Settlements of a week (or recent and open ones) with their payments and display state at ``now``."""
     week: date | None = query.get("week")
-    params = {"viewer": viewer, "status": query.get("status"), "limit": query["limit"],
+    params = {"viewer": viewer, "status": query.get("status"), "limit": query["limit"], "now": now,
               "week": None if week is None else datetime.combine(week, time(12), UTC)}
-    now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.LIST_SETTLEMENTS, params)
         rows = [dict(zip(q.SETTLEMENT_COLUMNS, r, strict=True)) for r in await cur.fetchall()]
@@ -191,10 +190,10 @@ async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict[
     return {"items": items, "counts": counts}
 
 
-async def compliance(pool: aiopg.Pool, viewer: int) -> dict[str, Any]:
-    """Per agent: settled on time / late, overdue (with days overdue), completion rate."""
+async def compliance(pool: aiopg.Pool, viewer: int, now: datetime) -> dict[str, Any]:
+    """Per agent at ``now``: settled on time / late, overdue (with days overdue), completion rate."""
     async with pool.acquire() as conn, conn.cursor() as cur:
-        await cur.execute(q.COMPLIANCE, {"viewer": viewer})
+        await cur.execute(q.COMPLIANCE, {"viewer": viewer, "now": now})
         per_agent = []
         for agent_id, total, on_time, late, overdue, open_, outstanding in await cur.fetchall():
             closed = on_time + late
@@ -204,7 +203,7 @@ async def compliance(pool: aiopg.Pool, viewer: int) -> dict[str, Any]:
                 "completion_rate": round(closed / total, 4) if total else None,
                 "on_time_rate": round(on_time / total, 4) if total else None,
             })
-        await cur.execute(q.OVERDUE, {"viewer": viewer})
+        await cur.execute(q.OVERDUE, {"viewer": viewer, "now": now})
         overdue_items = [
             {"settlement_id": sid, "agent_id": agent, "player_id": pid, "login": login, "figure_cents": fig,
              "paid_cents": paid, "due_at": iso(due), "days_overdue": days}

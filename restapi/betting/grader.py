@@ -26,6 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 from restapi.betting import settlement
 from restapi.config import RestSettings
 from shared import streams
+from shared.clock import Clock, utc_now
 from shared.daemon import DaemonContext
 from shared.streams import text
 
@@ -40,8 +41,9 @@ class Grader:
 
     name = "grader"
 
-    def __init__(self, ctx: DaemonContext, settings: RestSettings) -> None:
+    def __init__(self, ctx: DaemonContext, settings: RestSettings, clock: Clock = utc_now) -> None:
         self.pool = ctx.pg
+        self.clock = clock  # the void rule's now
         self.redis = ctx.redis
         self.settings = settings
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -63,7 +65,8 @@ class Grader:
                     await self.claim_stale()
                     next_claim = now + self.settings.grader_claim_idle / 2
                 if now >= next_sweep:
-                    await settlement.sweep(self.pool, self.redis, void_after_hours=self.settings.void_after_hours)
+                    await settlement.sweep(self.pool, self.redis, void_after_hours=self.settings.void_after_hours,
+                                           now=self.clock())
                     next_sweep = now + self.settings.grader_sweep
                 await self.read_once(stop)
             except (RedisError, OSError, psycopg2.Error) as exc:

@@ -95,7 +95,7 @@ SELECT_UNPLAYED_EVENTS = """
 SELECT DISTINCT l.event_id
   FROM bet_legs l
  WHERE l.result = 'pending'
-   AND l.commence_time < now() - %(hours)s * interval '1 hour'
+   AND l.commence_time < %(now)s - %(hours)s * interval '1 hour'
    AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = l.event_id AND e.status IN ('final', 'cancelled'))
  LIMIT %(limit)s
 """

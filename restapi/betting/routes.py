@@ -10,7 +10,7 @@ from aiohttp_apigami import docs, querystring_schema, request_schema, response_s
 from restapi.auth.principal import principal, require_role
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
-from restapi.keys import PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS
 from restapi.openapi import BEARER, BODY, QUERY, error_responses
 from shared.errors import BadRequest, NotFound
 from shared.web import json_response
@@ -51,7 +51,7 @@ def idempotency_key(request: web.Request) -> str:
 async def get_slip(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id))
+    return json_response(await slip.get_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, app[CLOCK]()))
 
 
 @routes.put(f"{PREFIX}/slip")
@@ -64,7 +64,8 @@ async def get_slip(request: web.Request) -> web.Response:
 async def put_slip(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request[BODY]))
+    return json_response(await slip.put_slip(app[PG], app[REDIS], app[SETTINGS], who.user_id, request[BODY],
+                                             app[CLOCK]()))
 
 
 @routes.delete(f"{PREFIX}/slip")
@@ -86,7 +87,7 @@ async def delete_slip(request: web.Request) -> web.Response:
 async def add_selection(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     app = request.app
-    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request[BODY])
+    view = await slip.add_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, request[BODY], app[CLOCK]())
     return json_response(view, status=201)
 
 
@@ -100,7 +101,8 @@ async def remove_selection(request: web.Request) -> web.Response:
     if not SELECTION_RE.match(selection):
         raise NotFound("No such selection on the slip", code="selection_not_found")
     app = request.app
-    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection))
+    return json_response(await slip.remove_selection(app[PG], app[REDIS], app[SETTINGS], who.user_id, selection,
+                                                     app[CLOCK]()))
 
 
 @routes.post(f"{PREFIX}/quote")
@@ -113,7 +115,8 @@ async def quote(request: web.Request) -> web.Response:
     await principal(request)
     d = request[BODY]
     entries = [slip.entry_from(sel) for sel in d["selections"]]
-    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"]))
+    return json_response(await slip.quote(request.app[PG], request.app[SETTINGS], entries, d["parlay_stake_cents"],
+                                          request.app[CLOCK]()))
 
 
 @routes.post(f"{PREFIX}/bets")
@@ -133,7 +136,7 @@ async def place_bet(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     app = request.app
     status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
-                                           service.bet_request(request[BODY]))
+                                           service.bet_request(request[BODY]), app[CLOCK]())
     return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
 
 

@@ -22,7 +22,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -151,8 +151,9 @@ def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: 
 
 
 async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
-                    req: BetRequest) -> tuple[int, dict[str, Any]]:
-    """Place ``req`` once per (user, key): (201, the bet) the first time, (200, the same answer) on a retry."""
+                    req: BetRequest, now: datetime) -> tuple[int, dict[str, Any]]:
+    """Place ``req`` once per (user, key) at ``now``: (201, the bet) the first time, (200, the same
+    answer) on a retry."""
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur, Transaction(cur) as tx:
@@ -167,7 +168,7 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                                        code="idempotency_key_reused")
             await tx.commit()
             return 200, account.response
-        body, writes = _place(settings, user_id, key, digest, req, account)
+        body, writes = _place(settings, user_id, key, digest, req, account, now)
         await tx.commit(writes)
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
@@ -180,7 +181,7 @@ LEG_FIELDS = ("leg_no", "event_id", "sport", "league", "home_team", "away_team",
 
 
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-           account: PlacementOpen) -> tuple[dict[str, Any], list[Statement]]:
+           account: PlacementOpen, now: datetime) -> tuple[dict[str, Any], list[Statement]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
     a = account
     if a.status != "active":
@@ -188,8 +189,7 @@ def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: Bet
     if a.role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
     offers = parse_offers(req.picks, a.offers)
-    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, a.accept_price_changes,
-                               datetime.now(UTC))
+    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, a.accept_price_changes, now)
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
                  else parlay_payout(req.stake_cents, prices))

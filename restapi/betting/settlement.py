@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiopg
@@ -26,6 +27,7 @@ from restapi.betting import queries as q
 from restapi.betting.grading import FinalScore, GradingError, grade
 from restapi.betting.rows import Bet, LockedBet, SettleLeg
 from restapi.betting.service import bet_json, fetch_legs, notify
+from shared.clock import utc_now
 from shared.db import Cursor
 from shared.errors import NotFound, ValidationFailed
 from shared.odds import Leg, settle
@@ -135,15 +137,17 @@ async def grade_event(pool: aiopg.Pool, redis: Redis, event_id: str, status: str
     return settled
 
 
-async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100, void_after_hours: float | None = None) -> int:
+async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100, void_after_hours: float | None = None,
+                now: datetime | None = None) -> int:
     """Grade pending legs of events the catalog already has as final or cancelled, and, with
-    ``void_after_hours``, void those of games with no result that long after their start (the
-    house rule for postponed or abandoned games); returns events seen."""
+    ``void_after_hours``, void those of games with no result that long before ``now`` after their
+    start (the house rule for postponed or abandoned games); returns events seen."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_STALE_EVENTS, {"limit": limit})
         events = list(await cur.fetchall())
         if void_after_hours is not None:
-            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit})
+            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit,
+                                                         "now": now or utc_now()})
             unplayed = [row[0] for row in await cur.fetchall()]
             if unplayed:
                 log.warning("voiding bets on %d game(s) with no result %s h after their start: %s",

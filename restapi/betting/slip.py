@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -143,13 +142,12 @@ def _parlay(entries: list[Entry], views: list[dict[str, Any]], stake: int | None
 
 
 async def quote(pool: aiopg.Pool, settings: RestSettings, entries: list[Entry],
-                parlay_stake: int | None) -> dict[str, Any]:
-    """Price ``entries`` at the current lines: straight payouts, flags, and the parlay."""
+                parlay_stake: int | None, now: datetime) -> dict[str, Any]:
+    """Price ``entries`` at the current lines as of ``now``: straight payouts, flags, and the parlay."""
     offers: dict[tuple[str, str, str], pricing.Offer] = {}
     if entries:
         async with pool.acquire() as conn, conn.cursor() as cur:
             offers = await load_offers(cur, [e.pick for e in entries])
-    now = datetime.now(UTC)
     views = [_evaluate(i, e, offers[e.pick.triple], settings.betting_books, now) for i, e in enumerate(entries)]
     return {"selections": views, "parlay": _parlay(entries, views, parlay_stake, settings.betting_max_legs)}
 
@@ -164,10 +162,11 @@ async def _read(redis: Redis, user_id: int) -> tuple[list[Entry], int | None, in
     return entries, int(stake) if stake else None, max(int(ttl), 0)
 
 
-async def get_slip(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int) -> dict[str, Any]:
-    """The user's slip priced now (empty when there is none)."""
+async def get_slip(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int,
+                   now: datetime) -> dict[str, Any]:
+    """The user's slip priced at ``now`` (empty when there is none)."""
     entries, stake, ttl = await _read(redis, user_id)
-    view = await quote(pool, settings, entries, stake)
+    view = await quote(pool, settings, entries, stake, now)
     view["expires_in"] = ttl
     return view
 
@@ -177,7 +176,8 @@ async def _offers(pool: aiopg.Pool, entries: list[Entry]) -> dict[tuple[str, str
         return await load_offers(cur, [e.pick for e in entries])
 
 
-def _resolve(index: int, entry: Entry, offer: pricing.Offer, books: tuple[str, ...], strict: bool) -> Entry:
+def _resolve(index: int, entry: Entry, offer: pricing.Offer, books: tuple[str, ...], strict: bool,
+             now: datetime) -> Entry:
     """``entry`` with its book resolved (and price filled in when absent); 422 for unknown selections.
 
     ``strict`` (adding one selection) also refuses what cannot be bet now (409).
@@ -185,7 +185,7 @@ def _resolve(index: int, entry: Entry, offer: pricing.Offer, books: tuple[str, .
     pricing.check_known(index, entry.pick, offer)
     line = pricing.choose_line(index, entry.pick, offer, books)
     if strict:
-        pricing.check_bettable(index, offer, datetime.now(UTC))
+        pricing.check_bettable(index, offer, now)
         if line.current is None:
             raise Conflict("Nobody quotes this selection right now", code="off_board", details={"selection": index})
     price = entry.pick.price if entry.pick.price is not None else (line.current.price if line.current else None)
@@ -193,27 +193,28 @@ def _resolve(index: int, entry: Entry, offer: pricing.Offer, books: tuple[str, .
 
 
 async def add_selection(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int,
-                        data: dict[str, Any]) -> dict[str, Any]:
-    """Add (or replace) one selection; 409 when the slip is full or the selection cannot be bet now."""
-    entry = entry_from(data, int(time.time() * 1000))
-    entry = _resolve(0, entry, (await _offers(pool, [entry]))[entry.pick.triple], settings.betting_books, True)
+                        data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Add (or replace) one selection; 409 when the slip is full or the selection cannot be bet ``now``."""
+    entry = entry_from(data, int(now.timestamp() * 1000))
+    entry = _resolve(0, entry, (await _offers(pool, [entry]))[entry.pick.triple], settings.betting_books, True,
+                     now)
     added = await redis.eval(_ADD, 1, slip_key(user_id), PREFIX + entry.id, entry.dumps(),
                              settings.betting_slip_max, settings.betting_slip_ttl)
     if not added:
         raise Conflict(f"A slip holds at most {settings.betting_slip_max} selections", code="slip_full",
                        details={"max_selections": settings.betting_slip_max})
-    return await get_slip(pool, redis, settings, user_id)
+    return await get_slip(pool, redis, settings, user_id, now)
 
 
 async def put_slip(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int,
-                   data: dict[str, Any]) -> dict[str, Any]:
+                   data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Replace the whole slip (a later duplicate of an outcome wins); unknown selections are 422."""
-    base = int(time.time() * 1000)
+    base = int(now.timestamp() * 1000)
     given = [entry_from(sel, base + i) for i, sel in enumerate(data["selections"])]
     offers = await _offers(pool, given) if given else {}
     entries: dict[str, Entry] = {}
     for i, entry in enumerate(given):
-        resolved = _resolve(i, entry, offers[entry.pick.triple], settings.betting_books, False)
+        resolved = _resolve(i, entry, offers[entry.pick.triple], settings.betting_books, False, now)
         entries[resolved.id] = resolved
     if len(entries) > settings.betting_slip_max:
         raise ValidationFailed(f"A slip holds at most {settings.betting_slip_max} selections", code="slip_full",
@@ -227,7 +228,7 @@ async def put_slip(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_
         pipe.hset(slip_key(user_id), mapping=fields)  # type: ignore[arg-type]
         pipe.expire(slip_key(user_id), settings.betting_slip_ttl)
     await pipe.execute()
-    return await get_slip(pool, redis, settings, user_id)
+    return await get_slip(pool, redis, settings, user_id, now)
 
 
 async def delete_slip(redis: Redis, user_id: int) -> None:
@@ -236,7 +237,7 @@ async def delete_slip(redis: Redis, user_id: int) -> None:
 
 
 async def remove_selection(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int,
-                           selection: str) -> dict[str, Any]:
+                           selection: str, now: datetime) -> dict[str, Any]:
     """Remove one selection (404 when it is not on the slip) and return the slip."""
     pipe = redis.pipeline(transaction=True)
     pipe.hdel(slip_key(user_id), PREFIX + selection)
@@ -244,4 +245,4 @@ async def remove_selection(pool: aiopg.Pool, redis: Redis, settings: RestSetting
     removed, _ = await pipe.execute()
     if not removed:
         raise NotFound("No such selection on the slip", code="selection_not_found")
-    return await get_slip(pool, redis, settings, user_id)
+    return await get_slip(pool, redis, settings, user_id, now)

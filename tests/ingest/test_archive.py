@@ -15,7 +15,9 @@ import pytest
 from ingest.archive import Archiver, archive_day, archive_due, archive_path, restore_day
 from shared.errors import Conflict
 
-TODAY = datetime.now(UTC).date()
+# A fixed now for every archive decision, so no test straddles midnight.
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
 OLD = TODAY - timedelta(days=10)
 
 
@@ -51,7 +53,7 @@ async def _partition_exists(pg: aiopg.Pool, day: date) -> bool:
 async def test_old_day_is_exported_verified_recorded_and_dropped(pg: aiopg.Pool, tmp_path: Path) -> None:
     await _fill_day(pg, OLD, 12_345)  # more than one export chunk
     await _fill_day(pg, TODAY, 10)
-    done = await archive_due(pg, tmp_path, keep_days=7)
+    done = await archive_due(pg, tmp_path, keep_days=7, now=NOW)
     assert [a.day for a in done] == [OLD]
     path = archive_path(tmp_path, OLD)
     assert done[0].path == path and done[0].rows == 12_345
@@ -66,7 +68,7 @@ async def test_old_day_is_exported_verified_recorded_and_dropped(pg: aiopg.Pool,
     record = await _q(pg, "SELECT row_count, sha256, dropped_at IS NOT NULL FROM odds_archives WHERE day = %(d)s",
                       {"d": OLD})
     assert record == [(12_345, digest, True)]
-    assert await archive_due(pg, tmp_path, keep_days=7) == []  # re-running is safe
+    assert await archive_due(pg, tmp_path, keep_days=7, now=NOW) == []  # re-running is safe
 
 
 async def test_restore_brings_a_day_back_exactly(pg: aiopg.Pool, tmp_path: Path) -> None:
@@ -74,11 +76,11 @@ async def test_restore_brings_a_day_back_exactly(pg: aiopg.Pool, tmp_path: Path)
     before = await _day_rows(pg, OLD)
     await archive_day(pg, OLD, tmp_path)
     assert await _day_rows(pg, OLD) == []
-    assert await restore_day(pg, OLD, tmp_path) == 3000
+    assert await restore_day(pg, OLD, tmp_path, now=NOW) == 3000
     assert await _day_rows(pg, OLD) == before
-    assert await restore_day(pg, OLD, tmp_path) == 3000  # again: replaces, never doubles
+    assert await restore_day(pg, OLD, tmp_path, now=NOW) == 3000  # again: replaces, never doubles
     assert len(await _day_rows(pg, OLD)) == 3000
-    assert await archive_due(pg, tmp_path, keep_days=7) == []  # a restored day is left alone for a while
+    assert await archive_due(pg, tmp_path, keep_days=7, now=NOW) == []  # a restored day is left alone for a while
 
 
 async def test_a_tampered_archive_is_refused(pg: aiopg.Pool, tmp_path: Path) -> None:
@@ -88,7 +90,7 @@ async def test_a_tampered_archive_is_refused(pg: aiopg.Pool, tmp_path: Path) -> 
     with gzip.open(path, "ab") as f:
         f.write(b'{"event":"forged"}\n')
     with pytest.raises(Conflict, match="checksum"):
-        await restore_day(pg, OLD, tmp_path)
+        await restore_day(pg, OLD, tmp_path, now=NOW)
     assert await _day_rows(pg, OLD) == []
 
 
@@ -96,12 +98,12 @@ async def test_a_failed_export_drops_nothing(pg: aiopg.Pool, tmp_path: Path) -> 
     await _fill_day(pg, OLD, 100)
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the archive folder should be")
-    assert await archive_due(pg, blocked, keep_days=7) == []
+    assert await archive_due(pg, blocked, keep_days=7, now=NOW) == []
     assert await _partition_exists(pg, OLD) and len(await _day_rows(pg, OLD)) == 100
     assert await _q(pg, "SELECT count(*) FROM odds_archives") == [(0,)]
 
 
 async def test_archiver_run_creates_partitions_ahead(pg: aiopg.Pool, tmp_path: Path) -> None:
-    archiver = Archiver(pg, tmp_path, keep_days=7, interval=3600, ahead=12)
+    archiver = Archiver(pg, tmp_path, keep_days=7, interval=3600, ahead=12, clock=lambda: NOW)
     await archiver.run_once()
     assert await _partition_exists(pg, TODAY + timedelta(days=12))

@@ -12,13 +12,14 @@ from restapi.config import RestSettings
 from restapi.jobs import runner
 from shared.config import load
 from shared.daemon import DaemonContext
+from tests.helpers import scaled
 
 
 async def _exercise(run_coro_factory) -> None:  # type: ignore[no-untyped-def]
     stop = asyncio.Event()
     ready: asyncio.Future[DaemonContext] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_coro_factory(stop, ready.set_result))
-    ctx = await asyncio.wait_for(ready, 10)
+    ctx = await asyncio.wait_for(ready, scaled(10))
     async with aiohttp.ClientSession() as http:
         base = f"http://127.0.0.1:{ctx.side_port}"
         async with http.get(f"{base}/healthz") as resp:
@@ -28,7 +29,7 @@ async def _exercise(run_coro_factory) -> None:  # type: ignore[no-untyped-def]
         async with http.get(f"{base}/metrics") as resp:
             assert "http_requests_total" in await resp.text()
     stop.set()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, scaled(10))
 
 
 async def test_ingest_daemon_serves_health_and_stops(base_env: dict[str, str]) -> None:

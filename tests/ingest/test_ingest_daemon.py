@@ -18,7 +18,7 @@ import redis as redis_sync
 from ingest import daemon
 from ingest.config import IngestSettings
 from shared.config import ConfigError, load
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ async def test_python_m_ingest_runs_the_simulator_into_redis_and_postgres(base_e
     finally:
         r.close()
         proc.send_signal(signal.SIGTERM)
-        _out, err = await asyncio.to_thread(proc.communicate, timeout=20)
+        _out, err = await asyncio.to_thread(proc.communicate, timeout=scaled(20))
     assert proc.returncode == 0, err.decode()[-2000:]
     assert b"Traceback" not in err
 
@@ -75,7 +75,7 @@ async def test_ingest_waits_for_postgres_at_start_up_instead_of_dying(base_env: 
     await wait_for(lambda: any("cannot start" in r.getMessage() for r in caplog.records), what="retry log")
     assert not task.done()
     stop.set()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, scaled(10))
 
 
 async def test_ingest_metrics_show_calls_saved_changes_and_entries(base_env: dict[str, str], tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ async def test_ingest_metrics_show_calls_saved_changes_and_entries(base_env: dic
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(daemon.run(settings, stop, on_ready=lambda ctx: ready.set_result(ctx.side_port)))
-    port = await asyncio.wait_for(ready, 10)
+    port = await asyncio.wait_for(ready, scaled(10))
 
     async def metrics() -> str:
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as resp:
@@ -102,4 +102,4 @@ async def test_ingest_metrics_show_calls_saved_changes_and_entries(base_env: dic
         await wait_for(counted, timeout=20, what="ingest metrics")
     finally:
         stop.set()
-        await asyncio.wait_for(task, 20)
+        await asyncio.wait_for(task, scaled(20))

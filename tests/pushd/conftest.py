@@ -21,7 +21,7 @@ from pushd.config import PushSettings
 from pushd.keys import SETTINGS
 from shared import pushticket, streams
 from shared.config import load
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 
 # XADD one odds entry and apply it to the snapshot in one atomic step, as ingest does (MULTI);
 # _epoch is set when the snapshot is first created.
@@ -96,7 +96,7 @@ class Client:
         return next(f for f in self.frames if f["op"] == op and all(f.get(k) == v for k, v in match.items()))
 
     async def closed(self, timeout: float = 10.0) -> int | None:
-        await asyncio.wait_for(self.task, timeout)
+        await asyncio.wait_for(self.task, scaled(timeout))
         return self.close_code
 
     async def sub(self, topics: list[str], since: dict[str, Any] | None = None, req: int | None = None
@@ -108,7 +108,7 @@ class Client:
     async def close(self) -> None:
         await self.ws.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.task, 5)
+            await asyncio.wait_for(self.task, scaled(5))
 
 
 Connect = Callable[..., Awaitable[Client]]

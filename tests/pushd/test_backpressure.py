@@ -7,7 +7,7 @@ import asyncio
 import redis.asyncio as aioredis
 
 from pushd.keys import NODE
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 from tests.pushd.conftest import Connect, StartNode, change, issue_ticket, publish
 from tests.pushd.rawws import RawWS
 
@@ -36,7 +36,7 @@ async def test_slow_consumer_closed_4008_while_fast_one_gets_everything(
         await asyncio.sleep(0.01)  # let the node fan out what is queued so far
     assert len(hub.conns) == 1, "the slow consumer was never closed"
     tail = [await publish(rds, SPORT, [change("t1", p)]) for p in range(3)]
-    assert await asyncio.wait_for(slow.close_code(), 10) == 4008
+    assert await asyncio.wait_for(slow.close_code(), scaled(10)) == 4008
     stream = [eid.decode() for eid, _ in await rds.xrange("odds:" + SPORT, min="(" + snap["offset"])]
     await wait_for(lambda: fast.offsets(TOPIC)[-3:] == tail, timeout=20, what="fast client gets the tail")
     assert fast.offsets(TOPIC) == stream and not fast.task.done()

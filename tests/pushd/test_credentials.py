@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -11,7 +10,13 @@ import redis.asyncio as aioredis
 
 from shared import denylist, pushticket, streams
 from shared.tokens import KeyRing, access_claims
+from tests.conftest import TIMEOUT_FACTOR
+from tests.helpers import wait_for
 from tests.pushd.conftest import Client, Connect, StartNode
+
+# A token lifetime short enough to lapse during the test and long enough, stretched by the
+# suite's timeout factor, for a loaded machine to connect and refresh before it does.
+SHORT_TTL = max(2, round(2 * TIMEOUT_FACTOR))
 
 
 def _jwt(keys_dir: Path, user: int, ttl: int = 3600) -> tuple[str, str]:
@@ -61,17 +66,21 @@ async def test_revoking_a_token_closes_the_sockets_opened_with_it_on_every_node(
 async def test_a_socket_closes_when_its_token_expires_unless_refreshed(
         start_node: StartNode, connect: Connect, rds: aioredis.Redis, keys_dir: Path) -> None:
     node = await start_node()
-    short, _ = _jwt(keys_dir, 7, ttl=2)
+    short, _ = _jwt(keys_dir, 7, ttl=SHORT_TTL)
     lapsing = await connect(node, token=short)
     assert lapsing.ops("welcome")[0]["expires_at"] is not None
-    refreshed = await connect(node, token=_jwt(keys_dir, 7, ttl=2)[0])
+    second, _ = _jwt(keys_dir, 7, ttl=SHORT_TTL)
+    second_lapses = time.time() + SHORT_TTL  # at or after the token's own exp (whole seconds)
+    refreshed = await connect(node, token=second)
     fresh, _ = _jwt(keys_dir, 7, ttl=3600)
     await refreshed.send({"op": "refresh", "id": "r1", "token": fresh})
     frame = await refreshed.wait("refreshed", id="r1")
     assert frame["expires_at"] > time.time() + 3000
 
     assert await lapsing.closed() == 4001 and lapsing.has("error", code="token_expired")
-    await asyncio.sleep(0.5)  # past the first token's expiry: the refreshed socket is still served
+    # Past the refreshed socket's first token's expiry (a condition on the clock, not a fixed
+    # sleep): the socket is still served on its new token.
+    await wait_for(lambda: time.time() > second_lapses + 0.2, timeout=SHORT_TTL + 5, what="the first token to lapse")
     await still_served(refreshed, 2)
 
 

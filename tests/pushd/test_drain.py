@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from shared.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 from tests.pushd.conftest import Connect, StartNode, issue_ticket
 
 
@@ -49,9 +49,9 @@ async def test_sigterm_drains_a_real_process_and_exits_zero(push_env: dict[str, 
             await ws.send_str(orjson.dumps({"op": "hello", "token": await issue_ticket(rds, 3)}).decode())
             assert orjson.loads((await ws.receive()).data)["op"] == "welcome"
             proc.send_signal(signal.SIGTERM)
-            hint = orjson.loads((await ws.receive(timeout=10)).data)
+            hint = orjson.loads((await ws.receive(timeout=scaled(10))).data)
             assert hint["op"] == "reconnect" and 0 <= hint["after_ms"] <= 1000
-            assert (await ws.receive(timeout=10)).type is aiohttp.WSMsgType.CLOSE and ws.close_code == 1012
+            assert (await ws.receive(timeout=scaled(10))).type is aiohttp.WSMsgType.CLOSE and ws.close_code == 1012
         assert proc.wait(timeout=(1 + 5) * TIMEOUT_FACTOR + 5) == 0
         err = proc.stderr.read().decode() if proc.stderr else ""
         assert "Traceback" not in err, err[-2000:]

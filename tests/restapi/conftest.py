@@ -13,7 +13,7 @@ import pytest
 from shared.devrun import answers_200
 from shared.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
-from tests.helpers import Inbox
+from tests.helpers import Inbox, scaled
 
 
 @pytest.fixture
@@ -36,6 +36,6 @@ def restapi_server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterato
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        proc.wait(timeout=scaled(15))
         if proc.stderr:
             proc.stderr.close()

@@ -49,6 +49,8 @@ async def test_seed_loads_the_demo_book_once(database_url: str) -> None:
 
 
 async def test_seed_balances_reconcile_with_the_ledger(database_url: str) -> None:
+    """Seeded as ``./dev up`` does, at the moment it runs: the books reconcile, and an agent trying
+    the demo sees settlements in every state (the calendar sweep runs this on every weekday)."""
     from restapi.ledger.verify import verify
     from shared.db import create_pool
 
@@ -58,6 +60,9 @@ async def test_seed_balances_reconcile_with_the_ledger(database_url: str) -> Non
     try:
         report = await verify(pool)
         async with pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(STATES.replace("%(now)s", "now()"))
+            states = dict(await cur.fetchall())
+            assert {"settled", "late", "partial", "overdue", "pending"} <= set(states), states
             await cur.execute("SELECT count(*) FROM users u WHERE balance_cents <> "
                               "(SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries WHERE account_id = u.id)")
             assert await cur.fetchone() == (0,)

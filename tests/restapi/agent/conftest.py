@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from restapi.app import create_app
 from restapi.config import RestSettings
+from shared.clock import utc_now
 from shared.config import load
 from shared.tokens import KeyRing, access_claims
 
@@ -37,6 +39,12 @@ class Book:
     dsn: str
     redis_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    # The instant the server reads as now (its clock); None: the wall clock. Set it in a test whose
+    # outcome depends on the date, so the test passes on any day.
+    now: datetime | None = None
+
+    def clock(self) -> datetime:
+        return self.now or utc_now()
 
     def auth(self, who: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
@@ -65,10 +73,9 @@ async def book(aiohttp_client: Any, base_env: dict[str, str], keys_dir: Path,
                database_url: str, redis_url: str) -> AsyncIterator[Book]:
     async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
         await cur.execute(BOOK)
-    app = create_app(load(RestSettings, base_env, port=0))
-    client = await aiohttp_client(app)
+    b = Book(None, database_url, redis_url)
+    b.client = await aiohttp_client(create_app(load(RestSettings, base_env, port=0), clock=b.clock))
     ring = KeyRing.load(keys_dir)
-    b = Book(client, database_url, redis_url)
     for name, (uid, role, agent) in {"admin": (1, "admin", None), "a": (2, "agent", None),
                                      "a2": (3, "agent", 2), "b": (4, "agent", None),
                                      "alice": (10, "player", 2), "zed": (20, "player", 4)}.items():

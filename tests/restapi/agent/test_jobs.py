@@ -13,7 +13,7 @@ from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
 from restapi.config import RestSettings
 from restapi.jobs import runner
 from shared.config import load
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 
 
 def test_agent_jobs_are_registered() -> None:
@@ -44,6 +44,6 @@ async def test_weekly_close_job_closes_the_ended_week_once(base_env: dict[str, s
             first = await cur.fetchone()
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, scaled(10))
     assert await settlements() == [(10, -700)]
     assert first == (1,)

@@ -14,6 +14,7 @@ import pytest
 from restapi import ledger
 from restapi.ledger.verify import verify
 from shared.db import create_pool
+from tests.helpers import scaled
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -183,10 +184,10 @@ async def test_verify_finds_a_tampered_row(database_url: str) -> None:
         await pool.wait_closed()
     env = {**os.environ, "DATABASE_URL": database_url}
     proc = subprocess.run([sys.executable, "-m", "restapi.ledger", "verify"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=scaled(60))
     assert proc.returncode == 1 and '"ok": false' in proc.stdout and str(entries[1].id) in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "restapi.ledger", "verify", "--account", "3"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+                          env=env, capture_output=True, text=True, timeout=scaled(60))
     assert proc.returncode == 0 and '"ok": true' in proc.stdout
 
 

@@ -15,6 +15,8 @@ from shared import streams
 from tests.restapi.agent.conftest import Book
 
 R = "/api/v1/agent/reports"
+# The server's fixed now in these tests: a Tuesday two days after New York springs forward.
+NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 
 async def _bet(dsn: str, player: int, stake: int, result: int | None, at: datetime, sport: str,
@@ -31,8 +33,11 @@ async def _bet(dsn: str, player: int, stake: int, result: int | None, at: dateti
                                   ref_type="bet", ref_id=f"{player}-{at.timestamp()}", meta=meta, at=at)
 
 
-async def _book_of_bets(dsn: str) -> datetime:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+async def _book_of_bets(book: Book) -> datetime:
+    """Bets of yesterday and today, where today is the day of the server's fixed clock."""
+    book.now = NOW
+    dsn = book.dsn
+    today = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
     y = today - timedelta(days=1)
     await _bet(dsn, 10, 1000, -1, y, "basketball_nba", "e1")  # alice loses 1000
     await _bet(dsn, 11, 500, 450, y, "basketball_nba", "e1")  # bob wins 450
@@ -43,7 +48,7 @@ async def _book_of_bets(dsn: str) -> datetime:
 
 
 async def test_performance_report_by_day_sport_and_type(book: Book) -> None:
-    today = await _book_of_bets(book.dsn)
+    today = await _book_of_bets(book)
     status, body = await book.get("a", R + "/performance")
     assert status == 200
     assert body["totals"]["bets"] == 4 and body["totals"]["handle_cents"] == 3800
@@ -64,7 +69,7 @@ async def test_performance_report_by_day_sport_and_type(book: Book) -> None:
 
 
 async def test_customer_report_streams_json_and_csv_with_quoting(book: Book) -> None:
-    await _book_of_bets(book.dsn)
+    await _book_of_bets(book)
     await book.sql("UPDATE users SET display_name = 'Reed, \"Al\"' WHERE id = 10")
     status, body = await book.get("a", R + "/customers")
     assert status == 200
@@ -95,7 +100,7 @@ async def test_report_ranges_are_validated(book: Book) -> None:
 
 
 async def test_agent_dashboard_and_role_based_dashboard(book: Book) -> None:
-    await _book_of_bets(book.dsn)
+    await _book_of_bets(book)
     redis = aioredis.Redis.from_url(book.redis_url)
     try:
         await redis.hset(streams.PUSHD_NODES, mapping={"n1": orjson.dumps({"users": 3}),
@@ -139,7 +144,7 @@ def test_split_days_covers_the_interval_exactly() -> None:
 
 
 async def test_ledger_daily_rollup_matches_the_ledger(book: Book) -> None:
-    await _book_of_bets(book.dsn)
+    await _book_of_bets(book)
     rollup = await book.sql("SELECT account_id, day, bets, handle_cents, winloss_cents FROM ledger_daily "
                             "ORDER BY 1, 2")
     raw = await book.sql("""
@@ -157,7 +162,7 @@ async def test_dashboard_revenue_equals_the_ledger_for_a_non_utc_week(book: Book
 
     await book.sql("INSERT INTO agent_settings (agent_id, timezone, close_dow, close_time) "
                    "VALUES (2, 'America/New_York', 2, '06:30')")
-    now = datetime.now(UTC)
+    now = book.now = NOW  # two days after New York's spring-forward: last week is 167 hours long
     for hours in range(3, 15 * 24, 7):
         await _bet(book.dsn, 10 + hours % 3, 100 + hours, 1 if hours % 2 else -1, now - timedelta(hours=hours),
                    "soccer_epl", "e9")

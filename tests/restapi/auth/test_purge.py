@@ -8,7 +8,7 @@ import aiopg
 from aiohttp.test_utils import TestClient
 
 from restapi.auth.purge import AuthPurge, purge_once
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 from tests.restapi.auth.conftest import bearer, login, sql
 
 
@@ -46,4 +46,4 @@ async def test_purge_job_runs_until_stopped(database_url: str, users: dict[str, 
 
         await wait_for(purged, what="the first purge pass")
         stop.set()
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, scaled(5))

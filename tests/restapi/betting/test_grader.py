@@ -17,7 +17,7 @@ from restapi.config import RestSettings
 from restapi.jobs import runner
 from shared import streams
 from shared.db import create_pool
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 from tests.restapi.betting.conftest import (
     ADMIN,
     AGENT,
@@ -43,7 +43,7 @@ async def jobs(settings: RestSettings) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, scaled(10))
 
 
 async def publish(redis: aioredis.Redis, event: str, status: str = "final", home: int | None = None,

@@ -14,7 +14,7 @@ from ingest.store import StoreBatch
 from restapi.catalog import service
 from restapi.keys import CATALOG_CACHE
 from shared.redis import create_client
-from tests.helpers import wait_for
+from tests.helpers import scaled, wait_for
 from tests.restapi.catalog.conftest import Filled
 
 
@@ -25,7 +25,7 @@ def _counter(metrics: str, endpoint: str, result: str) -> float:
 
 async def test_second_read_is_a_hit_and_metrics_count_both(filled: Filled) -> None:
     client = filled.client
-    await asyncio.wait_for(client.app[CATALOG_CACHE].ready.wait(), 10)
+    await asyncio.wait_for(client.app[CATALOG_CACHE].ready.wait(), scaled(10))
     before = await (await client.get("/metrics")).text()
     first = await client.get("/api/v1/betting/odds?league=basketball_nba")
     second = await client.get("/api/v1/betting/odds?league=basketball_nba")
@@ -42,7 +42,7 @@ async def test_a_new_stream_entry_invalidates_reads_of_its_league(filled: Filled
     client = filled.client
     cache = client.app[CATALOG_CACHE]
     league, other = "basketball_nba", "icehockey_nhl"
-    await asyncio.wait_for(cache.ready.wait(), 10)
+    await asyncio.wait_for(cache.ready.wait(), scaled(10))
     assert (await client.get(f"/api/v1/betting/odds?league={league}")).headers["X-Cache"] == "miss"
     assert (await client.get(f"/api/v1/betting/odds?league={other}")).headers["X-Cache"] == "miss"
     assert (await client.get(f"/api/v1/betting/odds?league={league}")).headers["X-Cache"] == "hit"
@@ -77,7 +77,7 @@ async def test_a_new_stream_entry_invalidates_reads_of_its_league(filled: Filled
 async def test_sidebar_is_cached_until_an_event_level_change(filled: Filled) -> None:
     client = filled.client
     cache = client.app[CATALOG_CACHE]
-    await asyncio.wait_for(cache.ready.wait(), 10)
+    await asyncio.wait_for(cache.ready.wait(), scaled(10))
     assert (await client.get("/api/v1/shared/sidebar")).headers["X-Cache"] == "miss"
     assert (await client.get("/api/v1/shared/sidebar")).headers["X-Cache"] == "hit"
     gen = cache.generation(None, catalog=True)
@@ -100,7 +100,7 @@ async def test_reads_still_work_when_redis_is_gone(filled: Filled) -> None:
 async def test_concurrent_misses_of_one_read_load_it_once(filled: Filled, monkeypatch: pytest.MonkeyPatch) -> None:
     client = filled.client
     cache = client.app[CATALOG_CACHE]
-    await asyncio.wait_for(cache.ready.wait(), 10)
+    await asyncio.wait_for(cache.ready.wait(), scaled(10))
     loads = 0
     real = service.odds_page
 

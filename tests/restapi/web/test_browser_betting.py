@@ -7,6 +7,7 @@ import time
 
 from playwright.async_api import Browser, BrowserContext, expect
 
+from tests.helpers import scaled
 from tests.restapi.web.conftest import Stack, shot
 from tests.restapi.web.test_browser_player import LEAGUE, _new_price, _open_board
 
@@ -90,6 +91,6 @@ async def test_the_slip_follows_the_player_to_a_second_device(
     finally:
         await laptop.close()
     await page.reload()  # ...is gone on the phone after a reload
-    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(15_000))
     await expect(page.locator("#slip-count")).to_have_text("0")
     await expect(page.locator(f'.price[data-sel="{key}"]')).to_have_attribute("aria-pressed", "false")

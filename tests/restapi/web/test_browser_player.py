@@ -10,6 +10,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from shared import streams
 from shared.redis import create_client
+from tests.helpers import scaled
 from tests.restapi.web.conftest import Stack, layout_shift, login, shot
 
 LEAGUE = "basketball_nba"
@@ -19,7 +20,7 @@ async def _open_board(page: Page, stack: Stack) -> None:
     await login(page, stack.base, "player01", "player-pass-123", "/sports")
     await page.click(f"a[data-league={LEAGUE}]")
     await page.wait_for_url(f"{stack.base}/league/{LEAGUE}")
-    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(15_000))
 
 
 async def _first_h2h(page: Page) -> tuple[str, str, str, str]:
@@ -76,7 +77,7 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
 
     await page.click(f"a[data-league={LEAGUE}]")
     await page.wait_for_url(f"{stack.base}/league/{LEAGUE}")
-    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(15_000))
     await expect(page.locator(".ev .updated").first).to_contain_text("ago")
     assert await layout_shift(page) < 0.1  # skeletons hold the space the cards take
     books = await page.locator(".ev").first.locator("tbody tr").count()
@@ -86,14 +87,14 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     price = _new_price(await cell.inner_text())
     await stack.publish(LEAGUE, [{"event": event, "book": book, "market": "h2h", "outcome": outcome,
                                   "price": price, "point": None, "t": int(time.time() * 1000)}])
-    await expect(cell).to_have_text(f"+{price}", timeout=10_000)
+    await expect(cell).to_have_text(f"+{price}", timeout=scaled(10_000))
     await expect(cell).to_have_class(re.compile(r"\b(up|down)\b"))
     await shot(page, "board")
 
     await page.click(f"#ev-{event} .ev-head a")
     await page.wait_for_url(f"{stack.base}/event/{event}")
     await expect(page.locator(f'.price[data-sel="{key}"]')).to_have_text(f"+{price}")
-    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=15_000)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(15_000))
     await shot(page, "event")
 
 
@@ -103,15 +104,15 @@ async def test_board_resumes_after_the_socket_is_cut_with_no_stale_price(stack: 
     event, book, outcome, key = await _first_h2h(page)
     cell = page.locator(f'.price[data-sel="{key}"]')
     stack.push.kill()  # every socket of the node drops at once
-    await expect(page.locator("#live")).to_have_attribute("data-state", "reconnecting", timeout=10_000)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "reconnecting", timeout=scaled(10_000))
     await expect(page.locator("#live")).to_have_text("Reconnecting…")
     price = _new_price(await cell.inner_text())
     # While the client is away the price moves; it must arrive by replay from (epoch, offset).
     await stack.publish(LEAGUE, [{"event": event, "book": book, "market": "h2h", "outcome": outcome,
                                   "price": price, "point": None, "t": int(time.time() * 1000)}])
     await stack.push.start()
-    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=20_000)
-    await expect(cell).to_have_text(f"+{price}", timeout=10_000)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(20_000))
+    await expect(cell).to_have_text(f"+{price}", timeout=scaled(10_000))
     recovered = await page.evaluate(f"window.__wbLive.lastSubscribed.recovered['sport:{LEAGUE}']")
     assert recovered is True  # replayed from the offset, not a fresh snapshot
 
@@ -180,7 +181,7 @@ async def test_profile_switches_odds_to_decimal(stack: Stack, phone: BrowserCont
 async def test_offline_board_shows_the_last_odds_marked_stale(stack: Stack, phone: BrowserContext) -> None:
     page = await phone.new_page()
     await _open_board(page, stack)
-    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=scaled(15_000))
     await page.reload()  # now through the service worker, which keeps the page and the odds it served
     await expect(page.locator(".ev").first).to_be_visible()
     first = await page.locator(".ev .price:not([disabled])").first.inner_text()
@@ -188,7 +189,7 @@ async def test_offline_board_shows_the_last_odds_marked_stale(stack: Stack, phon
     stack.push.kill()
     await phone.set_offline(True)
     await page.reload()
-    await expect(page.locator("#stale")).to_be_visible(timeout=10_000)
+    await expect(page.locator("#stale")).to_be_visible(timeout=scaled(10_000))
     await expect(page.locator("#stale")).to_contain_text("Offline: showing the odds saved")
     await expect(page.locator(".ev .price:not([disabled])").first).to_have_text(first)
     await expect(page.locator("#live")).not_to_have_attribute("data-state", "live")
