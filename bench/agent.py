@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
 from restapi.app import create_app  # noqa: E402
 from restapi.config import RestSettings  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.config import load  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 
 GEN_USERS = """

@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile, wait_ready  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port  # noqa: E402
 from shared import migrate  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 
 EVENTS = 30

@@ -33,6 +33,7 @@ import psycopg2  # noqa: E402
 import uvloop  # noqa: E402
 
 from bench.common import percentile  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, wait_port  # noqa: E402
 from ingest.config import IngestSettings  # noqa: E402
 from ingest.daemon import OddsPipeline  # noqa: E402
 from ingest.providers.simulator import Simulator  # noqa: E402
@@ -40,7 +41,6 @@ from shared import migrate  # noqa: E402
 from shared.config import load  # noqa: E402
 from shared.daemon import DaemonContext  # noqa: E402
 from shared.db import create_pool  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, wait_port  # noqa: E402
 from shared.redis import create_client  # noqa: E402
 from shared.tokens import KeyRing  # noqa: E402
 

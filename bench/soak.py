@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile  # noqa: E402
+from devtools.devservers import EmbeddedRedis, free_port, wait_port  # noqa: E402
 from shared import pushticket  # noqa: E402
-from shared.devservers import EmbeddedRedis, free_port, wait_port  # noqa: E402
 
 PEERS = ROOT / "bench" / "peers"
 RESULTS = ROOT / "bench" / "results"

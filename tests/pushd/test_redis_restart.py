@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import redis.asyncio as aioredis
 
-from shared.devservers import EmbeddedRedis
+from devtools.devservers import EmbeddedRedis
 from tests.helpers import wait_for
 from tests.pushd.conftest import Connect, StartNode, change, publish
 

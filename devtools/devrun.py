@@ -18,8 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared import migrate
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared.tokens import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
