@@ -8,7 +8,7 @@ the first rolled back (e.g. not enough credit) the retry runs afresh. Errors are
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiopg
@@ -16,7 +16,7 @@ import orjson
 
 from restapi import ledger
 from restapi.agent import queries as q
-from restapi.agent.common import decode_cursor, encode_cursor, iso, push, scoped_customer
+from restapi.agent.common import Window, decode_cursor, encode_cursor, iso, push, scoped_customer
 from restapi.agent.customers import audit
 from shared.errors import Conflict, ValidationFailed
 from shared.redis import Redis
@@ -40,8 +40,9 @@ def request_fingerprint(direction: str, body: dict[str, Any]) -> str:
 
 
 async def move(pool: aiopg.Pool, redis: Redis, viewer: int, direction: str, body: dict[str, Any],
-               key: str) -> tuple[int, dict[str, Any]]:
-    """Credit or debit a customer; returns (HTTP status, body), replaying the first result of ``key``."""
+               key: str, at: datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """Credit or debit a customer (dated ``at``, default now); returns (HTTP status, body), replaying
+    the first result of ``key``."""
     amount = signed_amount(direction, body["type"], body["amount_cents"])
     if direction == "credit" and body["override"]:
         raise ValidationFailed("override applies to debits only", details={"override": ["debits only"]})
@@ -54,7 +55,7 @@ async def move(pool: aiopg.Pool, redis: Redis, viewer: int, direction: str, body
                 entry = await ledger.post(
                     cur, account_id=body["player_id"], amount_cents=amount, kind=body["type"],
                     ref_type="cashier", ref_id=key, actor_id=viewer, memo=body["reason"],
-                    override=body["override"],
+                    override=body["override"], at=at,
                 )
                 if entry.override:
                     await audit(cur, viewer, "cashier.override", body["player_id"],
@@ -98,16 +99,17 @@ async def balances(pool: aiopg.Pool, viewer: int, query: dict[str, Any]) -> dict
             "next_cursor": encode_cursor([rows[-1][0]]) if more else None}
 
 
-async def transactions(pool: aiopg.Pool, viewer: int, query: dict[str, Any], start: datetime,
-                       end: datetime) -> dict[str, Any]:
-    """Ledger entries of one customer or all of the viewer's, newest first, by date range and type."""
+async def transactions(pool: aiopg.Pool, viewer: int, query: dict[str, Any], window: Window) -> dict[str, Any]:
+    """Ledger entries of one customer or all of the viewer's, newest first, by business days and type;
+    entries that move no money (a bet's risk being held) only with ``include_zero``."""
     before = decode_cursor(query.get("cursor"), ("id",))
     async with pool.acquire() as conn, conn.cursor() as cur:
         if query.get("player_id") is not None:
             await scoped_customer(cur, viewer, query["player_id"])
         await cur.execute(q.TRANSACTIONS, {
-            "viewer": viewer, "player_id": query.get("player_id"), "start": start, "end": end,
-            "kind": query.get("type"), "before_id": int(before[0]) if before else None,
+            "viewer": viewer, "player_id": query.get("player_id"), "start": window.starts_at,
+            "end": window.ends_at, "kind": query.get("type"), "include_zero": query["include_zero"],
+            "before_id": int(before[0]) if before else None,
             "limit": query["limit"] + 1})
         rows = await cur.fetchall()
     more = len(rows) > query["limit"]
@@ -118,18 +120,21 @@ async def transactions(pool: aiopg.Pool, viewer: int, query: dict[str, Any], sta
     return {"items": items, "next_cursor": encode_cursor([rows[-1][0]]) if more else None}
 
 
-async def summary(pool: aiopg.Pool, viewer: int, query: dict[str, Any], start: datetime,
-                  end: datetime) -> dict[str, Any]:
-    """Per day or ISO week: deposits, withdrawals, net, player win/loss, handle and hold."""
+async def summary(pool: aiopg.Pool, viewer: int, query: dict[str, Any], window: Window) -> dict[str, Any]:
+    """Per business day or week (in the agent's time zone): deposits, withdrawals, net, player win/loss,
+    handle and hold."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         if query.get("player_id") is not None:
             await scoped_customer(cur, viewer, query["player_id"])
-        await cur.execute(q.SUMMARY, {"viewer": viewer, "bucket": query["group"], "start": start, "end": end,
-                                      "player_id": query.get("player_id")})
+        await cur.execute(q.SUMMARY, {"viewer": viewer, "bucket": query["group"], "start": window.starts_at,
+                                      "end": window.ends_at, "player_id": query.get("player_id"),
+                                      "tz": window.schedule.timezone,
+                                      "day_offset": timedelta(hours=window.schedule.close_time.hour,
+                                                              minutes=window.schedule.close_time.minute)})
         rows = await cur.fetchall()
     periods = [summary_row(*r) for r in rows]
     totals = summary_row(None, *(sum(r[i] for r in rows) for i in range(1, 7)))
-    return {"group": query["group"], "from": iso(start), "to": iso(end), "periods": periods,
+    return {"group": query["group"], **window.json(), "periods": periods,
             "totals": {k: v for k, v in totals.items() if k != "period"}}
 
 

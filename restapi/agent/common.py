@@ -9,14 +9,18 @@ is simply not found (404). A master may write to a sub-agent's book unless its
 from __future__ import annotations
 
 import base64
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import aiopg
 import orjson
 from aiohttp import web
 
 from restapi.agent import queries as q
+from restapi.agent.cycles import Schedule, business_day, day_bounds, day_start, schedule_for
 from restapi.auth.principal import Principal, require_role
+from restapi.keys import CLOCK
 from shared import streams
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -93,18 +97,78 @@ def _cursor_value_ok(value: Any, kind: str) -> bool:
     return True
 
 
-def date_range(start: date | None, end: date | None, *, today: date,
-               default_days: int = 7) -> tuple[datetime, datetime]:
-    """[from 00:00 UTC, day after ``to`` 00:00 UTC) of a report (``to`` defaults to ``today``);
-    422 if reversed or over a year."""
-    end = end or today
-    start = start or end - timedelta(days=default_days - 1)
-    if end < start:
-        raise ValidationFailed("'to' is before 'from'", details={"to": ["must not be before 'from'"]})
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
+def day_range(first: date | None, last: date | None, today: date, *,
+              default_days: int = 7) -> tuple[date, date]:
+    """The asked business days ``first`` .. ``last``, both inclusive (defaults: the ``default_days``
+    ending ``today``); 422 in plain words when reversed or longer than a year."""
+    last = last or today
+    first = first or last - timedelta(days=default_days - 1)
+    if last < first:
+        raise ValidationFailed("The end date is before the start date",
+                               details={"to": ["pick a date on or after the start date"]})
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ValidationFailed("The range is longer than a year",
-                               details={"to": [f"at most {MAX_RANGE_DAYS} days after 'from'"]})
-    return (datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC))
+                               details={"to": [f"pick at most {MAX_RANGE_DAYS} days"]})
+    return first, last
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A report's inclusive business days and the instants they cover, in one agent's time zone."""
+
+    first: date
+    last: date
+    schedule: Schedule
+    owner: int | None
+
+    @property
+    def starts_at(self) -> datetime:
+        return day_start(self.first, self.schedule)
+
+    @property
+    def ends_at(self) -> datetime:
+        return day_start(self.last + timedelta(days=1), self.schedule)
+
+    @property
+    def bounds(self) -> list[datetime]:
+        """Each day's start and the last day's end (n+1 instants), for grouping by day."""
+        return day_bounds(self.first, self.last, self.schedule)
+
+    def json(self) -> dict[str, Any]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": self.schedule.timezone,
+                "day_starts_at": self.schedule.close_time.isoformat(timespec="minutes"),
+                "starts_at": iso(self.starts_at), "ends_at": iso(self.ends_at), "agent_id": self.owner}
+
+
+async def owner_schedule(cur: Any, viewer: int, owner: int | None) -> Schedule:
+    """The schedule whose days a report uses: the owner filter's agent (404 outside the viewer's tree)
+    or else the viewer's own."""
+    if owner is not None:
+        await cur.execute(q.SCOPED_AGENT, {"viewer": viewer, "agent_id": owner})
+        if await cur.fetchone() is None:
+            raise NotFound("No such agent in your book", code="agent_not_found", details={"agent_id": owner})
+    return await schedule_for(cur, owner or viewer)
+
+
+async def report_window(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: datetime, *,
+                        default_days: int = 30) -> Window:
+    """The window of ``query``'s ``from``/``to``/``agent_id`` in the owner's (or viewer's) time zone."""
+    owner = query.get("agent_id")
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        schedule = await owner_schedule(cur, viewer, owner)
+    first, last = day_range(query.get("from_"), query.get("to"), business_day(now, schedule),
+                            default_days=default_days)
+    return Window(first, last, schedule, owner)
+
+
+def now(request: web.Request) -> datetime:
+    """The app's clock (``restapi.keys.CLOCK``): the wall clock, or a fixed instant under test."""
+    return request.app[CLOCK]()
+
+
+def usd(cents: int) -> str:
+    """Cents as a person reads them: 123456 -> "$1,234.56", -50 -> "-$0.50"."""
+    return f"{'-' if cents < 0 else ''}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
 def iso(value: datetime | date | None) -> str | None:

@@ -170,8 +170,8 @@ async def update(pool: aiopg.Pool, viewer: int, player_id: int, changes: dict[st
             after["email"] = after["email"].strip().lower()
         lo, hi = after["min_wager_cents"], after["max_wager_cents"]
         if lo is not None and hi is not None and lo > hi:
-            raise ValidationFailed("min_wager_cents exceeds max_wager_cents",
-                                   details={"min_wager_cents": ["must not exceed max_wager_cents"]})
+            raise ValidationFailed("The smallest bet is more than the largest bet",
+                                   details={"min_wager_cents": ["must not be more than the largest bet"]})
         if "sport_limits" in changes:
             before["sport_limits"] = await _sport_limits(cur, player_id)
             after["sport_limits"] = changes["sport_limits"]

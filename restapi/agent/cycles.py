@@ -3,12 +3,16 @@
 A week closes at ``close_time`` on ISO weekday ``close_dow`` (2 = Tuesday, the default; 1 = Monday)
 in the agent's timezone. Weeks are computed on local calendar dates and then converted to UTC, so a
 week that spans a DST change is 167 or 169 hours long and still closes at the local wall time.
+
+A report day is the agent's business day: local date D runs from D at ``close_time`` to D+1 at
+``close_time`` (with the default 00:00, the plain local calendar day). Seven such days, from the
+week's first local date, are exactly one settlement cycle, so reports and settlements agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,6 +48,31 @@ def zone(name: str) -> ZoneInfo:
 
 def _close_on(day: Any, schedule: Schedule) -> datetime:
     return datetime.combine(day, schedule.close_time, schedule.zone).astimezone(UTC)
+
+
+def day_start(day: date, schedule: Schedule) -> datetime:
+    """When the agent's business day ``day`` begins (UTC): local ``day`` at ``close_time``."""
+    return _close_on(day, schedule)
+
+
+def business_day(at: datetime, schedule: Schedule) -> date:
+    """The agent's business day that contains the instant ``at``."""
+    day = at.astimezone(schedule.zone).date()
+    if day_start(day, schedule) > at:
+        return day - timedelta(days=1)
+    if day_start(day + timedelta(days=1), schedule) <= at:
+        return day + timedelta(days=1)
+    return day
+
+
+def day_bounds(first: date, last: date, schedule: Schedule) -> list[datetime]:
+    """The starts of business days ``first`` .. ``last`` (inclusive) and the end of ``last``: n+1 instants."""
+    return [day_start(first + timedelta(days=k), schedule) for k in range((last - first).days + 2)]
+
+
+def week_days(week_start: datetime, week_end: datetime, schedule: Schedule) -> tuple[date, date]:
+    """The first and last (inclusive) business days of the cycle [week_start, week_end)."""
+    return business_day(week_start, schedule), business_day(week_end, schedule) - timedelta(days=1)
 
 
 def last_close(now: datetime, schedule: Schedule) -> datetime:

@@ -28,6 +28,7 @@ AGENT_IN_SCOPE = """
 SELECT depth = 0 OR coalesce((SELECT a.master_can_write FROM agent_settings a WHERE a.agent_id = %(viewer)s), true)
   FROM agent_scope(%(viewer)s) WHERE agent_id = %(agent_id)s
 """
+SCOPED_AGENT = "SELECT depth FROM agent_scope(%(viewer)s) WHERE agent_id = %(agent_id)s"
 LOGIN_OR_EMAIL_TAKEN = """
 SELECT login = %(login)s, email = %(email)s FROM users WHERE login = %(login)s OR email = %(email)s LIMIT 1
 """
@@ -138,11 +139,12 @@ SELECT e.id, e.account_id, u.login, e.kind, e.amount_cents, e.risk_cents, e.bala
  WHERE (%(player_id)s::bigint IS NULL OR e.account_id = %(player_id)s)
    AND e.created_at >= %(start)s AND e.created_at < %(end)s
    AND (%(kind)s::text IS NULL OR e.kind = %(kind)s)
+   AND (%(include_zero)s OR e.amount_cents <> 0)
    AND (%(before_id)s::bigint IS NULL OR e.id < %(before_id)s)
  ORDER BY e.id DESC LIMIT %(limit)s
 """
 SUMMARY = """
-SELECT date_trunc(%(bucket)s, e.created_at AT TIME ZONE 'UTC')::date AS period,
+SELECT date_trunc(%(bucket)s, (e.created_at AT TIME ZONE %(tz)s) - %(day_offset)s::interval)::date AS period,
        coalesce(sum(e.amount_cents) FILTER (WHERE e.kind = 'deposit'), 0)::bigint,
        coalesce(-sum(e.amount_cents) FILTER (WHERE e.kind = 'withdrawal'), 0)::bigint,
        coalesce(sum(e.amount_cents) FILTER (WHERE e.kind IN ('bet_win', 'bet_loss')), 0)::bigint,

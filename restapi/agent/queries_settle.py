@@ -46,23 +46,30 @@ UPDATE settlements SET paid_cents = %(paid_cents)s, status = %(status)s,
  WHERE id = %(id)s
 """
 
-SETTLEMENT_COLUMNS = ("id", "cycle_id", "agent_id", "week_start", "week_end", "due_at", "player_id", "login",
-                      "display_name", "figure_cents", "paid_cents", "status", "settled_at")
+SETTLEMENT_COLUMNS = ("id", "cycle_id", "agent_id", "agent_login", "week_start", "week_end", "due_at", "player_id",
+                      "login", "display_name", "figure_cents", "paid_cents", "status", "settled_at")
+# Newest cycle first, each cycle's settlements by id; keyset pages on (week_end, cycle, settlement).
+# Without a week: the last five weeks plus anything still open.
 LIST_SETTLEMENTS = """
-SELECT s.id, c.id, c.agent_id, c.week_start, c.week_end, c.due_at, s.player_id, u.login, u.display_name,
+SELECT s.id, c.id, c.agent_id, a.login, c.week_start, c.week_end, c.due_at, s.player_id, u.login, u.display_name,
        s.figure_cents, s.paid_cents, s.status, s.settled_at
   FROM settlements s
   JOIN settlement_cycles c ON c.id = s.cycle_id
   JOIN agent_scope(%(viewer)s) sc ON sc.agent_id = c.agent_id
   JOIN users u ON u.id = s.player_id
+  JOIN users a ON a.id = c.agent_id
  WHERE (%(week)s::timestamptz IS NULL OR (c.week_start <= %(week)s AND %(week)s < c.week_end))
    AND (%(week)s::timestamptz IS NOT NULL OR c.week_end > %(now)s - interval '35 days' OR s.status <> 'settled')
+   AND (%(owner)s::bigint IS NULL OR c.agent_id = %(owner)s)
    AND (%(status)s::text IS NULL
         OR (%(status)s = 'overdue' AND s.status <> 'settled' AND c.due_at < %(now)s)
         OR (%(status)s = 'open' AND s.status <> 'settled')
         OR (%(status)s IN ('pending', 'partial') AND s.status = %(status)s AND c.due_at >= %(now)s)
         OR (%(status)s = 'settled' AND s.status = 'settled'))
- ORDER BY c.week_end DESC, s.id
+   AND (%(after_end)s::timestamptz IS NULL OR c.week_end < %(after_end)s
+        OR (c.week_end = %(after_end)s
+            AND (c.id < %(after_cycle)s OR (c.id = %(after_cycle)s AND s.id > %(after_id)s))))
+ ORDER BY c.week_end DESC, c.id DESC, s.id
  LIMIT %(limit)s
 """
 PAYMENTS_OF = """

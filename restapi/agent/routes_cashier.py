@@ -6,8 +6,8 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema
 
 from restapi.agent import cashier, schemas
-from restapi.agent.common import agent_caller, date_range, idempotency_key
-from restapi.keys import CLOCK, PG, REDIS
+from restapi.agent.common import agent_caller, idempotency_key, now, report_window
+from restapi.keys import PG, REDIS
 from shared.web import json_response
 
 routes = web.RouteTableDef()
@@ -18,7 +18,7 @@ async def _move(request: web.Request, direction: str) -> web.Response:
     who = await agent_caller(request)
     key = idempotency_key(request)
     status, body = await cashier.move(request.app[PG], request.app[REDIS], who.user_id, direction,
-                                      request[schemas.BODY], key)
+                                      request[schemas.BODY], key, now(request))
     return json_response(body, status=status)
 
 
@@ -47,13 +47,13 @@ async def balances(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/transactions")
-@docs(tags=["agent"], summary="Ledger entries per customer or all, by date range and type")
+@docs(tags=["agent"], summary="Ledger entries per customer or all, by business days and type (zero amounts on request)")
 @querystring_schema(schemas.TransactionsQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def transactions(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
-    return json_response(await cashier.transactions(request.app[PG], who.user_id, query, start, end))
+    window = await report_window(request.app[PG], who.user_id, query, now(request))
+    return json_response(await cashier.transactions(request.app[PG], who.user_id, query, window))
 
 
 @routes.get(BASE + "/summary")
@@ -62,5 +62,5 @@ async def transactions(request: web.Request) -> web.Response:
 async def summary(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
-    return json_response(await cashier.summary(request.app[PG], who.user_id, query, start, end))
+    window = await report_window(request.app[PG], who.user_id, query, now(request))
+    return json_response(await cashier.summary(request.app[PG], who.user_id, query, window))

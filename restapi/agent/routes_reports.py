@@ -1,30 +1,32 @@
-"""HTTP handlers of agent reports (JSON or streamed CSV), the agent dashboard and GET /api/v1/dashboard."""
+"""HTTP handlers of agent reports (JSON or streamed CSV), the agent dashboard and GET /api/v1/dashboard.
+
+``from`` and ``to`` are the agent's business days, both inclusive (restapi.agent.cycles); the CSV's
+file name carries the asked range and its money is in dollars.
+"""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema
 
-from restapi.agent import reports, schemas
-from restapi.agent.common import agent_caller, date_range
-from restapi.agent.queries_reports import CUSTOMER_ACTIVITY_COLUMNS
+from restapi.agent import hierarchy, reports, schemas
+from restapi.agent.common import Window, agent_caller, now, report_window
 from restapi.auth.principal import principal
-from restapi.keys import CLOCK, PG, REDIS, SETTINGS
+from restapi.keys import PG, REDIS, SETTINGS
 from shared.web import json_response
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/reports"
 
 
-def _filename(kind: str, start: datetime, end: datetime) -> str:
-    return f"wagerbabe-{kind}-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+def filename(kind: str, window: Window) -> str:
+    """The CSV's name: the report and the asked days, e.g. ``wagerbabe-customers-20261101-20261115.csv``."""
+    return f"wagerbabe-{kind}-{window.first:%Y%m%d}-{window.last:%Y%m%d}.csv"
 
 
-async def _csv_response(request: web.Request, filename: str) -> web.StreamResponse:
+async def _csv_response(request: web.Request, name: str) -> web.StreamResponse:
     resp = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
-                                       "Content-Disposition": f'attachment; filename="{filename}"'})
+                                       "Content-Disposition": f'attachment; filename="{name}"'})
     await resp.prepare(request)
     return resp
 
@@ -35,33 +37,34 @@ async def _csv_response(request: web.Request, filename: str) -> web.StreamRespon
 async def performance(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
-    report = await reports.performance(request.app[PG], who.user_id, start, end)
+    window = await report_window(request.app[PG], who.user_id, query, now(request))
+    report = await reports.performance(request.app[PG], who.user_id, window)
     if query["format"] == "json":
         return json_response(report)
-    resp = await _csv_response(request, _filename("performance", start, end))
+    resp = await _csv_response(request, filename("performance", window))
     await resp.write(reports.csv_chunk([reports.PERF_HEADER, *reports.performance_rows(report)]))
     await resp.write_eof()
     return resp
 
 
 @routes.get(BASE + "/customers")
-@docs(tags=["agent"], summary="Activity per customer: bets, stake, win/loss, last active (streamed; ?format=csv)")
+@docs(tags=["agent"], summary="Activity per customer: bets, stake, win/loss, net, cash (streamed; ?format=csv)")
 @querystring_schema(schemas.ReportQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def customers(request: web.Request) -> web.StreamResponse:
     who = await agent_caller(request)
     query = request[schemas.QUERY]
-    start, end = date_range(query.get("from_"), query.get("to"), today=request.app[CLOCK]().date(), default_days=30)
-    pages = reports.customer_pages(request.app[PG], who.user_id, start, end)
+    window = await report_window(request.app[PG], who.user_id, query, now(request))
+    pages = reports.customer_pages(request.app[PG], who.user_id, window)
     if query["format"] == "csv":
-        resp = await _csv_response(request, _filename("customers", start, end))
-        await resp.write(reports.csv_chunk([CUSTOMER_ACTIVITY_COLUMNS]))
+        resp = await _csv_response(request, filename("customers", window))
+        await resp.write(reports.csv_chunk([reports.CUSTOMER_HEADER]))
         async for page in pages:
-            await resp.write(reports.csv_chunk([list(row.values()) for row in page]))
+            await resp.write(reports.csv_chunk(reports.customer_csv(row) for row in page))
     else:
         resp = web.StreamResponse(headers={"Content-Type": "application/json"})
         await resp.prepare(request)
-        await resp.write(b'{"from":"%s","to":"%s","items":[' % (start.isoformat().encode(), end.isoformat().encode()))
+        head = reports.json_chunk([window.json()], True)
+        await resp.write(head[:-1] + b',"items":[')
         first = True
         async for page in pages:
             await resp.write(reports.json_chunk(page, first))
@@ -72,12 +75,13 @@ async def customers(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v1/agent/dashboard")
-@docs(tags=["agent"], summary="Revenue this/last week, active and online players, settlements, exposure")
+@docs(tags=["agent"], summary="Revenue this/last week, players, open settlements, open risk, exposure by event")
+@querystring_schema(schemas.OwnerQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def agent_dashboard(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
     data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
-                                         app[CLOCK]())
+                                         now(request), request[schemas.QUERY].get("agent_id"))
     return json_response({"role": who.role, **data})
 
 
@@ -87,7 +91,14 @@ async def dashboard(request: web.Request) -> web.Response:
     who = await principal(request)
     app = request.app
     if who.role == "player":
-        return json_response(await reports.player_dashboard(app[PG], who.user_id, app[CLOCK]()))
+        return json_response(await reports.player_dashboard(app[PG], who.user_id, now(request)))
     data = await reports.agent_dashboard(app[PG], app[REDIS], who.user_id, app[SETTINGS].agent_dashboard_ttl,
-                                         app[CLOCK]())
+                                         now(request))
     return json_response({"role": who.role, **data})
+
+
+@routes.get("/api/v1/agent/agents")
+@docs(tags=["agent"], summary="The caller's agent tree: each agent's players, week net, open risk, settlements")
+async def agents(request: web.Request) -> web.Response:
+    who = await agent_caller(request)
+    return json_response(await hierarchy.tree(request.app[PG], who.user_id, now(request)))

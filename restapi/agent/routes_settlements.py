@@ -6,11 +6,11 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema
 
 from restapi.agent import schemas, settlements
-from restapi.agent.common import agent_caller, idempotency_key
+from restapi.agent.common import agent_caller, idempotency_key, now
 from restapi.agent.cycles import SELECT_SCHEDULE, Schedule, zone
 from restapi.agent.queries_settle import UPSERT_SCHEDULE
 from restapi.auth.principal import require_role
-from restapi.keys import CLOCK, PG
+from restapi.keys import PG
 from restapi.ledger.verify import verify
 from shared.errors import NotFound, ValidationFailed
 from shared.web import json_response
@@ -26,14 +26,14 @@ BASE = "/api/v1/agent/settlements"
 async def list_settlements(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     return json_response(await settlements.listing(request.app[PG], who.user_id, request[schemas.QUERY],
-                                                   request.app[CLOCK]()))
+                                                   now(request)))
 
 
 @routes.get(BASE + "/compliance")
 @docs(tags=["agent"], summary="Settled on time, overdue with days overdue, completion rate per agent")
 async def compliance(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    return json_response(await settlements.compliance(request.app[PG], who.user_id, request.app[CLOCK]()))
+    return json_response(await settlements.compliance(request.app[PG], who.user_id, now(request)))
 
 
 @routes.post(BASE + "/{settlement_id}/payments")
@@ -48,7 +48,7 @@ async def pay(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key")
     key = idempotency_key(request) if key is not None else None
     body = await settlements.pay(request.app[PG], who.user_id, int(raw), request[schemas.BODY], key=key,
-                                 at=request.app[CLOCK]())
+                                 at=now(request))
     return json_response(body, status=201)
 
 

@@ -50,11 +50,13 @@ class SportLimitsField(fields.Dict):
 
 
 class CustomerCreate(Schema):
-    login = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,40}$"))
+    login = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_.-]{3,40}$", error="use 3 to 40 letters, digits, dots, dashes or underscores"))
     password = Password(load_default=None)
     email = fields.Email(load_default=None, validate=validate.Length(max=254))
     display_name = Text(load_default="", max_length=100)
-    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
+    phone = fields.String(load_default=None, validate=validate.Regexp(
+        r"^\+?[0-9 ()-]{5,30}$", error="use 5 to 30 digits, spaces, brackets or dashes, with an optional +"))
     notes = Text(load_default="", max_length=2000)
     agent_id = _id(strict=True, load_default=None)
     credit_limit_cents = _money(load_default=0)
@@ -66,13 +68,14 @@ class CustomerCreate(Schema):
     def _wager_range(self, data: dict[str, Any], **_: Any) -> None:
         lo, hi = data.get("min_wager_cents"), data.get("max_wager_cents")
         if lo is not None and hi is not None and lo > hi:
-            raise ValidationError("must not exceed max_wager_cents", "min_wager_cents")
+            raise ValidationError("must not be more than the largest bet", "min_wager_cents")
 
 
 class CustomerUpdate(Schema):
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     display_name = Text(max_length=100)
-    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^\+?[0-9 ()-]{5,30}$", error="use 5 to 30 digits, spaces, brackets or dashes, with an optional +"))
     notes = Text(max_length=2000)
     credit_limit_cents = _money()
     max_wager_cents = _positive(allow_none=True)
@@ -110,14 +113,16 @@ class BalancesQuery(Schema):
 
 
 class RangeQuery(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = fields.Date(data_key="from", metadata={"description": "First business day, in the agent's time zone"})
+    to = fields.Date(metadata={"description": "Last business day (inclusive), in the agent's time zone"})
 
 
 class TransactionsQuery(RangeQuery):
     player_id = _id()
     type = fields.String(validate=validate.OneOf((*TX_TYPES, "opening_balance", "bet_risk", "bet_release",
                                                   "bet_win", "bet_loss")))
+    include_zero = fields.Boolean(load_default=False, metadata={
+        "description": "Also list entries that move no money (a bet's stake being held or released)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     cursor = Text(max_length=500)
 
@@ -127,14 +132,19 @@ class SummaryQuery(RangeQuery):
     group = fields.String(load_default="day", validate=validate.OneOf(("day", "week")))
 
 
-class ReportQuery(RangeQuery):
+class OwnerQuery(Schema):
+    agent_id = _id(metadata={"description": "Only this agent's own book (the caller or one of its sub-agents)"})
+
+
+class ReportQuery(RangeQuery, OwnerQuery):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
-class SettlementsQuery(Schema):
+class SettlementsQuery(OwnerQuery):
     week = fields.Date()
     status = fields.String(validate=validate.OneOf(("pending", "partial", "settled", "overdue", "open")))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    cursor = Text(max_length=500)
 
 
 class PaymentBody(Schema):
@@ -145,7 +155,15 @@ class PaymentBody(Schema):
     @validates_schema
     def _other_needs_reference(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("method") == "other" and not data.get("reference", "").strip():
-            raise ValidationError("required when method is 'other'", "reference")
+            raise ValidationError("say what the payment was when the method is Other", "reference")
+
+
+class ImportBody(Schema):
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000), metadata={
+        "description": "The file: a header line (login, name, email, phone, credit_limit, max_wager, min_wager, "
+                       "opening_balance; amounts in dollars) then one customer a line"})
+    dry_run = fields.Boolean(load_default=True)
+    agent_id = _id(strict=True, load_default=None)
 
 
 class VerifyQuery(Schema):

@@ -20,8 +20,8 @@ from restapi import ledger
 from restapi.agent import queries as cq
 from restapi.agent import queries_settle as q
 from restapi.agent.cashier import request_fingerprint
-from restapi.agent.common import iso, push
-from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, shift
+from restapi.agent.common import decode_cursor, encode_cursor, iso, push, usd
+from restapi.agent.cycles import Schedule, last_close, reminder_due, schedule_for, settlement_state, shift, week_days
 from restapi.agent.cycles import due_at as cycle_due_at
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.mail import Mailer
@@ -135,11 +135,12 @@ async def _pay(cur: Any, viewer: int, settlement_id: int, body: dict[str, Any], 
     if not writable:
         raise Forbidden("This settlement belongs to a sub-agent's book you may only read", code="read_only")
     if status == "settled":
-        raise Conflict("The settlement is already settled", code="already_settled")
+        raise Conflict("This settlement is already paid in full", code="already_settled")
     remaining = abs(figure) - paid
     if body["amount_cents"] > remaining:
-        raise ValidationFailed("The payment is more than what is owed",
-                               details={"amount_cents": [f"at most {remaining}"], "remaining_cents": remaining})
+        raise ValidationFailed(f"The payment is more than the {usd(remaining)} still owed",
+                               details={"amount_cents": [f"pay at most {usd(remaining)}"],
+                                        "remaining_cents": remaining})
     player_pays = figure < 0
     entry = await ledger.post(
         cur, account_id=player_id, amount_cents=body["amount_cents"] if player_pays else -body["amount_cents"],
@@ -160,14 +161,22 @@ async def _pay(cur: Any, viewer: int, settlement_id: int, body: dict[str, Any], 
 
 
 async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Settlements of a week (or recent and open ones) with their payments and display state at ``now``."""
+    """Settlements of a week (or recent and open ones), newest cycle first, with their payments and
+    display state at ``now``: a page of ``limit`` rows, also grouped by cycle, and the next page's cursor."""
     week: date | None = query.get("week")
-    params = {"viewer": viewer, "status": query.get("status"), "limit": query["limit"], "now": now,
-              "week": None if week is None else datetime.combine(week, time(12), UTC)}
+    after = decode_cursor(query.get("cursor"), ("time", "id", "id"))
+    params = {"viewer": viewer, "status": query.get("status"), "limit": query["limit"] + 1, "now": now,
+              "owner": query.get("agent_id"),
+              "week": None if week is None else datetime.combine(week, time(12), UTC),
+              "after_end": after[0] if after else None, "after_cycle": after[1] if after else 0,
+              "after_id": after[2] if after else 0}
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.LIST_SETTLEMENTS, params)
         rows = [dict(zip(q.SETTLEMENT_COLUMNS, r, strict=True)) for r in await cur.fetchall()]
+        more = len(rows) > query["limit"]
+        rows = rows[:query["limit"]]
         payments: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+        schedules = {a: await schedule_for(cur, a) for a in {r["agent_id"] for r in rows}}
         if rows:
             await cur.execute(q.PAYMENTS_OF, {"ids": list(payments)})
             for sid, pid, amount, method, ref, actor, at in await cur.fetchall():
@@ -175,11 +184,12 @@ async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: dat
                                       "actor_id": actor, "created_at": iso(at)})
     items = []
     for r in rows:
-        overdue = r["status"] != "settled" and now > r["due_at"]
+        state, days = settlement_state(r["status"], r["due_at"], now)
+        first, last = week_days(r["week_start"], r["week_end"], schedules[r["agent_id"]])
         items.append({
+            "first_day": first.isoformat(), "last_day": last.isoformat(),
             **{k: iso(v) if isinstance(v, datetime) else v for k, v in r.items()},
-            "state": "overdue" if overdue else r["status"],
-            "days_overdue": (now - r["due_at"]).days + 1 if overdue else 0,
+            "state": state, "days_overdue": days,
             "remaining_cents": abs(r["figure_cents"]) - r["paid_cents"],
             "direction": "player_pays" if r["figure_cents"] < 0 else "book_pays",
             "payments": payments[r["id"]],
@@ -187,11 +197,30 @@ async def listing(pool: aiopg.Pool, viewer: int, query: dict[str, Any], now: dat
     counts: dict[str, int] = {}
     for item in items:
         counts[item["state"]] = counts.get(item["state"], 0) + 1
-    return {"items": items, "counts": counts}
+    tail = rows[-1] if rows else None
+    return {"items": items, "counts": counts, "cycles": group_by_cycle(items),
+            "next_cursor": encode_cursor([iso(tail["week_end"]), tail["cycle_id"], tail["id"]])
+            if more and tail else None}
+
+
+def group_by_cycle(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive settlement items grouped under their cycle, with each cycle's totals by state."""
+    cycles: list[dict[str, Any]] = []
+    for item in items:
+        if not cycles or cycles[-1]["cycle_id"] != item["cycle_id"]:
+            head = {k: item[k] for k in ("cycle_id", "agent_id", "agent_login", "week_start", "week_end",
+                                         "first_day", "last_day", "due_at")}
+            cycles.append(head | {"items": [], "figure_cents": 0, "remaining_cents": 0, "counts": {}})
+        cycle = cycles[-1]
+        cycle["items"].append(item)
+        cycle["figure_cents"] += item["figure_cents"]
+        cycle["remaining_cents"] += item["remaining_cents"]
+        cycle["counts"][item["state"]] = cycle["counts"].get(item["state"], 0) + 1
+    return cycles
 
 
 async def compliance(pool: aiopg.Pool, viewer: int, now: datetime) -> dict[str, Any]:
-    """Per agent at ``now``: settled on time / late, overdue (with days overdue), completion rate."""
+    """Per agent: settled on time / late, overdue (with days overdue), completion rate."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.COMPLIANCE, {"viewer": viewer, "now": now})
         per_agent = []

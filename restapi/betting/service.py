@@ -180,6 +180,13 @@ LEG_FIELDS = ("leg_no", "event_id", "sport", "league", "home_team", "away_team",
               "point", "book", "price", "price_seen", "point_seen", "live")
 
 
+def event_name(legs: list[Any]) -> str:
+    """What the agent's exposure lists a bet under: "Away @ Home", or each game of a parlay."""
+    names = [f"{leg.event.away_team} @ {leg.event.home_team}" for leg in legs]
+    text = names[0] if len(names) == 1 else "Parlay: " + " + ".join(names)
+    return text[:200]
+
+
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
            account: PlacementOpen, now: datetime) -> tuple[dict[str, Any], list[Statement]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
@@ -199,7 +206,8 @@ def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: Bet
     posting = ledger.prepare(  # raises InsufficientCredit before anything is written
         ledger.Tip(user_id, a.balance_cents, a.credit_limit_cents, a.pending_risk_cents, a.ledger_seq, a.ledger_head),
         amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet", ref_id=a.bet_id, actor_id=user_id,
-        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type})
+        meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type,
+              "event": event_name(legs)})
     leg_rows = [[i + 1, leg.event.id, leg.event.sport, leg.event.league, leg.event.home_team, leg.event.away_team,
                  leg.event.commence_time, leg.pick.market, leg.pick.outcome, leg.point, leg.book, leg.price,
                  leg.pick.price, leg.pick.point, leg.live, "pending", None] for i, leg in enumerate(legs)]

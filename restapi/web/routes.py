@@ -54,6 +54,7 @@ PAGES: tuple[Page, ...] = (
     Page("/agent/cashier", "agent_cashier.html", "Cashier", "agent.js", "agent"),
     Page("/agent/settlements", "agent_settlements.html", "Settlements", "agent.js", "agent"),
     Page("/agent/reports", "agent_reports.html", "Reports", "agent.js", "agent"),
+    Page("/agent/agents", "agent_agents.html", "Sub-agents", "agent.js", "agent"),
 )
 
 

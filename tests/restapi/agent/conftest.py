@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,9 @@ import pytest
 
 from restapi.app import create_app
 from restapi.config import RestSettings
-from shared.clock import utc_now
 from shared.config import load
 from shared.tokens import KeyRing, access_claims
+from tests.conftest import _admin_exec, with_database
 
 BOOK = """
 INSERT INTO users (id, login, email, display_name, phone, role, agent_id, credit_limit_cents) VALUES
@@ -29,6 +31,8 @@ INSERT INTO users (id, login, email, display_name, phone, role, agent_id, credit
   (20, 'zed', 'zed@x.test', 'Zed Diaz', NULL, 'player', 4, 30000);
 SELECT setval('users_id_seq', 100);
 """
+# The app's clock in every agent test: a Wednesday afternoon (tests move ``book.now`` as they need).
+NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -39,12 +43,7 @@ class Book:
     dsn: str
     redis_url: str
     tokens: dict[str, str] = field(default_factory=dict)
-    # The instant the server reads as now (its clock); None: the wall clock. Set it in a test whose
-    # outcome depends on the date, so the test passes on any day.
-    now: datetime | None = None
-
-    def clock(self) -> datetime:
-        return self.now or utc_now()
+    now: datetime = NOW
 
     def auth(self, who: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
@@ -73,11 +72,28 @@ async def book(aiohttp_client: Any, base_env: dict[str, str], keys_dir: Path,
                database_url: str, redis_url: str) -> AsyncIterator[Book]:
     async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
         await cur.execute(BOOK)
-    b = Book(None, database_url, redis_url)
-    b.client = await aiohttp_client(create_app(load(RestSettings, base_env, port=0), clock=b.clock))
+    holder: list[Book] = []
+    app = create_app(load(RestSettings, base_env, port=0), clock=lambda: holder[0].now)
+    client = await aiohttp_client(app)
     ring = KeyRing.load(keys_dir)
+    b = Book(client, database_url, redis_url)
+    holder.append(b)
     for name, (uid, role, agent) in {"admin": (1, "admin", None), "a": (2, "agent", None),
                                      "a2": (3, "agent", 2), "b": (4, "agent", None),
                                      "alice": (10, "player", 2), "zed": (20, "player", 4)}.items():
         b.tokens[name] = ring.sign(access_claims(uid, role, agent, ttl=600))
     yield b
+
+
+@pytest.fixture(scope="module")
+def demo_db(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """One database per test module holding the demo book seeded at ``helpers.DEMO_NOW`` (read only)."""
+    from restapi.seed import seed
+    from tests.restapi.agent.helpers import DEMO_NOW
+
+    name = f"wb_demo_{uuid.uuid4().hex[:12]}"
+    _admin_exec(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    url = with_database(pg_server_url, name)
+    asyncio.run(seed(url, now=DEMO_NOW))
+    yield url
+    _admin_exec(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

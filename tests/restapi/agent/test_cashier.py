@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiopg
+
 from restapi.ledger.verify import verify
 from shared.db import create_pool
 from tests.restapi.agent.conftest import Book
@@ -113,3 +115,16 @@ async def test_fifty_concurrent_cashier_moves_reconcile(book: Book) -> None:
     finally:
         pool.close()
         await pool.wait_closed()
+
+
+async def test_transactions_hide_entries_that_move_no_money_unless_asked(book: Book) -> None:
+    from restapi import ledger
+
+    await book.post("a", K + "/credit", move(10, 5000), **{"Idempotency-Key": "z1"})
+    async with aiopg.connect(book.dsn) as conn, conn.cursor() as cur, cur.begin():
+        await ledger.post(cur, account_id=10, amount_cents=0, risk_cents=700, kind="bet_risk", ref_type="bet",
+                          ref_id="z", at=book.now)
+    status, body = await book.get("a", K + "/transactions")
+    assert status == 200 and [t["type"] for t in body["items"]] == ["deposit"]
+    status, body = await book.get("a", K + "/transactions", params={"include_zero": "true"})
+    assert [t["type"] for t in body["items"]] == ["bet_risk", "deposit"]

@@ -12,11 +12,9 @@ import redis.asyncio as aioredis
 
 from restapi import ledger
 from shared import streams
-from tests.restapi.agent.conftest import Book
+from tests.restapi.agent.conftest import NOW, Book
 
 R = "/api/v1/agent/reports"
-# The server's fixed now in these tests: a Tuesday two days after New York springs forward.
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 
 async def _bet(dsn: str, player: int, stake: int, result: int | None, at: datetime, sport: str,
@@ -33,10 +31,7 @@ async def _bet(dsn: str, player: int, stake: int, result: int | None, at: dateti
                                   ref_type="bet", ref_id=f"{player}-{at.timestamp()}", meta=meta, at=at)
 
 
-async def _book_of_bets(book: Book) -> datetime:
-    """Bets of yesterday and today, where today is the day of the server's fixed clock."""
-    book.now = NOW
-    dsn = book.dsn
+async def _book_of_bets(dsn: str) -> datetime:
     today = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
     y = today - timedelta(days=1)
     await _bet(dsn, 10, 1000, -1, y, "basketball_nba", "e1")  # alice loses 1000
@@ -48,7 +43,7 @@ async def _book_of_bets(book: Book) -> datetime:
 
 
 async def test_performance_report_by_day_sport_and_type(book: Book) -> None:
-    today = await _book_of_bets(book)
+    today = await _book_of_bets(book.dsn)
     status, body = await book.get("a", R + "/performance")
     assert status == 200
     assert body["totals"]["bets"] == 4 and body["totals"]["handle_cents"] == 3800
@@ -63,13 +58,15 @@ async def test_performance_report_by_day_sport_and_type(book: Book) -> None:
     resp = await book.client.get(R + "/performance", params={"format": "csv"}, headers=book.auth("a"))
     assert resp.status == 200 and resp.content_type == "text/csv"
     assert 'filename="wagerbabe-performance-' in resp.headers["Content-Disposition"]
+    assert resp.headers["Content-Disposition"].endswith('-20261020-20261118.csv"')  # 30 days up to today
     rows = list(csv.reader(io.StringIO(await resp.text())))
-    assert rows[0][:4] == ["dimension", "key", "bets", "handle_cents"]
-    assert rows[-1][:6] == ["total", "all", "4", "3800", "-2550", "2550"]
+    assert rows[0] == ["Group", "Key", "Bets", "Handle ($)", "Player win/loss ($)", "Book win ($)", "Hold %"]
+    assert rows[1][:2] == ["Day", "2026-11-17"]
+    assert rows[-1] == ["Total", "all", "4", "38.00", "-25.50", "25.50", "67.11"]
 
 
 async def test_customer_report_streams_json_and_csv_with_quoting(book: Book) -> None:
-    await _book_of_bets(book)
+    await _book_of_bets(book.dsn)
     await book.sql("UPDATE users SET display_name = 'Reed, \"Al\"' WHERE id = 10")
     status, body = await book.get("a", R + "/customers")
     assert status == 200
@@ -83,8 +80,9 @@ async def test_customer_report_streams_json_and_csv_with_quoting(book: Book) -> 
     assert resp.status == 200 and 'filename="wagerbabe-customers-' in resp.headers["Content-Disposition"]
     assert '"Reed, ""Al"""' in text  # RFC 4180 quoting
     parsed = list(csv.DictReader(io.StringIO(text)))
-    assert [r["login"] for r in parsed] == ["alice", "bob", "carol"]
-    assert parsed[0]["display_name"] == 'Reed, "Al"' and parsed[0]["stake_cents"] == "1300"
+    assert [r["Login"] for r in parsed] == ["alice", "bob", "carol"]
+    assert parsed[0]["Name"] == 'Reed, "Al"' and parsed[0]["Stake ($)"] == "13.00"
+    assert parsed[0]["Win/loss ($)"] == "-10.00" and parsed[0]["Agent"] == "agenta"
     status, body = await book.get("b", R + "/customers")
     assert [r["login"] for r in body["items"]] == ["zed"]
 
@@ -100,7 +98,7 @@ async def test_report_ranges_are_validated(book: Book) -> None:
 
 
 async def test_agent_dashboard_and_role_based_dashboard(book: Book) -> None:
-    await _book_of_bets(book)
+    await _book_of_bets(book.dsn)
     redis = aioredis.Redis.from_url(book.redis_url)
     try:
         await redis.hset(streams.PUSHD_NODES, mapping={"n1": orjson.dumps({"users": 3}),
@@ -144,7 +142,7 @@ def test_split_days_covers_the_interval_exactly() -> None:
 
 
 async def test_ledger_daily_rollup_matches_the_ledger(book: Book) -> None:
-    await _book_of_bets(book)
+    await _book_of_bets(book.dsn)
     rollup = await book.sql("SELECT account_id, day, bets, handle_cents, winloss_cents FROM ledger_daily "
                             "ORDER BY 1, 2")
     raw = await book.sql("""
@@ -162,7 +160,7 @@ async def test_dashboard_revenue_equals_the_ledger_for_a_non_utc_week(book: Book
 
     await book.sql("INSERT INTO agent_settings (agent_id, timezone, close_dow, close_time) "
                    "VALUES (2, 'America/New_York', 2, '06:30')")
-    now = book.now = NOW  # two days after New York's spring-forward: last week is 167 hours long
+    now = NOW
     for hours in range(3, 15 * 24, 7):
         await _bet(book.dsn, 10 + hours % 3, 100 + hours, 1 if hours % 2 else -1, now - timedelta(hours=hours),
                    "soccer_epl", "e9")
@@ -178,3 +176,49 @@ async def test_dashboard_revenue_equals_the_ledger_for_a_non_utc_week(book: Book
     assert status == 200 and body["week"]["start"] == this_start.isoformat()
     assert body["revenue"] == {"this_week_cents": -this_raw, "last_week_cents": -last_raw}
     assert this_raw != 0 and last_raw != 0
+
+
+async def test_report_days_are_inclusive_business_days_in_the_agents_time_zone(book: Book) -> None:
+    """Oct 31-Nov 15 for a New York agent closing at 06:00 is [Oct 31 06:00 EDT, Nov 16 06:00 EST): 16 days
+    across the end of daylight saving time (Nov 1)."""
+    await book.sql("INSERT INTO agent_settings (agent_id, timezone, close_dow, close_time) "
+                   "VALUES (2, 'America/New_York', 2, '06:00')")
+    first = datetime(2026, 10, 31, 10, tzinfo=UTC)  # Oct 31 06:00 EDT: the first instant of the range
+    last = datetime(2026, 11, 16, 11, tzinfo=UTC)  # Nov 16 06:00 EST: the first instant after it
+    await _bet(book.dsn, 10, 100, -1, first - timedelta(seconds=1), "soccer_epl", "before")
+    await _bet(book.dsn, 10, 200, -1, first, "soccer_epl", "in-first")
+    await _bet(book.dsn, 11, 300, -1, last - timedelta(seconds=1), "soccer_epl", "in-last")
+    await _bet(book.dsn, 11, 400, -1, last, "soccer_epl", "after")
+    params = {"from": "2026-10-31", "to": "2026-11-15"}
+    status, body = await book.get("a", R + "/performance", params=params)
+    assert status == 200 and (body["from"], body["to"], body["timezone"]) == ("2026-10-31", "2026-11-15",
+                                                                            "America/New_York")
+    assert body["starts_at"] == first.isoformat() and body["ends_at"] == last.isoformat()
+    assert body["totals"]["handle_cents"] == 500
+    assert [(d["key"], d["handle_cents"]) for d in body["by_day"]] == [("2026-10-31", 200), ("2026-11-15", 300)]
+    status, body = await book.get("a", R + "/customers", params=params)
+    assert {r["login"]: r["stake_cents"] for r in body["items"]} == {"alice": 200, "bob": 300, "carol": 0}
+    assert body["from"] == "2026-10-31" and body["to"] == "2026-11-15"
+    for kind in ("performance", "customers"):
+        resp = await book.client.get(R + f"/{kind}", params={**params, "format": "csv"}, headers=book.auth("a"))
+        assert resp.headers["Content-Disposition"] == f'attachment; filename="wagerbabe-{kind}-20261031-20261115.csv"'
+    status, body = await book.get("a", R + "/performance", params={"from": "2026-11-15", "to": "2026-11-15"})
+    assert [d["key"] for d in body["by_day"]] == ["2026-11-15"] and body["totals"]["handle_cents"] == 300
+
+
+async def test_a_reversed_range_is_refused_in_plain_words(book: Book) -> None:
+    status, body = await book.get("a", R + "/customers", params={"from": "2026-11-15", "to": "2026-11-01"})
+    assert status == 422
+    assert body["message"] == "The end date is before the start date"
+    assert body["details"] == {"to": ["pick a date on or after the start date"]}
+
+
+async def test_owner_filter_narrows_a_report_to_one_agents_book(book: Book) -> None:
+    await _book_of_bets(book.dsn)
+    status, body = await book.get("a", R + "/customers", params={"agent_id": "3"})
+    assert status == 200 and [r["login"] for r in body["items"]] == ["carol"]
+    assert body["items"][0]["agent_login"] == "agenta2"
+    status, body = await book.get("a", R + "/performance", params={"agent_id": "3"})
+    assert body["totals"]["handle_cents"] == 2000
+    status, body = await book.get("a", R + "/performance", params={"agent_id": "4"})  # agent B: not a's
+    assert status == 404 and body["message"] == "No such agent in your book"

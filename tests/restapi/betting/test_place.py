@@ -40,7 +40,8 @@ async def test_straight_bet_is_booked_with_legs_ledger_entry_and_notification(
     rows = await sql(book.dsn, "SELECT kind, amount_cents, risk_cents, ref_type, ref_id, meta FROM ledger_entries "
                                "WHERE account_id = %s", (PLAYER,))
     assert rows == [("bet_risk", 0, 1500, "bet", str(bet["id"]),
-                     {"sport": "basketball_nba", "bet_type": "straight"})]
+                     {"sport": "basketball_nba", "bet_type": "straight",
+                      "event": "Los Angeles Lakers @ Boston Celtics"})]  # the agent's exposure lists it by event
     assert await sql(book.dsn, "SELECT user_id, agent_id, status, sports FROM bets") == [
         (PLAYER, AGENT, "open", ["basketball", "basketball_nba"])]
 
@@ -66,7 +67,8 @@ async def test_parlay_pays_the_product_of_decimal_odds(client: TestClient, book:
     assert [leg["leg_no"] for leg in bet["legs"]] == [1, 2, 3]
     assert bet["legs"][0]["point"] == -5.5
     rows = await sql(book.dsn, "SELECT meta FROM ledger_entries")
-    assert rows == [({"sport": "mixed", "bet_type": "parlay"},)]
+    assert rows == [({"sport": "mixed", "bet_type": "parlay", "event": "Parlay: Los Angeles Lakers @ Boston Celtics"
+                      " + Chicago Bulls @ Miami Heat + Chelsea @ Arsenal"},)]
 
 
 async def test_without_a_book_the_best_price_is_taken_and_recorded(client: TestClient, book: Book) -> None:

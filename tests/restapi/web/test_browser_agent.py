@@ -45,7 +45,7 @@ async def test_agent_creates_a_customer_credits_them_records_a_payment_and_downl
     await page.fill("#c-name", "New Bie")
     await page.fill("#c-credit", "lots")
     await page.click("#create-form button[type=submit]")
-    await expect(page.locator("#create-form .error")).to_contain_text("credit_limit_cents")
+    await expect(page.locator("#create-form .error")).to_contain_text("Credit limit: not an amount")
     await page.fill("#c-credit", "500")
     await page.click("#create-form button[type=submit]")
     await expect(page.locator("#create-form .ok")).to_have_text("Customer newbie1 created")
@@ -81,7 +81,7 @@ async def test_agent_creates_a_customer_credits_them_records_a_payment_and_downl
 
     # Settlements: record a payment by bank transfer on the first open settlement.
     await page.click("nav.tabs a[href='/agent/settlements']")
-    await expect(page.locator("#settlements tbody")).to_have_attribute("aria-busy", "false")
+    await expect(page.locator("#settlements")).to_have_attribute("aria-busy", "false")
     row = page.locator("#settlements tbody tr[data-settlement]").filter(has=page.locator("button")).first
     sid = await row.get_attribute("data-settlement")
     who = await row.get_attribute("data-login")
@@ -109,4 +109,4 @@ async def test_agent_creates_a_customer_credits_them_records_a_payment_and_downl
     target = tmp_path / download.suggested_filename
     await download.save_as(target)
     lines = target.read_text().splitlines()
-    assert lines[0].startswith("dimension,key,bets,handle_cents") and len(lines) > 2
+    assert lines[0].startswith("Group,Key,Bets,Handle ($)") and len(lines) > 2
