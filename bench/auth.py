@@ -132,6 +132,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         env = {**os.environ, "DATABASE_URL": dsn, "REDIS_URL": redis_url, "AUTH_KEYS_DIR": str(keys_dir),
                "RESTAPI_PORT": str(api_port), "API_RATE_LIMIT": "100000000", "AUTH_LOGIN_LIMIT": "100000000",
                "LOG_LEVEL": "WARNING"}
+        env["RESTAPI_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
         procs.append(subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env,
                                       stderr=subprocess.DEVNULL))
         procs.append(subprocess.Popen([sys.executable, "-c", HELLO.format(port=hello_port)]))

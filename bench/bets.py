@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile, wait_ready  # noqa: E402
-from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, wheel_pg_bin  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 
@@ -230,7 +230,7 @@ COMMIT;
 
 def pgbench_binary() -> Path | None:
     """The pgbench of the embedded PostgreSQL, else one on PATH, else None."""
-    binary = _pg_bin() / "pgbench"
+    binary = wheel_pg_bin() / "pgbench"
     if binary.exists():
         return binary
     found = shutil.which("pgbench")
@@ -323,6 +323,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         env = {**os.environ, "DATABASE_URL": dsn, "REDIS_URL": redis_url, "AUTH_KEYS_DIR": str(tmp / "keys"),
                "API_RATE_LIMIT": "100000000", "LOG_LEVEL": "WARNING", "PG_POOL_MAX": str(args.pool),
                "BETTING_MAX_STAKE_CENTS": str(10**9), "BETTING_MAX_PAYOUT_CENTS": str(10**12)}
+        env["RESTAPI_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
         env["RESTAPI_REUSE_PORT"] = "true"  # the processes share one port; the kernel spreads connections
         port = free_port()
         cmd = os.environ.get("BENCH_SERVER_CMD", "-m restapi").split()

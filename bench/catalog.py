@@ -159,6 +159,7 @@ def main() -> None:
         rest_port, hello_port = free_port(), free_port()
         env = {**os.environ, "DATABASE_URL": db, "REDIS_URL": redis_url, "RESTAPI_PORT": str(rest_port),
                "AUTH_KEYS_DIR": str(keys), "LOG_LEVEL": "WARNING", "PG_POOL_MAX": "10"}
+        env["RESTAPI_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
         procs.append(subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         procs.append(subprocess.Popen([sys.executable, "-c", HELLO.replace("{port}", str(hello_port))],

@@ -1,4 +1,4 @@
-"""Lighthouse (mobile) on the login, odds board and agent dashboard pages; prints a score table.
+"""Lighthouse (mobile) on the login, odds board, event, history and agent dashboard pages; prints a score table.
 
 Needs a running WagerBabe (``./dev up``) with the demo seed, Node 18+ and Debian's chromium:
 

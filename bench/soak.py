@@ -118,6 +118,7 @@ def start_server(kind: str, n: int, args: argparse.Namespace, redis_url: str, ke
             env = {**os.environ, "REDIS_URL": redis_url, "PUSHD_PORT": str(port), "PUSHD_REUSE_PORT": "1",
                    "PUSHD_NODE_ID": f"soak-{i}", "AUTH_KEYS_DIR": str(keys), "LOG_LEVEL": "WARNING",
                    "PUSHD_HELLO_TIMEOUT": "60", "PUSHD_PING_INTERVAL": "120", "PUSHD_READ_BLOCK_MS": "1000"}
+            env["PUSHD_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
             procs.append(subprocess.Popen([sys.executable, "-m", "pushd"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL))
     elif kind == "node":

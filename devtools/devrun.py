@@ -2,14 +2,15 @@
 
 Starts embedded PostgreSQL and Redis (unless ``DATABASE_URL`` / ``REDIS_URL`` are set), migrates,
 seeds the demo book, makes a signing key if there is none, runs every Procfile process under
-honcho, waits until each answers /readyz and prints the URLs. Ctrl-C (or SIGTERM) stops the
-processes, then the servers, and leaves nothing running.
+``shared.supervise`` (a crashed one is restarted with back-off, and the console says so), waits
+until each of this run's own processes answers /readyz and prints the URLs. A port that another
+program holds stops start-up before anything starts, naming the port and its variable. Ctrl-C (or
+SIGTERM) stops the processes, then the servers, and leaves nothing running.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared import migrate
+from shared.supervise import PortInUse, Supervisor, check_ports, read_procfile
 from shared.tokens import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,21 +41,6 @@ def answers_200(url: str) -> bool:
         return False
 
 
-def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM honcho (it forwards to each process once), then SIGKILL whatever of its group is left."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(5)
-
-
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("AUTH_KEYS_DIR", str(DATA / "keys"))
@@ -62,9 +49,19 @@ def main() -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     # The web pages connect to pushd: point them at the port this run gives it.
     env.setdefault("RESTAPI_PUSH_URL", f"ws://{env.get('PUSHD_HOST', '127.0.0.1')}:{env.get('PUSHD_PORT', '8081')}/ws")
+    # Mailed links and cookie logins accept only configured origins: for development, this machine's.
+    rest_port = env.get("RESTAPI_PORT", "8080")
+    env.setdefault("RESTAPI_PUBLIC_URL", f"http://{env.get('RESTAPI_HOST', '127.0.0.1')}:{rest_port}")
+    env.setdefault("RESTAPI_PUBLIC_ORIGINS", f"http://localhost:{rest_port}")
     pg = redis = None
-    honcho: subprocess.Popen[bytes] | None = None
+    sup: Supervisor | None = None
     mailsink: subprocess.Popen[bytes] | None = None
+    procfile = read_procfile(ROOT / "Procfile")
+    try:
+        check_ports(env, [name for name, _cmd in procfile])
+    except PortInUse as exc:
+        _say(f"cannot start: {exc}")
+        return 1
 
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -76,7 +73,7 @@ def main() -> int:
             env["DATABASE_URL"] = pg.start()
             _say(f"embedded PostgreSQL at {env['DATABASE_URL']} (pid {pg.pid})")
         if not env.get("REDIS_URL"):
-            redis = EmbeddedRedis(DATA / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None)
+            redis = EmbeddedRedis(DATA / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None, persistent=True)
             env["REDIS_URL"] = redis.start()
             _say(f"embedded Redis at {env['REDIS_URL']} (pid {redis.pid})")
         if not env.get("SMTP_HOST"):
@@ -87,28 +84,31 @@ def main() -> int:
                  "aiosmtpd.handlers.Debugging", "stdout"], cwd=ROOT)
             env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)
             _say(f"mail sink (prints mail here) at smtp://127.0.0.1:{port}")
-        applied = asyncio.run(migrate.migrate(env["DATABASE_URL"]))
+        applied = asyncio.run(migrate.migrate(env.get("DATABASE_DIRECT_URL") or env["DATABASE_URL"]))
         _say(f"migrations applied: {len(applied)}")
         KeyRing.load(Path(env["AUTH_KEYS_DIR"]), create=True)
         subprocess.run([sys.executable, "-m", "restapi.seed"], env=env, check=True, cwd=ROOT)
 
-        honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)],
-            env=env, cwd=ROOT, start_new_session=True,
-        )
+        sup = Supervisor(procfile, env, ROOT, say=_say)
+        sup.start()
         rest = f"http://{env.get('RESTAPI_HOST', '127.0.0.1')}:{env.get('RESTAPI_PORT', '8080')}"
         push = f"{env.get('PUSHD_HOST', '127.0.0.1')}:{env.get('PUSHD_PORT', '8081')}"
         ingest = f"http://{env.get('INGEST_HOST', '127.0.0.1')}:{env.get('INGEST_PORT', '9101')}"
         jobs = f"http://{env.get('JOBS_HOST', '127.0.0.1')}:{env.get('JOBS_PORT', '9102')}"
         checks = {"restapi": rest, "pushd": f"http://{push}", "ingest": ingest, "jobs": jobs}
+        # The ports were free before the processes started, so what answers is this run's own
+        # process; it must also still be the first one started (a crash during start-up is a failure).
+        first = {name: sup.pid(name) for name in checks}
         deadline = time.monotonic() + 60
         pending = dict(checks)
-        while pending and time.monotonic() < deadline and honcho.poll() is None:
+        while pending and time.monotonic() < deadline:
+            dead = [name for name in checks if sup.pid(name) != first[name]]
+            if dead:
+                sup.poll()
+                _say(f"{', '.join(dead)} exited during start-up; see the log above")
+                return 1
             pending = {k: v for k, v in pending.items() if not answers_200(f"{v}/readyz")}
             time.sleep(0.3)
-        if honcho.poll() is not None:
-            _say(f"a process exited during start-up (honcho exit code {honcho.returncode})")
-            return 1
         if pending:
             _say(f"not ready after 60 s: {', '.join(pending)}")
             return 1
@@ -124,13 +124,15 @@ def main() -> int:
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
-        return honcho.wait()
+        while True:  # until Ctrl-C or SIGTERM: restart whatever crashes
+            sup.poll()
+            time.sleep(0.5)
     except KeyboardInterrupt:
         _say("stopping")
         return 0
     finally:
-        if honcho is not None:
-            _stop_group(honcho)
+        if sup is not None:
+            sup.stop()
         if mailsink is not None:
             mailsink.terminate()
             mailsink.wait(5)

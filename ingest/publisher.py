@@ -6,6 +6,10 @@ the same MULTI as the XADD. While Redis is down, batches wait in a bounded per-l
 written in order once it is back; if the queue overflows, or Redis lost its data, the league is
 *resynced*: a new epoch, a fresh stream and the full snapshot from ingest's memory, so a client
 holding an offset of the old life always gets a snapshot instead of a wrong replay.
+
+Redis losing its data is noticed without waiting for a league to change: ``verify`` (once per
+tick) compares every league's ``_epoch`` with the one ingest wrote, so quiet leagues are resynced
+too, each under a new epoch, within a tick or two of Redis coming back.
 """
 
 from __future__ import annotations
@@ -90,6 +94,31 @@ class Publisher:
         self.epoch[league] = epoch.decode()
         self.last_id[league] = parse_id(offset)
         return {k: orjson.loads(v) for k, v in fields.items()}
+
+    async def verify(self) -> None:
+        """Mark for resync every league whose ``_epoch`` in Redis is not the one ingest wrote.
+
+        A restarted Redis without persistence (or a failover that lost the tail) comes back empty;
+        the next flush then republishes each league's full snapshot from ingest's memory. A Redis
+        failure here only marks Redis down: the tick's flush retries."""
+        leagues = [lg for lg in self.epoch if lg not in self.resync_needed]
+        if not leagues:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for lg in leagues:
+                    pipe.hget(streams.snap_key(lg), streams.SNAP_EPOCH)
+                current = await pipe.execute()
+        except (redis.exceptions.RedisError, OSError) as exc:
+            if not self.down:
+                log.warning("redis check failed (%s); buffering", exc)
+            self.down = True
+            return
+        lost = [lg for lg, ep in zip(leagues, current, strict=True)
+                if (ep.decode() if isinstance(ep, bytes) else ep) != self.epoch[lg]]
+        if lost:
+            log.warning("redis lost the snapshot of %d league(s); resyncing them from memory", len(lost))
+            self.resync_needed.update(lost)
 
     # -- publishing -------------------------------------------------------------------------------
 

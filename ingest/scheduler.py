@@ -46,6 +46,7 @@ class ScoresRequest:
     league: str
     event_ids: tuple[str, ...]
     days_from: int = 1
+    late: bool = False  # for games awaiting a result (no score long after their start)
 
 
 @dataclass(slots=True)
@@ -69,6 +70,8 @@ class Scheduler:
         self.last_odds: dict[str, int] = {}
         self.last_discovery: dict[str, int] = {}
         self.last_scores: dict[str, int] = {}
+        self.last_late_scores: dict[str, int] = {}
+        self.last_idle: dict[str, int] = {}  # when a league without games was last counted as skipped
 
     def plan(self, now: int, state: dict[str, Snapshot], leagues: list[str], slowdown: float = 1.0) -> Plan:
         """The requests due at ``now``."""
@@ -81,8 +84,11 @@ class Scheduler:
             eligible: list[str] = []
             due: dict[str, list[str]] = {}
             started: list[str] = []
+            awaiting: list[str] = []
             for eid, ev in events.items():
                 status = ev["status"]
+                if status == "awaiting":
+                    awaiting.append(eid)
                 if status not in TIERS:
                     continue
                 commence = parse_time_ms(ev["commence"])
@@ -107,16 +113,49 @@ class Scheduler:
                 polled = self.last_scores.get(league)
                 if polled is None or now - polled >= self.tiers.interval_ms("live", slowdown):
                     plan.scores.append(ScoresRequest(league, tuple(sorted(started))))
+            if awaiting:  # a late result: asked for at the slow pace, with completed games included
+                polled = self.last_late_scores.get(league)
+                if polled is None or now - polled >= self.tiers.interval_ms("scheduled", slowdown):
+                    plan.scores.append(ScoresRequest(league, tuple(sorted(awaiting)), days_from=3, late=True))
         return plan
+
+    def freshness(self, now: int, state: dict[str, Snapshot], leagues: list[str]) -> dict[tuple[str, str], int]:
+        """When each (league, tier) was last fully current (ms): the oldest odds poll among the games it
+        must poll, or ``now`` when it has none (nothing to be stale about). A game not polled yet does
+        not count: it has no price to be stale."""
+        out: dict[tuple[str, str], int] = {}
+        for league in leagues:
+            oldest = dict.fromkeys(TIERS, now)
+            for eid, ev in state.get(league, {}).items():
+                status = ev["status"]
+                if status not in TIERS or (status != "live" and parse_time_ms(ev["commence"]) - now > self.window_ms):
+                    continue
+                polled = self.last_odds.get(eid)
+                if polled is not None and polled < oldest[status]:
+                    oldest[status] = polled
+            for tier, at in oldest.items():
+                out[(league, tier)] = at
+        return out
+
+    def idle_skips(self, leagues: list[str], now: int, slowdown: float = 1.0) -> int:
+        """How many of ``leagues`` (without games) a plain poller would have called at ``now``: each
+        counts once per scheduled interval, not on every tick."""
+        n = 0
+        for league in leagues:
+            last = self.last_idle.get(league)
+            if last is None or now - last >= self.tiers.interval_ms("scheduled", slowdown):
+                self.last_idle[league] = now
+                n += 1
+        return n
 
     def polled_odds(self, event_ids: list[str], now: int) -> None:
         """Record that these events' odds were fetched at ``now``."""
         for eid in event_ids:
             self.last_odds[eid] = now
 
-    def polled_scores(self, league: str, now: int) -> None:
-        """Record that the league's scores were fetched at ``now``."""
-        self.last_scores[league] = now
+    def polled_scores(self, league: str, now: int, late: bool = False) -> None:
+        """Record that the league's scores (of games awaiting a result, with ``late``) were fetched at ``now``."""
+        (self.last_late_scores if late else self.last_scores)[league] = now
 
     def discovered(self, league: str, now: int) -> None:
         """Record that the league's event list was fetched at ``now``."""

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-import uvloop
-from aiohttp import web
-
 from pushd.app import create_app
 from pushd.config import PushSettings
 from shared import logging as jlog
 from shared.config import ConfigError, exit_on_config_error, load
+from shared.service import serve
 
 
 def main() -> None:
@@ -24,9 +22,8 @@ def main() -> None:
     except ConfigError as exc:
         exit_on_config_error(exc)
     jlog.configure("pushd", settings.log_level)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=settings.reuse_port,
-                backlog=2048, shutdown_timeout=settings.drain_window + 5, access_log=None, print=None,
-                loop=uvloop.new_event_loop())
+    serve(create_app(settings), settings.host, settings.port, settings.drain_window + 5,
+          reuse_port=settings.reuse_port, limits=settings.conn_limits(), backlog=2048)
 
 
 if __name__ == "__main__":

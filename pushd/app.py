@@ -11,8 +11,9 @@ from pushd.config import PushSettings
 from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.node import drain_on_shutdown, node_ctx, redis_pool
 from pushd.session import ws_handler
+from shared.connguard import body_timeout_middleware
 from shared.health import redis_check
-from shared.web import SERVICE, add_health_routes, standard_middlewares
+from shared.web import SERVICE, add_health_routes, harden_responses, standard_middlewares
 
 
 async def _reader_check(app: web.Application) -> None:
@@ -36,9 +37,11 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: PushSettings) -> web.Application:
     """Build a pushd node; no I/O happens until it starts.
 
-    pushd needs no PostgreSQL: everything it serves comes from Redis.
+    Everything it serves comes from Redis; PostgreSQL only answers whether a token is revoked when
+    Redis does not know (``shared.denylist``).
     """
-    app = web.Application(middlewares=standard_middlewares())
+    app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout)])
+    harden_responses(app)
     app[SERVICE] = "pushd"
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_redis_ctx)

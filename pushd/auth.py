@@ -1,12 +1,13 @@
 """Who is saying hello: an access JWT (RS256, shared key ring or JWKS) or a single-use push ticket.
 
-Push tickets are redeemed with ``shared.pushticket.redeem`` (one GETDEL of the ticket's hashed key,
+Push tickets are redeemed with ``shared.pushticket.redeem`` (one atomic claim of the ticket's hashed key,
 so two nodes racing on one ticket cannot both accept it); restapi issues them with
 ``shared.pushticket.issue``. The expiry in the claims is checked here as well as by the key's TTL.
 
-Either way the socket belongs to one access token: its ``jti`` (refused when denylisted, and the
-socket is closed when restapi later revokes it) and its expiry (the socket is closed then, unless
-the client sends ``refresh`` with newer credentials first).
+Either way the socket belongs to one access token: its ``jti`` (refused when revoked: Redis's cache,
+else PostgreSQL, see ``shared.denylist``; the socket is closed when restapi later revokes it) and
+its expiry (the socket is closed then, unless the client sends ``refresh`` with newer credentials
+first).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import aiopg
 import orjson
+import psycopg2
 from aiohttp import ClientSession, ClientTimeout
 
 from shared import denylist, pushticket
@@ -64,9 +67,10 @@ async def redeem_ticket(redis: Redis, ticket: str) -> dict[str, Any] | None:
 class Authenticator:
     """Turns a ``hello`` token into an Identity or raises Unauthorized."""
 
-    def __init__(self, redis: Redis, verifier: Verifier | None) -> None:
+    def __init__(self, redis: Redis, verifier: Verifier | None, pg: aiopg.Pool | None = None) -> None:
         self.redis = redis
         self.verifier = verifier
+        self.pg = pg
 
     async def authenticate(self, token: str) -> Identity:
         """The identity behind a push ticket or an access JWT; Unauthorized when it is bad or revoked."""
@@ -81,9 +85,16 @@ class Authenticator:
             identity = _identity(claims, "token_exp")
         if identity.expires_at is not None and identity.expires_at <= time.time():
             raise Unauthorized("The access token behind these credentials expired", code="token_expired")
-        if identity.jti is not None and await denylist.is_denied(self.redis, identity.jti):
+        if identity.jti is not None and await self._revoked(identity.jti, identity.expires_at):
             raise Unauthorized("These credentials were revoked (logged out); log in again", code="token_revoked")
         return identity
+
+    async def _revoked(self, jti: str, expires_at: float | None) -> bool:
+        """Redis's cached answer, else PostgreSQL's (so a Redis that lost its data revives nothing)."""
+        try:
+            return await denylist.is_revoked(self.redis, self.pg, jti, expires_at or time.time() + 3600)
+        except psycopg2.Error as exc:  # answered like Redis being down: close 1013, retry shortly
+            raise ConnectionError(f"revocation lookup failed: {exc.__class__.__name__}") from None
 
 
 async def load_verifier(keys_dir: Any, jwks_url: str) -> Verifier | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.config import CommonSettings, setting
+from shared.connguard import ConnLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,11 @@ class PushSettings(CommonSettings):
         "PUSHD_MAX_CLIENT_FRAMES", 100, help="Client frames allowed per 10 s window (above: close 4029)",
         min=1, max=1_000_000,
     )
+    max_client_subs: int = setting(
+        "PUSHD_MAX_CLIENT_SUBS", 20,
+        help="sub frames allowed per 10 s window, within PUSHD_MAX_CLIENT_FRAMES (above: close 4029)",
+        min=1, max=1_000_000,
+    )
     max_buffer_bytes: int = setting(
         "PUSHD_MAX_BUFFER_BYTES", 1_048_576,
         help="Unsent bytes a socket may hold before it is closed 4008 (slow consumer)", min=1024,
@@ -64,3 +70,22 @@ class PushSettings(CommonSettings):
         "PUSHD_DRAIN_WINDOW", 3.0, help="On SIGTERM, reconnect hints spread clients over this many seconds",
         min=0, max=300,
     )
+    header_timeout: float = setting(
+        "PUSHD_HEADER_TIMEOUT", 10.0, help="Seconds a connection has to send its request headers (else 408, close)",
+        min=0.01, max=10,
+    )
+    body_timeout: float = setting(
+        "PUSHD_BODY_TIMEOUT", 10.0, help="Seconds a request body has to arrive (else 408, close)", min=0.01, max=10
+    )
+    max_conns_per_ip: int = setting(
+        "PUSHD_MAX_CONNS_PER_IP", 100, help="Connections one client address may hold (above: 429, close; 0: no cap)",
+        min=0,
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        "PUSHD_TRUSTED_PROXIES", (), help="Comma-separated proxy IPs exempt from the per-address cap (the proxy "
+                                          "caps each client itself)"
+    )
+
+    def conn_limits(self) -> ConnLimits:
+        """The slow-client limits of this node (``shared.connguard``)."""
+        return ConnLimits(self.header_timeout, self.body_timeout, self.max_conns_per_ip, self.trusted_proxies)

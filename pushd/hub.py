@@ -30,8 +30,8 @@ Key = tuple[int, int]  # a stream id as a sortable pair
 class Conn:
     """One authenticated socket. Small on purpose: no task, queue or buffer of its own."""
 
-    __slots__ = ("ws", "transport", "user_id", "session", "topics", "closed", "win_start", "win_count", "jti",
-                 "expiry")
+    __slots__ = ("ws", "transport", "user_id", "session", "topics", "closed", "win_start", "win_count", "win_subs",
+                 "jti", "expiry")
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, user_id: int, session: str,
                  jti: str | None = None) -> None:
@@ -43,6 +43,7 @@ class Conn:
         self.closed = False
         self.win_start = 0.0
         self.win_count = 0
+        self.win_subs = 0  # sub frames in the current rate window (each may cost a snapshot)
         self.jti = jti  # the access token behind the socket (restapi may revoke it)
         self.expiry: asyncio.TimerHandle | None = None  # closes the socket when that token expires
 
@@ -180,8 +181,7 @@ class Hub:
                 if len(kept) > self.max_pending:
                     slow.append(conn)
         for conn in slow:
-            self.kick(conn, p.CLOSE_SLOW, "slow consumer: resume from your last offset")
-            metrics.SLOW_CLOSES.inc()
+            self.kick_slow(conn)
         if sent:
             metrics.FRAMES_OUT.inc(sent)
             metrics.BYTES_OUT.inc(sent * len(frame))
@@ -193,8 +193,7 @@ class Hub:
             return
         t = conn.transport
         if t.get_write_buffer_size() > self.max_buffer:
-            metrics.SLOW_CLOSES.inc()
-            self.kick(conn, p.CLOSE_SLOW, "slow consumer: resume from your last offset")
+            self.kick_slow(conn)
             return
         try:
             t.write(frame)
@@ -203,6 +202,18 @@ class Hub:
             return
         metrics.FRAMES_OUT.inc()
         metrics.BYTES_OUT.inc(len(frame))
+
+    def is_current(self, conn: Conn, topic: str) -> bool:
+        """True when ``conn`` already receives ``topic`` live (or is catching up to it)."""
+        return conn in self.live.get(topic, ()) or conn in self.catchup.get(topic, ())
+
+    def kick_slow(self, conn: Conn) -> None:
+        """Close a slow consumer 4008 and count it (in ``closes_total`` too, as every close)."""
+        if conn.closed:
+            return
+        metrics.SLOW_CLOSES.inc()
+        metrics.CLOSES.labels(str(p.CLOSE_SLOW)).inc()
+        self.kick(conn, p.CLOSE_SLOW, "slow consumer: resume from your last offset")
 
     def kick(self, conn: Conn, code: int, reason: str, grace: float = 5.0) -> None:
         """Stop writing to ``conn`` and close it with ``code``; abort it if the close does not finish."""

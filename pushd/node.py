@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from importlib import metadata
 
+import aiopg
 import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -27,7 +28,8 @@ from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.reader import REDIS_DOWN, Reader
 from pushd.recovery import Recovery
 from shared import streams
-from shared.redis import Redis
+from shared.db import create_pool
+from shared.redis import Redis, pool_from_url
 from shared.tokens import Verifier
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class Node:
     """Everything one pushd process shares between its sockets."""
 
     def __init__(self, settings: PushSettings, redis: Redis, verifier: Verifier | None,
-                 reader_redis: Redis | None = None) -> None:
+                 reader_redis: Redis | None = None, pg: aiopg.Pool | None = None) -> None:
         self.settings = settings
         self.redis = redis
         self.node_id = settings.node_id or f"{socket.gethostname()}-{os.getpid()}"
@@ -50,7 +52,7 @@ class Node:
         self.reader = Reader(reader_redis or redis, self.hub, block_ms=settings.read_block_ms,
                              count=settings.read_count, rescan=settings.rescan_interval)
         self.recovery = Recovery(redis, self.hub, self.reader, settings.replay_limit)
-        self.auth = Authenticator(redis, verifier)
+        self.auth = Authenticator(redis, verifier, pg)
         self.draining = False
 
     def describe(self) -> dict[str, object]:
@@ -100,12 +102,12 @@ class Node:
         await self.hub.wait_closed(timeout=5.0)
 
 
-def redis_pool(url: str, max_connections: int) -> aioredis.BlockingConnectionPool:
+def redis_pool(url: str, max_connections: int) -> aioredis.ConnectionPool:
     """A bounded, blocking pool (a storm waits for a connection instead of failing at once) whose
-    commands retry twice on a dropped connection, so a restarted Redis is transparent to callers."""
-    return aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=5, socket_connect_timeout=2.0, health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2))
+    commands retry twice on a dropped connection, so a restarted Redis is transparent to callers
+    (``redis+sentinel://`` URLs follow a failover to the promoted primary)."""
+    return pool_from_url(url, max_connections, 5, socket_connect_timeout=2.0, health_check_interval=15,
+                         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2))
 
 
 async def node_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -116,7 +118,12 @@ async def node_ctx(app: web.Application) -> AsyncIterator[None]:
     # delay the live fan-out of everyone else.
     reader_pool = redis_pool(settings.redis_url, 4)
     reader_redis = aioredis.Redis(connection_pool=reader_pool)
-    node = Node(settings, app[REDIS], verifier, reader_redis)
+    # PostgreSQL answers "is this token revoked?" when Redis does not know (it lost its data). Opened
+    # lazily (min 0): a node starts, and serves sockets already checked, while PostgreSQL is down.
+    pg = await create_pool(settings.database_url, 0, settings.pg_pool_max) if settings.database_url else None
+    if pg is None:
+        log.warning("no DATABASE_URL: revoked tokens are checked in Redis only")
+    node = Node(settings, app[REDIS], verifier, reader_redis, pg)
     app[NODE] = node
     try:
         await node.reader.start()
@@ -136,6 +143,9 @@ async def node_ctx(app: web.Application) -> AsyncIterator[None]:
             await node.redis.hdel(streams.PUSHD_NODES, node.node_id)
         await reader_redis.aclose()
         await reader_pool.disconnect()
+        if pg is not None:
+            pg.close()
+            await pg.wait_closed()
 
 
 async def drain_on_shutdown(app: web.Application) -> None:

@@ -228,10 +228,24 @@ def snapshot_frame(topic: str, epoch: str, offset: str, events_json: list[bytes]
                     + b',"offset":"' + offset.encode() + b'","events":[' + b",".join(events_json) + b"]}")
 
 
+def recovering_frame(topic: str) -> bytes:
+    """``{"op":"recovering","topic"}``: the feed lost its data and is being rebuilt; a snapshot follows.
+
+    Sent instead of a snapshot while ``snap:{sport}`` has no epoch (Redis came back empty and
+    ingest has not republished yet), so a client never mistakes "no data" for an empty board."""
+    return frame({"op": "recovering", "topic": topic})
+
+
 def user_frame(user_id: int, offset: str, kind: str, data_json: bytes) -> bytes:
     """``{"op":"user","topic","offset","kind","data"}`` for one private event."""
     return ws_frame(b'{"op":"user","topic":"user:' + str(user_id).encode() + b'","offset":"' + offset.encode()
                     + b'","kind":' + orjson.dumps(kind) + b',"data":' + data_json + b"}")
+
+
+def broadcast_frame(offset: str, kind: str, data_json: bytes) -> bytes:
+    """``{"op":"broadcast","offset","kind","data"}``: an event for every socket (e.g. ``switches.changed``)."""
+    return ws_frame(b'{"op":"broadcast","offset":"' + offset.encode() + b'","kind":' + orjson.dumps(kind)
+                    + b',"data":' + data_json + b"}")
 
 
 def welcome_frame(session: str, node: str, ping: float, user_id: int, expires_at: float | None = None) -> bytes:

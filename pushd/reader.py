@@ -31,6 +31,7 @@ REDIS_DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
 EpochChanged = Callable[[str], Awaitable[None]]
 
 
+BROADCAST_USER = 0  # a notify entry for user 0 goes to every socket
 
 class Reader:
     """Reads every stream once for the node and hands each entry's frames to the hub."""
@@ -110,22 +111,37 @@ class Reader:
         return sport
 
     async def check_epochs(self) -> None:
-        """Compare each sport's ``_epoch`` with the one we read under; resync the sports that changed."""
+        """Compare each sport's ``_epoch`` with the one we read under; resync the sports that changed.
+
+        A sport whose stream now ends before our offset lost entries we already sent (a Sentinel
+        failover promoted a replica that had not received them): resync it too, never skip or repeat.
+        """
         sports = list(self.epochs)
         if not sports:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for sport in sports:
                 pipe.hget(streams.snap_key(sport), streams.SNAP_EPOCH)
-            current = [text(v or b"") for v in await pipe.execute()]
-        for sport, epoch in zip(sports, current, strict=True):
+                pipe.xinfo_stream(streams.odds_stream(sport))
+            replies = await pipe.execute(raise_on_error=False)
+        for i, sport in enumerate(sports):
+            epoch, info = text(replies[2 * i] or b""), replies[2 * i + 1]
+            stream = streams.odds_stream(sport)
+            end = text(info["last-generated-id"]) if isinstance(info, dict) else "0-0"
+            mine = self.offsets.get(stream, "0-0")
             if epoch != self.epochs.get(sport):
                 log.warning("epoch of %s changed (%s -> %s): resyncing subscribers", sport,
                             self.epochs.get(sport) or "-", epoch or "-")
-                self.epochs[sport] = epoch
-                self.offsets[streams.odds_stream(sport)] = await self._last_id(streams.odds_stream(sport))
-                if self.on_epoch_change is not None:
-                    await self.on_epoch_change(sport)
+            elif p.offset_key(mine) > p.offset_key(end):
+                metrics.STREAM_BEHIND.inc()
+                log.warning("stream of %s ends at %s, before our offset %s (entries lost in a failover): "
+                            "resyncing subscribers", sport, end, mine)
+            else:
+                continue
+            self.epochs[sport] = epoch
+            self.offsets[stream] = end
+            if self.on_epoch_change is not None:
+                await self.on_epoch_change(sport)
 
     # ---- the loop ----
     async def run(self, stop: asyncio.Event) -> None:
@@ -149,8 +165,11 @@ class Reader:
                 offsets: Any = dict(self.offsets)
                 resp: Any = await self.redis.xread(offsets, count=self.count, block=self.block_ms)
                 backoff = 0.05
+                reborn = False
                 for key, entries in resp or ():
-                    self.dispatch(text(key), entries)
+                    reborn = self.dispatch(text(key), entries) or reborn
+                if reborn:  # a stream came back to life: snapshot its subscribers now, not at the next scan
+                    await self.check_epochs()
             except REDIS_DOWN as exc:
                 if self.connected:
                     log.warning("stream reader lost Redis (%s); retrying with backoff", type(exc).__name__)
@@ -162,14 +181,20 @@ class Reader:
                 except TimeoutError:
                     pass
 
-    def dispatch(self, stream: str, entries: list[tuple[Any, dict[bytes, bytes]]]) -> None:
-        """Turn entries of one stream into frames (once per topic) and publish them."""
+    def dispatch(self, stream: str, entries: list[tuple[Any, dict[bytes, bytes]]]) -> bool:
+        """Turn entries of one stream into frames (once per topic) and publish them.
+
+        True when the entries belong to a sport read without an epoch (its data was lost): they are
+        not fanned out, and the caller checks the epochs so subscribers get the new life's snapshot."""
         if stream == streams.NOTIFY:
             for entry_id, fields in entries:
                 self._notify(text(entry_id), fields)
                 self.offsets[stream] = text(entry_id)
-            return
+            return False
         sport = stream.partition(":")[2]
+        if sport in self.epochs and not self.epochs[sport]:
+            self.offsets[stream] = text(entries[-1][0]) if entries else self.offsets.get(stream, "0-0")
+            return True
         topic = "sport:" + sport
         now = time.time()
         for entry_id, fields in entries:
@@ -188,6 +213,7 @@ class Reader:
             ts = fields.get(b"ts")
             if ts:
                 metrics.READER_LAG.observe(max(0.0, now - int(ts) / 1000))
+        return False
 
     def _events(self, sport: str, offset: str, key: tuple[int, int], changes: list[dict[str, Any]]) -> None:
         by_event: dict[str, list[dict[str, Any]]] = {}
@@ -211,6 +237,11 @@ class Reader:
             data = fields.get(b"data", b"{}")
         except (KeyError, ValueError):
             log.error("notify entry %s is malformed; skipped", offset)
+            return
+        if user == BROADCAST_USER:  # for every socket on the node (kill switch changes)
+            frame = p.broadcast_frame(offset, kind, data)
+            for conn in list(self.hub.conns):
+                self.hub.send(conn, frame)
             return
         topic = f"user:{user}"
         if not self.hub.has_subscribers(topic):

@@ -215,5 +215,10 @@ class Recovery:
             value, epoch_b, offset_b = fetched
             events = [value] if value is not None else []
         epoch, offset = text(epoch_b or b""), text(offset_b or b"0-0")
+        if not epoch:
+            # No life of this stream exists yet (Redis lost its data, ingest has not republished):
+            # say so instead of presenting an empty board; the reader snapshots when the epoch appears.
+            metrics.RECOVERING.inc()
+            return Recovered(False, "", p.offset_key(offset), (p.recovering_frame(topic),))
         frame = p.snapshot_frame(topic, epoch, offset, events)
         return Recovered(False, epoch, p.offset_key(offset), (frame,))

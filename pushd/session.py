@@ -7,6 +7,7 @@ and failed authentication, a close code; none of them logs an exception.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -28,6 +29,21 @@ log = logging.getLogger(__name__)
 RATE_WINDOW = 10.0
 
 
+class PushSocket(web.WebSocketResponse):
+    """aiohttp's socket, except that a client that stops answering pings is counted and closed as a
+    slow consumer (4008): it is not reading, so its buffers only grow. aiohttp would just drop it as
+    an abnormal closure (1006) that no metric shows."""
+
+    def _pong_not_received(self) -> None:
+        req = self._req
+        if req is not None and req.transport is not None and not self.closed:
+            metrics.SLOW_CLOSES.inc()
+            metrics.CLOSES.labels(str(p.CLOSE_SLOW)).inc()
+            with contextlib.suppress(Exception):  # best effort: a client that reads sees why
+                req.transport.write(p.close_frame(p.CLOSE_SLOW, "no pong: not reading"))
+        super()._pong_not_received()
+
+
 async def ws_handler(request: web.Request) -> web.StreamResponse:
     """``GET /ws``: one client socket for its whole life."""
     node = request.app[NODE]
@@ -35,8 +51,7 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
     if node.draining:
         return json_response({"error": "unavailable", "message": "Node is draining; reconnect elsewhere",
                               "details": {}}, status=503)
-    ws = web.WebSocketResponse(heartbeat=s.ping_interval, max_msg_size=s.max_frame_bytes, compress=False,
-                               timeout=5.0)
+    ws = PushSocket(heartbeat=s.ping_interval, max_msg_size=s.max_frame_bytes, compress=False, timeout=5.0)
     await ws.prepare(request)
     transport = request.transport
     if transport is None:
@@ -154,7 +169,7 @@ def _error(node: Node, conn: Conn, exc: p.ProtocolError) -> None:
 async def _on_text(node: Node, conn: Conn, data: str) -> None:
     now = time.monotonic()
     if now - conn.win_start > RATE_WINDOW:
-        conn.win_start, conn.win_count = now, 0
+        conn.win_start, conn.win_count, conn.win_subs = now, 0, 0
     conn.win_count += 1
     if conn.win_count > node.settings.max_client_frames:
         _error(node, conn, p.ProtocolError("rate_limited", "Too many frames; slow down",
@@ -171,6 +186,12 @@ async def _on_text(node: Node, conn: Conn, data: str) -> None:
         elif isinstance(cmd, p.Unsub):
             _unsub(node, conn, cmd)
         else:
+            # A sub may cost a snapshot read and send (85 KB for a big league): it has a budget of
+            # its own within the frame budget, with the same answer when it is spent.
+            conn.win_subs += 1
+            if conn.win_subs > node.settings.max_client_subs:
+                raise p.ProtocolError("rate_limited", "Too many sub frames; slow down", req_id=cmd.req_id,
+                                      close=p.CLOSE_RATE_LIMITED)
             await _sub(node, conn, cmd)
     except p.ProtocolError as exc:
         _error(node, conn, exc)
@@ -209,7 +230,16 @@ async def _sub(node: Node, conn: Conn, cmd: p.Sub) -> None:
                 done.append(topic)
                 continue
             sport = await node.recovery.sport_for(topic)
-            result = await node.recovery.subscribe(conn, topic, sport, cmd.since.get(topic))
+            epoch = node.reader.epochs.get(sport, "")
+            since = cmd.since.get(topic)
+            if node.hub.is_current(conn, topic) and (since is None or since.epoch == epoch):
+                # Already subscribed and live: the socket is at the current offset, so there is
+                # nothing to replay and no second snapshot to send.
+                done.append(topic)
+                recovered[topic] = True
+                epochs[topic] = epoch
+                continue
+            result = await node.recovery.subscribe(conn, topic, sport, since)
         except p.ProtocolError as exc:
             exc.req_id, exc.topic = cmd.req_id, topic
             _error(node, conn, exc)

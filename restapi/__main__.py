@@ -21,7 +21,8 @@ def main() -> None:
     except ConfigError as exc:
         exit_on_config_error(exc)
     jlog.configure("restapi", settings.log_level)
-    serve(create_app(settings), settings.host, settings.port, settings.shutdown_timeout, reuse_port=settings.reuse_port)
+    serve(create_app(settings), settings.host, settings.port, settings.shutdown_timeout, reuse_port=settings.reuse_port,
+          limits=settings.conn_limits())
 
 
 if __name__ == "__main__":

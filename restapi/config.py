@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.config import CommonSettings, setting
+from shared.connguard import ConnLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,12 +17,23 @@ class RestSettings(CommonSettings):
     reuse_port: bool = setting(
         "RESTAPI_REUSE_PORT", False, help="Set SO_REUSEPORT so several restapi processes share one port (one per core)"
     )
-    public_url: str = setting("RESTAPI_PUBLIC_URL", "", help="Base URL clients use (links in mails); empty: derived")
+    public_url: str = setting(
+        "RESTAPI_PUBLIC_URL", "",
+        help="Public origin of the site (https://host): mailed links point here; empty: no reset link is mailed",
+    )
+    public_origins: tuple[str, ...] = setting(
+        "RESTAPI_PUBLIC_ORIGINS", (),
+        help="More public origins (comma-separated) that links and cookie requests may use; never taken from Host",
+    )
     push_url: str = setting(
         "RESTAPI_PUSH_URL", "ws://127.0.0.1:8081/ws", help="Public WebSocket URL of pushd that the web pages connect to"
     )
     max_body_bytes: int = setting(
         "RESTAPI_MAX_BODY_BYTES", 256 * 1024, help="Largest request body accepted (413 above)", min=1024
+    )
+    replica_sticky_seconds: float = setting(
+        "REPLICA_STICKY_SECONDS", 5.0, min=0, max=3600,
+        help="Seconds a user's reads stay on the primary after they wrote (read-your-writes with a replica)",
     )
     jobs_host: str = setting("JOBS_HOST", "127.0.0.1", help="Address of the jobs process's health/metrics port")
     jobs_port: int = setting("JOBS_PORT", 9102, help="Health/metrics port of the jobs process", min=0, max=65535)
@@ -56,6 +68,26 @@ class RestSettings(CommonSettings):
     bcrypt_cost: int = setting("AUTH_BCRYPT_COST", 12, help="bcrypt work factor of new password hashes", min=12, max=16)
     login_limit: int = setting("AUTH_LOGIN_LIMIT", 5, help="Failed logins allowed per IP per window", min=1)
     login_window: float = setting("AUTH_LOGIN_WINDOW", 60.0, help="Seconds of the login rate-limit window", min=1)
+    account_slow_after: int = setting(
+        "AUTH_ACCOUNT_SLOW_AFTER", 5, min=1, max=1000,
+        help="Failed logins of one account (any address) before new addresses are slowed down",
+    )
+    account_max_delay: float = setting(
+        "AUTH_ACCOUNT_MAX_DELAY", 60.0, min=1, max=3600,
+        help="Longest wait (seconds) a slowed-down account imposes between attempts from new addresses",
+    )
+    account_pair_limit: int = setting(
+        "AUTH_ACCOUNT_PAIR_LIMIT", 10, min=1, max=1000,
+        help="Failed logins of one account from one address before that pair is blocked for the window",
+    )
+    account_window: float = setting(
+        "AUTH_ACCOUNT_WINDOW", 900.0, min=60, max=86400,
+        help="Seconds failed logins of an account are remembered (in PostgreSQL)",
+    )
+    known_address_days: int = setting(
+        "AUTH_KNOWN_ADDRESS_DAYS", 30, min=1, max=365,
+        help="Days an address that logged an account in stays exempt from that account's slow-down",
+    )
     signup_limit: int = setting("AUTH_SIGNUP_LIMIT", 10, help="Signups allowed per IP per login window", min=1)
     api_limit: int = setting("API_RATE_LIMIT", 100, help="Authenticated requests allowed per user per window", min=1)
     api_window: float = setting("API_RATE_WINDOW", 60.0, help="Seconds of the API rate-limit window", min=1)
@@ -105,7 +137,35 @@ class RestSettings(CommonSettings):
     grader_sweep: float = setting(
         "BETTING_GRADER_SWEEP", 60.0, help="Seconds between sweeps grading open legs of events already final", min=1
     )
+    ops_metrics_interval: float = setting(
+        "OPS_METRICS_INTERVAL", 15.0, min=0.05, max=300,
+        help="Seconds between the jobs process's reads of grader lag, overdue weekly closes and open risk",
+    )
+    switch_poll: float = setting(
+        "RESTAPI_SWITCH_POLL", 1.0, min=0.05, max=1.0,
+        help="Seconds between checks of the kill switches in PostgreSQL (Redis pub/sub also wakes each process)",
+    )
     void_after_hours: float = setting(
         "BETTING_VOID_AFTER_HOURS", 48.0, min=1, max=24 * 30,
         help="House rule: legs of a game with no result this many hours after its start are void",
     )
+    header_timeout: float = setting(
+        "RESTAPI_HEADER_TIMEOUT", 10.0, min=0.01, max=10,
+        help="Seconds a connection has to send its request headers (else 408, close); also the keep-alive idle time",
+    )
+    body_timeout: float = setting(
+        "RESTAPI_BODY_TIMEOUT", 10.0, help="Seconds a request body has to arrive (else 408, close)", min=0.01, max=10
+    )
+    max_conns_per_ip: int = setting(
+        "RESTAPI_MAX_CONNS_PER_IP", 100, min=0,
+        help="Connections one client address may hold (above: 429, close; 0: no cap); TRUSTED_PROXIES are exempt",
+    )
+    hsts_max_age: int = setting(
+        "RESTAPI_HSTS_MAX_AGE", 0, min=0, max=2 * 365 * 86400,
+        help="Strict-Transport-Security max-age on answers over HTTPS (TLS here or X-Forwarded-Proto from a "
+             "trusted proxy); 0: not sent. Set it (e.g. 31536000) once the site is HTTPS-only",
+    )
+
+    def conn_limits(self) -> ConnLimits:
+        """The slow-client limits of this process (``shared.connguard``)."""
+        return ConnLimits(self.header_timeout, self.body_timeout, self.max_conns_per_ip, self.trusted_proxies)

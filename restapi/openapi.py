@@ -105,4 +105,68 @@ def setup_openapi(app: web.Application, version: str) -> None:
 
 async def _add_security_schemes(app: web.Application) -> None:
     # Runs after apigami built the spec on startup (its hook was appended first).
-    app[SWAGGER_DICT].setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    spec = app[SWAGGER_DICT]
+    spec.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    document_common_errors(spec)
+
+
+# What the shared machinery (not the handler) may answer, by what an operation takes. Each is the
+# JSON error shape; ``document_common_errors`` adds them to every operation of the served spec.
+COMMON_ERRORS: dict[int, str] = {
+    400: "Malformed request: body not JSON, a required header missing or malformed",
+    401: "No valid access token (missing, expired, revoked)",
+    404: "No such resource (an id in the path that is not one, or not visible to the caller)",
+    408: "The request body arrived too slowly (`RESTAPI_BODY_TIMEOUT`)",
+    413: "The request body is larger than `RESTAPI_MAX_BODY_BYTES`",
+    422: "A field or parameter is invalid; `details` names each",
+    429: "Too many requests: `Retry-After` says when to retry",
+    503: "Sessions cannot be checked right now (Redis is down); retry shortly",
+}
+ERROR_SCHEMA_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def answers(success: dict[int, str], *errors: int) -> dict[int, dict[str, Any]]:
+    """``docs(responses=…)`` of a handler without a response schema: its success statuses (code ->
+    description) and the errors it raises itself (the common ones are added by ``document_common_errors``)."""
+    out: dict[int, dict[str, Any]] = {code: {"description": text} for code, text in success.items()}
+    for code in errors:
+        out[code] = {"description": HANDLER_ERRORS[code],
+                     "content": {"application/json": {"schema": ERROR_SCHEMA_REF}}}
+    return out
+
+
+HANDLER_ERRORS: dict[int, str] = {
+    403: "The caller's role may not do this (or may only read this sub-agent's book)",
+    404: "Not found in the caller's book",
+    409: "Conflicts with the current state (taken, already so, deactivated, key reused, already settled)",
+}
+
+
+def common_error_codes(op: dict[str, Any]) -> set[int]:
+    """The statuses the shared middleware and parsers can answer for ``op`` (an OpenAPI operation)."""
+    codes: set[int] = set()
+    if op.get("security"):
+        codes |= {401, 429, 503}
+    if op.get("requestBody"):
+        codes |= {400, 408, 413, 422}
+    where = {p.get("in") for p in op.get("parameters", [])}
+    if "query" in where:
+        codes.add(422)
+    if "path" in where:
+        codes.add(404)
+    if "header" in where:
+        codes.add(400)
+    return codes
+
+
+def document_common_errors(spec: dict[str, Any]) -> None:
+    """Add each operation's common error statuses (``common_error_codes``) to its ``responses``."""
+    for item in spec.get("paths", {}).values():
+        for method, op in item.items():
+            if method not in ("get", "head", "post", "put", "patch", "delete") or not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            for code in sorted(common_error_codes(op)):
+                if str(code) not in responses and code not in responses:
+                    responses[str(code)] = {"description": COMMON_ERRORS[code],
+                                            "content": {"application/json": {"schema": ERROR_SCHEMA_REF}}}

@@ -125,6 +125,14 @@ class CommonSettings:
     database_url: str = setting(
         "DATABASE_URL", "", help="PostgreSQL URL. Empty: `./dev up` starts an embedded server"
     )
+    database_direct_url: str = setting(
+        "DATABASE_DIRECT_URL", "", help="PostgreSQL URL that bypasses PgBouncer, for migrations (a session "
+        "advisory lock) and backups; empty: DATABASE_URL",
+    )
+    database_replica_url: str = setting(
+        "DATABASE_REPLICA_URL", "", help="Streaming replica for reports, dashboards, history and catalog reads; "
+        "empty: all reads go to DATABASE_URL",
+    )
     redis_url: str = setting("REDIS_URL", "", help="Redis URL. Empty: `./dev up` starts an embedded server")
     log_level: str = setting(
         "LOG_LEVEL", "INFO", help="Log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")

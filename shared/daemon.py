@@ -16,7 +16,7 @@ from shared.config import CommonSettings
 from shared.db import create_pool
 from shared.health import pg_check, redis_check
 from shared.redis import Redis, create_client
-from shared.web import SERVICE, add_health_routes, bound_port, standard_middlewares, start_side_server
+from shared.web import SERVICE, add_health_routes, bound_port, harden_responses, standard_middlewares, start_side_server
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class DaemonContext:
 def side_app(service: str, pg: aiopg.Pool, redis: Redis, ready_timeout: float) -> web.Application:
     """A small app with /healthz, /readyz and /metrics for a daemon."""
     app = web.Application(middlewares=standard_middlewares())
+    harden_responses(app)
     app[SERVICE] = service
     app[SIDE_PG] = pg
     app[SIDE_REDIS] = redis

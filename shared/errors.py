@@ -10,6 +10,7 @@
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
     ├── MethodNotAllowed (405 method_not_allowed)
+    ├── RequestTimeout (408 request_timeout)
     ├── Conflict (409 conflict)
     │   └── PriceChanged (409 price_changed)
     ├── RateLimited (429 rate_limited)
@@ -96,6 +97,12 @@ class MethodNotAllowed(AppError):
     status, code, default_message = 405, "method_not_allowed", "Method not allowed"
 
 
+class RequestTimeout(AppError):
+    """The client sent its request too slowly (headers or body past their read timeout)."""
+
+    status, code, default_message = 408, "request_timeout", "The request took too long to arrive"
+
+
 class Conflict(AppError):
     """The request conflicts with the current state."""
 
@@ -124,3 +131,7 @@ class Unavailable(AppError):
     """A dependency is down; retry later."""
 
     status, code, ws_close, default_message = 503, "unavailable", 1013, "Service unavailable"
+
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.headers.setdefault("Retry-After", "1")  # clients (and proxies) know when to try again

@@ -118,8 +118,10 @@ async def status(dsn: str, sql_dir: Path = SQL_DIR) -> list[tuple[int, str, bool
 def main(argv: list[str] | None = None) -> None:
     """Command line: apply pending migrations, or show their status."""
     parser = argparse.ArgumentParser(prog="python -m shared.migrate", description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
-                        help="PostgreSQL URL (default: $DATABASE_URL)")
+    # Migrations hold a session advisory lock: never through PgBouncer in transaction mode.
+    parser.add_argument("--database-url",
+                        default=os.environ.get("DATABASE_DIRECT_URL") or os.environ.get("DATABASE_URL", ""),
+                        help="PostgreSQL URL (default: $DATABASE_DIRECT_URL, else $DATABASE_URL)")
     parser.add_argument("--status", action="store_true", help="list migrations and whether each is applied")
     args = parser.parse_args(argv)
     if not args.database_url:

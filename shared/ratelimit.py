@@ -40,8 +40,11 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return {1, math.floor((window - (new_tat - now)) / interval), 0}
 """
 
-# KEYS[1] as _HIT, KEYS[2] a key whose existence refuses the request outright ({-1, 0, 0}, nothing counted).
-_HIT_UNLESS = "if redis.call('EXISTS', KEYS[2]) == 1 then return {-1, 0, 0} end\n" + _HIT
+# KEYS[1] as _HIT, KEYS[2] a key whose existence refuses the request outright ({-1, 0, 0}, nothing counted);
+# an optional KEYS[3] that must exist, else {-2, 0, 0} and nothing counted (the caller checks elsewhere).
+_HIT_UNLESS = """if redis.call('EXISTS', KEYS[2]) == 1 then return {-1, 0, 0} end
+if #KEYS > 2 and redis.call('EXISTS', KEYS[3]) == 0 then return {-2, 0, 0} end
+""" + _HIT
 _HIT_UNLESS_SHA = hashlib.sha1(_HIT_UNLESS.encode()).hexdigest()
 _REFUND = _NOW + """
 local tat = tonumber(redis.call('GET', KEYS[1]))
@@ -68,6 +71,10 @@ class Decision:
     def retry_after(self) -> int:
         """Whole seconds a client should wait (Retry-After), at least 1."""
         return max(1, -(-self.retry_after_ms // 1000))
+
+
+# What ``hit_unless`` answers when its ``known`` key is missing (compare with ``is``).
+UNKNOWN = Decision(False, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +105,22 @@ async def hit(redis: Redis, limit: Limit, who: str) -> Decision:
         raise Unavailable("Rate limits cannot be checked right now; retry shortly", code="redis_unavailable") from None
 
 
-async def hit_unless(redis: Redis, limit: Limit, who: str, blocker: str) -> Decision | None:
+async def hit_unless(redis: Redis, limit: Limit, who: str, blocker: str, known: str | None = None
+                     ) -> Decision | None:
     """``hit``, unless the key ``blocker`` exists (then None and nothing is counted), in one command.
 
-    restapi checks the access token's denylist entry and the caller's limit this way on every
-    request: one EVALSHA (the script is sent once per Redis server) instead of a two-command pipeline.
-    Redis errors propagate; the caller decides how to fail.
+    With ``known``, a missing ``known`` key answers ``UNKNOWN`` and counts nothing: the caller finds
+    the answer elsewhere, caches it under ``known`` and calls again. restapi checks the access token's
+    revocation this way on every request: one EVALSHA (the script is sent once per Redis server)
+    instead of a pipeline. Redis errors propagate; the caller decides how to fail.
     """
-    keys_args = (limit.key(who), blocker, *limit.args())
+    keys = (limit.key(who), blocker) if known is None else (limit.key(who), blocker, known)
     try:
-        result = await redis.evalsha(_HIT_UNLESS_SHA, 2, *keys_args)
+        result = await redis.evalsha(_HIT_UNLESS_SHA, len(keys), *keys, *limit.args())
     except NoScriptError:  # first use on this server, or after SCRIPT FLUSH / a restart
-        result = await redis.eval(_HIT_UNLESS, 2, *keys_args)
-    return None if int(result[0]) == -1 else decision(result)
+        result = await redis.eval(_HIT_UNLESS, len(keys), *keys, *limit.args())
+    status = int(result[0])
+    return None if status == -1 else UNKNOWN if status == -2 else decision(result)
 
 
 def queue_hit(pipe: Any, limit: Limit, who: str) -> None:

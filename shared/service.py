@@ -10,25 +10,43 @@ from collections.abc import Awaitable, Callable
 import uvloop
 from aiohttp import web
 
+from shared.connguard import ConnLimits, GuardedRunner
+
 log = logging.getLogger(__name__)
 
 
-def serve(app: web.Application, host: str, port: int, shutdown_timeout: float, *, reuse_port: bool = False) -> None:
+async def start_server(app: web.Application, host: str, port: int, limits: ConnLimits, *,
+                       shutdown_timeout: float = 8.0, reuse_port: bool = False, backlog: int = 128) -> GuardedRunner:
+    """Start serving ``app`` with the connection ``limits``; the caller awaits ``runner.cleanup()``."""
+    runner = GuardedRunner(app, limits, shutdown_timeout=shutdown_timeout, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None, backlog=backlog)
+    await site.start()
+    return runner
+
+
+def serve(app: web.Application, host: str, port: int, shutdown_timeout: float, *, reuse_port: bool = False,
+          limits: ConnLimits | None = None, backlog: int = 128) -> None:
     """Run an aiohttp app on uvloop; SIGTERM and SIGINT shut it down within ``shutdown_timeout``.
 
     ``reuse_port`` sets SO_REUSEPORT: several processes then listen on one port and the kernel
-    spreads the connections among them (Python runs one core per process)."""
-    log.info("listening on http://%s:%s", host, port)
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        shutdown_timeout=shutdown_timeout,
-        reuse_port=reuse_port or None,
-        access_log=None,
-        print=None,
-        loop=uvloop.new_event_loop(),
-    )
+    spreads the connections among them (Python runs one core per process). ``limits`` bound slow
+    and greedy clients (``shared.connguard``)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        runner = await start_server(app, host, port, limits or ConnLimits(), shutdown_timeout=shutdown_timeout,
+                                    reuse_port=reuse_port, backlog=backlog)
+        log.info("listening on http://%s:%s", host, port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    uvloop.run(main())
 
 
 def run_daemon(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

@@ -2,7 +2,7 @@
 
     odds:{sport}    stream  {v, ts, trace, changes}        ingest -> pushd, restapi
     snap:{sport}    hash    event_id -> odds, _offset, _epoch  ingest -> pushd, restapi
-    notify          stream  {v, ts, trace, user, kind, data}   restapi -> pushd
+    notify          stream  {v, ts, trace, user, kind, data}   restapi -> pushd (user 0: every socket)
     results         stream  {v, ts, trace, event, sport, status, home, away}  ingest -> restapi jobs
 
 Every entry carries ``trace`` (a W3C traceparent) so one trace follows a change across services.
@@ -18,7 +18,7 @@ Field values are bytes/str in Redis; structured values are orjson-encoded.
     {"id": "e123", "sport": "basketball", "league": "basketball_nba",
      "home": "Boston Celtics", "away": "Los Angeles Lakers",
      "commence": "2026-11-25T19:00:00Z",
-     "status": "scheduled" | "upcoming" | "live" | "final" | "cancelled",
+     "status": "scheduled" | "upcoming" | "live" | "awaiting" | "final" | "cancelled",
      "scores": {"home": 101, "away": 99} | null,
      "markets": {"h2h": {"open": true, "live": true}, "spreads": {...}, "totals": {...}},
      "odds": {"draftkings": {"h2h": {"Boston Celtics": {"price": -150, "point": null, "t": 1732…},
@@ -59,7 +59,7 @@ PUSHD_NODES = "pushd:nodes"
 SNAP_OFFSET = "_offset"
 SNAP_EPOCH = "_epoch"
 NOTIFY_KINDS = ("bet.accepted", "bet.graded", "balance.changed", "settlement.reminder", "account.status",
-                "session.revoked")
+                "session.revoked", "switches.changed")
 NOTIFY_MAXLEN = 100_000  # the notify stream keeps about this many entries
 
 

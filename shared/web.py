@@ -18,8 +18,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared import tracing
-from shared.errors import AppError, BadRequest, ValidationFailed
+from shared.errors import AppError, BadRequest, NotFound, ValidationFailed
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.outage import outage_error
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("wagerbabe.access")
@@ -73,6 +74,31 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed("Body must be a JSON object", details={"body": ["expected an object"]})
     return data
+
+
+# Ids are PostgreSQL bigint: 1 .. 2**63-1. Digits are ASCII only: str.isdigit() also accepts "³" and "٣",
+# on which int() fails or, worse, succeeds ("٣" is 3) and aliases another id, as "007" would.
+MAX_ID = 2**63 - 1
+_MAX_ID_DIGITS = len(str(MAX_ID))
+
+
+def parse_id(text: str) -> int | None:
+    """``text`` as a bigint id (1-19 ASCII digits, no leading zero, 1 .. 2**63-1), or None."""
+    if not text or len(text) > _MAX_ID_DIGITS or not (text.isascii() and text.isdigit()) or text[0] == "0":
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+def path_id(request: web.Request, name: str, message: str, code: str) -> int:
+    """The path parameter ``name`` parsed by ``parse_id``; anything else is a 404 with ``message``/``code``.
+
+    Every numeric path parameter goes through here, so no handler can turn a strange id into a 500.
+    """
+    value = parse_id(request.match_info.get(name, ""))
+    if value is None:
+        raise NotFound(message, code=code)
+    return value
 
 
 def _route_name(request: web.Request) -> str:
@@ -158,7 +184,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_response(err.to_dict(), status=exc.status, headers=headers)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
-    except Exception:
+    except Exception as exc:
+        outage = outage_error(exc)
+        if outage is not None:  # a dependency is down: the client may retry, and it is no bug
+            log.warning("request failed: %s (%s)", outage.code, type(exc).__name__)
+            return error_response(outage)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(AppError())
 
@@ -166,6 +196,33 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 def standard_middlewares() -> list[Any]:
     """The middlewares every service installs, outermost first."""
     return [trace_middleware, metrics_middleware, error_middleware]
+
+
+SERVER_NAME = "WagerBabe"
+
+
+def _must_be_empty(method: str, status: int) -> bool:
+    # RFC 9110 6.4.1: no content in an answer to HEAD, a 204 or a 304. (A 101 is left alone: after it the
+    # connection carries WebSocket frames, written by their own writer.)
+    return method == "HEAD" or status in (204, 304)
+
+
+async def _harden_response(request: web.Request, response: web.StreamResponse) -> None:
+    """Runs as each response (plain, streamed, WebSocket handshake, error) starts, before its headers go out.
+
+    A streamed response answering HEAD has no length and no chunking, yet aiohttp writes whatever the
+    handler writes: raw body bytes that a proxy reusing the connection reads as the next answer. A
+    declared length of 0 makes the writer drop them, for every streamed handler in one place. The
+    ``Server`` header names no version (aiohttp's default gives Python's and aiohttp's).
+    """
+    if _must_be_empty(request.method, response.status):
+        request.writer.length = 0
+    response.headers["Server"] = SERVER_NAME
+
+
+def harden_responses(app: web.Application) -> None:
+    """Install ``_harden_response`` on ``app`` (every service's factory calls this)."""
+    app.on_response_prepare.append(_harden_response)
 
 
 def add_health_routes(app: web.Application, checks: Mapping[str, Check], timeout: float = 2.0) -> None:

@@ -71,3 +71,33 @@ class Inbox(MessageHandler):
     def handle_message(self, message: Message) -> None:
         with self.lock:
             self.messages.append(email.message_from_bytes(message.as_bytes()))
+
+
+async def slow_request(port: int, first: bytes, trickle: bytes, every: float, timeout: float) -> tuple[bytes, bool]:
+    """Open a connection, send ``first``, then ``trickle`` every ``every`` s (a slow client) until the server
+    answers and closes; returns (everything read, closed by the server within ``timeout`` scaled seconds)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def dribble() -> None:
+        try:
+            writer.write(first)
+            while True:
+                await writer.drain()
+                await asyncio.sleep(every)  # the slow client's pace, not a wait for the server
+                writer.write(trickle)
+        except (ConnectionError, RuntimeError):
+            return
+
+    task = asyncio.create_task(dribble())
+    data, closed = b"", False
+    try:
+        async with asyncio.timeout(timeout * TIMEOUT_FACTOR):
+            while chunk := await reader.read(65536):
+                data += chunk
+            closed = True
+    except (TimeoutError, ConnectionError):
+        closed = False
+    finally:
+        task.cancel()
+        writer.close()
+    return data, closed

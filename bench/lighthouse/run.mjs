@@ -7,9 +7,14 @@ import lighthouse from "lighthouse";
 
 const [base, outDir] = process.argv.slice(2);
 const chrome = process.env.CHROME_PATH || "/usr/bin/chromium";
+const PLAYER = ["player01", "player-pass-123", "/sports"];
+// The event page needs a game that is on the board now: the first of the league's.
+const odds = await (await fetch(`${base}/api/v1/betting/odds?league=basketball_nba&limit=1`)).json();
 const PAGES = [
   { name: "login", path: "/login", as: null },
-  { name: "board", path: "/league/basketball_nba", as: ["player01", "player-pass-123", "/sports"] },
+  { name: "board", path: "/league/basketball_nba", as: PLAYER },
+  { name: "event", path: `/event/${odds.events[0].id}`, as: PLAYER },
+  { name: "history", path: "/history", as: PLAYER },
   { name: "agent_dashboard", path: "/agent", as: ["agent1", "agent-pass-123", "/agent"] },
 ];
 

@@ -10,6 +10,17 @@ class ProviderError(RuntimeError):
     """A provider call failed for good (after retries, or a non-retryable status)."""
 
 
+class CallSkipped(ProviderError):
+    """A call was not sent: ``reason`` is ``quota`` (over budget), ``backoff`` (the endpoint failed
+    recently) or ``auth`` (the provider refused the key); ``counted`` tells whether this skip is a new
+    one for ``ingest_calls_skipped_total`` (a back-off window counts once, however many ticks hit it)."""
+
+    def __init__(self, reason: str, message: str, *, counted: bool = True) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.counted = counted
+
+
 class Provider(Protocol):
     """Speaks The Odds API v4 shapes; ``sports`` and ``events`` are free, ``odds`` and ``scores`` cost."""
 

@@ -27,12 +27,34 @@ class Quota:
     used: int | None = None
     last: int | None = None
     spent_today: int = 0
+    reserved: int = 0  # credits of calls in flight: taken before sending, settled from the answer
     day: int = field(default=-1)
 
     def _roll(self) -> None:
         today = int(self.clock() // 86400)
         if today != self.day:
             self.day, self.spent_today = today, 0
+
+    def reserve(self, cost: int) -> bool:
+        """Take ``cost`` credits for a call about to be sent; False (nothing taken) if they do not fit.
+
+        Checking and taking happen in one step with no await between, so concurrent calls can never
+        all pass the check and together overspend the budget."""
+        if cost > self.allowance():
+            return False
+        self.reserved += cost
+        return True
+
+    def settle(self, cost: int, headers: Mapping[str, str] | None, assumed: int) -> None:
+        """Replace a reservation of ``cost`` by what the call cost: ``x-requests-last`` when the answer
+        has it, else ``assumed`` (the full cost for an answer with data or no answer at all, since the
+        provider may have charged a call that timed out; 0 for an error answer)."""
+        self.reserved = max(0, self.reserved - cost)
+        if headers is None or _int(headers, "x-requests-last") is None:
+            self._roll()
+            self.spent_today += assumed
+        if headers is not None:
+            self.record(headers)
 
     def record(self, headers: Mapping[str, str]) -> None:
         """Account for one response's quota headers."""
@@ -51,9 +73,9 @@ class Quota:
     def allowance(self) -> int:
         """Credits that may still be spent today."""
         self._roll()
-        left = self.daily_budget - self.spent_today
+        left = self.daily_budget - self.spent_today - self.reserved
         if self.remaining is not None:
-            left = min(left, self.remaining)
+            left = min(left, self.remaining - self.reserved)
         return max(left, 0)
 
     def can_spend(self, cost: int) -> bool:

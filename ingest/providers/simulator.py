@@ -94,7 +94,7 @@ def build_leagues(seed: int, count: int) -> list[SimLeague]:
         tier = n // (len(TAIL_SPORTS) * len(COUNTRIES)) + 1
         key = f"{sport}_{country}_{'league' if tier == 1 else f'div{tier}'}"
         title = f"{country.title()} {group} {'League' if tier == 1 else f'Division {tier}'}"
-        period = 180 + int(_u(seed, key, "period") * 360)
+        period = 180 + int(_u(seed, key, "period") * 13) * 30  # 3-9 h between slots, on the half hour
         leagues.append(SimLeague(key, group, title, f"{group} - {country.title()}", total, period,
                                  1 + int(_u(seed, key, "slot") * 2), _teams(seed, key, 12)))
         n += 1
@@ -131,21 +131,40 @@ class Simulator(LocalClock):
     # -- schedule ---------------------------------------------------------------------------------
 
     def _games(self, lg: SimLeague, now: int) -> list[dict[str, Any]]:
-        """Games whose start lies in [now - game - 6 h, now + horizon], as raw event dicts."""
+        """Games whose start lies in [now - game - 6 h, now + horizon], as raw event dicts.
+
+        Kick-offs fall on the hour or half hour. The day's games follow a round robin of the league's
+        teams in an order drawn per day, so no matchup repeats within a UTC day and no team plays two
+        games of one slot."""
         period = lg.period_min * 60_000
-        offset = int(_u(self.seed, lg.key, "offset") * period)
+        offset = int(_u(self.seed, lg.key, "offset") * (lg.period_min // 30)) * 1_800_000
         first = (now - self.game_ms - 6 * 3_600_000 - offset) // period
         last = (now + HORIZON_H * 3_600_000 - offset) // period
         games = []
         for slot in range(first, last + 1):
             commence = slot * period + offset
             for g in range(lg.per_slot):
-                a = int(_u(self.seed, lg.key, slot, g, "h") * len(lg.teams))
-                b = (a + 1 + int(_u(self.seed, lg.key, slot, g, "a") * (len(lg.teams) - 1))) % len(lg.teams)
+                a, b = self._matchup(lg, slot, g, commence)
                 eid = f"{zlib.crc32(f'{self.seed}|{lg.key}|{slot}|{g}'.encode()):08x}{slot & 0xFFFFFF:06x}{g:02x}"
                 games.append({"id": eid, "sport_key": lg.key, "sport_title": lg.title, "commence_ms": commence,
                               "home_team": lg.teams[a], "away_team": lg.teams[b]})
         return games
+
+    def _matchup(self, lg: SimLeague, slot: int, g: int, commence: int) -> tuple[int, int]:
+        """(home, away) team indexes of game ``g`` of ``slot``: the day's k-th pair of a round robin."""
+        period = lg.period_min * 60_000
+        day = commence // 86_400_000
+        offset = commence - slot * period
+        first_of_day = -((offset - day * 86_400_000) // period)  # ceil((day start - offset) / period)
+        k = (slot - first_of_day) * lg.per_slot + g
+        n = len(lg.teams)
+        order = sorted(range(n), key=lambda t: _u(self.seed, lg.key, day, t, "order"))
+        half = n // 2
+        rnd = (int(_u(self.seed, lg.key, day, "round") * (n - 1)) + k // half) % (n - 1)
+        i = k % half
+        x, y = (n - 1, rnd) if i == 0 else ((rnd + i) % (n - 1), (rnd - i) % (n - 1))
+        home, away = order[x], order[y]
+        return (home, away) if _u(self.seed, lg.key, slot, g, "h") < 0.5 else (away, home)
 
     def _cancelled(self, lg: SimLeague, game: dict[str, Any]) -> bool:
         return _u(self.seed, game["id"], "cancel") < 0.02

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiopg
 import orjson
+from prometheus_client import Counter
 
 from restapi import ledger
 from restapi.agent import queries as q
@@ -23,6 +24,9 @@ from shared.redis import Redis
 
 CREDIT_TYPES = ("deposit", "adjustment", "free_play", "settlement")
 DEBIT_TYPES = ("withdrawal", "adjustment", "free_play", "settlement")
+
+# Dashboards: cashier volume by kind (deposit, withdrawal, ...), counted once per committed move.
+CASHIER_CENTS = Counter("cashier_moved_cents_total", "Money moved by the cashier, in cents", ["kind"])
 
 
 def signed_amount(direction: str, tx_type: str, amount_cents: int) -> int:
@@ -73,6 +77,7 @@ async def move(pool: aiopg.Pool, redis: Redis, viewer: int, direction: str, body
                     raise Conflict("This Idempotency-Key was used for a different request",
                                    code="idempotency_key_reused")
                 return status, {**response, "replayed": True}
+    CASHIER_CENTS.labels(entry.kind).inc(abs(amount))
     await push(redis, body["player_id"], "balance.changed", {"balance_cents": entry.balance_after,
                                                              "kind": entry.kind})
     return status, response

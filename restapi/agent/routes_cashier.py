@@ -8,10 +8,12 @@ from aiohttp_apigami import docs, json_schema, querystring_schema
 from restapi.agent import cashier, schemas
 from restapi.agent.common import agent_caller, idempotency_key, now, report_window
 from restapi.keys import PG, REDIS
+from restapi.openapi import BEARER, answers
 from shared.web import json_response
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/cashier"
+MOVE_ANSWERS = answers({201: "Booked", 200: "Replay of the first answer to this Idempotency-Key"}, 403, 404, 409)
 
 
 async def _move(request: web.Request, direction: str) -> web.Response:
@@ -23,7 +25,8 @@ async def _move(request: web.Request, direction: str) -> web.Response:
 
 
 @routes.post(BASE + "/credit")
-@docs(tags=["agent"], summary="Credit a customer (deposit, adjustment, free play, settlement)",
+@docs(tags=["agent"], security=BEARER, responses=MOVE_ANSWERS,
+      summary="Credit a customer (deposit, adjustment, free play, settlement)",
       parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}])
 @json_schema(schemas.CashierMove, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def credit(request: web.Request) -> web.Response:
@@ -31,7 +34,8 @@ async def credit(request: web.Request) -> web.Response:
 
 
 @routes.post(BASE + "/debit")
-@docs(tags=["agent"], summary="Debit a customer; never below the credit limit without a logged override",
+@docs(tags=["agent"], security=BEARER, responses=MOVE_ANSWERS,
+      summary="Debit a customer; never below the credit limit without a logged override",
       parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}])
 @json_schema(schemas.CashierMove, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def debit(request: web.Request) -> web.Response:
@@ -39,7 +43,8 @@ async def debit(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/balances")
-@docs(tags=["agent"], summary="Balances, credit limits, pending risk and available credit")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
+      summary="Balances, credit limits, pending risk and available credit")
 @querystring_schema(schemas.BalancesQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def balances(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -47,7 +52,8 @@ async def balances(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/transactions")
-@docs(tags=["agent"], summary="Ledger entries per customer or all, by business days and type (zero amounts on request)")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
+      summary="Ledger entries per customer or all, by business days and type (zero amounts on request)")
 @querystring_schema(schemas.TransactionsQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def transactions(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -57,7 +63,8 @@ async def transactions(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/summary")
-@docs(tags=["agent"], summary="Per day or week: deposits, withdrawals, net, player win/loss, hold")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
+      summary="Per day or week: deposits, withdrawals, net, player win/loss, hold")
 @querystring_schema(schemas.SummaryQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def summary(request: web.Request) -> web.Response:
     who = await agent_caller(request)

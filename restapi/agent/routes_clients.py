@@ -9,22 +9,20 @@ from restapi.agent import customers, schemas
 from restapi.agent.common import agent_caller
 from restapi.betting import schemas as betting_schemas
 from restapi.keys import CLOCK, PG, REDIS, SETTINGS
-from shared.errors import NotFound
-from shared.web import json_response
+from restapi.openapi import BEARER, answers
+from shared.web import json_response, path_id
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/clients"
 
 
 def _player_id(request: web.Request) -> int:
-    raw = request.match_info["player_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such customer in your book", code="customer_not_found")
-    return int(raw)
+    return path_id(request, "player_id", "No such customer in your book", "customer_not_found")
 
 
 @routes.post(BASE)
-@docs(tags=["agent"], summary="Open a customer account (login, password or invite, limits)")
+@docs(tags=["agent"], security=BEARER, responses=answers({201: "Created"}, 403, 404, 409),
+      summary="Open a customer account (login, password or invite, limits)")
 @json_schema(schemas.CustomerCreate, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def create_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -33,7 +31,8 @@ async def create_client(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE)
-@docs(tags=["agent"], summary="List customers: search, filters, sort, cursor pagination")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="List customers: search, filters, sort, cursor pagination")
 @querystring_schema(schemas.CustomerListQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def list_clients(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -41,7 +40,8 @@ async def list_clients(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/{player_id}")
-@docs(tags=["agent"], summary="Customer detail: balances, limits, open bets, week figure, transactions")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404),
+      summary="Customer detail: balances, limits, open bets, week figure, transactions")
 async def get_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     return json_response(await customers.detail(request.app[PG], who.user_id, _player_id(request),
@@ -49,7 +49,8 @@ async def get_client(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/{player_id}/bets")
-@docs(tags=["agent"], summary="A customer's bets with their legs, newest first",
+@docs(tags=["agent"], security=BEARER, responses=answers({}, 403, 404),
+      summary="A customer's bets with their legs, newest first",
       description="The filters and cursor of the player's own `GET /api/v1/betting/bets`: status, sport or "
                   "league key, placed-at range [from, to).")
 @querystring_schema(betting_schemas.HistoryQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
@@ -62,7 +63,8 @@ async def client_bets(request: web.Request) -> web.Response:
 
 
 @routes.patch(BASE + "/{player_id}")
-@docs(tags=["agent"], summary="Update limits, contact or notes (audit-logged)")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404, 409),
+      summary="Update limits, contact or notes (audit-logged)")
 @json_schema(schemas.CustomerUpdate, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def update_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -72,7 +74,8 @@ async def update_client(request: web.Request) -> web.Response:
 
 
 @routes.post(BASE + "/{player_id}/deactivate")
-@docs(tags=["agent"], summary="Deactivate: no login, refresh or betting; open sockets are closed")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404, 409),
+      summary="Deactivate: no login, refresh or betting; open sockets are closed")
 async def deactivate_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app
@@ -81,7 +84,8 @@ async def deactivate_client(request: web.Request) -> web.Response:
 
 
 @routes.post(BASE + "/{player_id}/reactivate")
-@docs(tags=["agent"], summary="Reactivate a deactivated customer")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403, 404, 409),
+      summary="Reactivate a deactivated customer")
 async def reactivate_client(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     app = request.app

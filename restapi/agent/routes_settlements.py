@@ -12,8 +12,9 @@ from restapi.agent.queries_settle import UPSERT_SCHEDULE
 from restapi.auth.principal import require_role
 from restapi.keys import PG
 from restapi.ledger.verify import verify
-from shared.errors import NotFound, ValidationFailed
-from shared.web import json_response
+from restapi.openapi import BEARER, answers
+from shared.errors import ValidationFailed
+from shared.web import json_response, path_id
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/agent/settlements"
@@ -21,7 +22,8 @@ BASE = "/api/v1/agent/settlements"
 
 
 @routes.get(BASE)
-@docs(tags=["agent"], summary="Settlements of a week (?week=YYYY-MM-DD) or recent and open ones")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Settlements of a week (?week=YYYY-MM-DD) or recent and open ones")
 @querystring_schema(schemas.SettlementsQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def list_settlements(request: web.Request) -> web.Response:
     who = await agent_caller(request)
@@ -30,30 +32,31 @@ async def list_settlements(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/compliance")
-@docs(tags=["agent"], summary="Settled on time, overdue with days overdue, completion rate per agent")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Settled on time, overdue with days overdue, completion rate per agent")
 async def compliance(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     return json_response(await settlements.compliance(request.app[PG], who.user_id, now(request)))
 
 
 @routes.post(BASE + "/{settlement_id}/payments")
-@docs(tags=["agent"], summary="Record a (partial) payment with its method; posts to the ledger",
+@docs(tags=["agent"], security=BEARER, responses=answers({201: "Payment recorded"}, 403, 404, 409),
+      summary="Record a (partial) payment with its method; posts to the ledger",
       parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"}}])
 @json_schema(schemas.PaymentBody, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def pay(request: web.Request) -> web.Response:
     who = await agent_caller(request)
-    raw = request.match_info["settlement_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such settlement in your book", code="settlement_not_found")
+    settlement_id = path_id(request, "settlement_id", "No such settlement in your book", "settlement_not_found")
     key = request.headers.get("Idempotency-Key")
     key = idempotency_key(request) if key is not None else None
-    body = await settlements.pay(request.app[PG], who.user_id, int(raw), request[schemas.BODY], key=key,
+    body = await settlements.pay(request.app[PG], who.user_id, settlement_id, request[schemas.BODY], key=key,
                                  at=now(request))
     return json_response(body, status=201)
 
 
 @routes.get("/api/v1/agent/schedule")
-@docs(tags=["agent"], summary="The caller's weekly cycle settings")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="The caller's weekly cycle settings")
 async def get_schedule(request: web.Request) -> web.Response:
     who = await agent_caller(request)
     async with request.app[PG].acquire() as conn, conn.cursor() as cur:
@@ -64,7 +67,8 @@ async def get_schedule(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/agent/schedule")
-@docs(tags=["agent"], summary="Change the weekly close day/time (agent's timezone), reminder lead, due days")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Change the weekly close day/time (agent's timezone), reminder lead, due days")
 @json_schema(schemas.ScheduleBody, put_into=schemas.BODY)  # type: ignore[arg-type]
 async def put_schedule(request: web.Request) -> web.Response:
     who = await require_role(request, "agent")
@@ -91,7 +95,8 @@ def _schedule_json(s: Schedule) -> dict[str, object]:
 
 
 @routes.get("/api/v1/agent/ledger/verify")
-@docs(tags=["agent"], summary="Admin: recompute the ledger hash chains; reports the first broken entry")
+@docs(tags=["agent"], security=BEARER, responses=answers({200: "OK"}, 403),
+      summary="Admin: recompute the ledger hash chains; reports the first broken entry")
 @querystring_schema(schemas.VerifyQuery, put_into=schemas.QUERY)  # type: ignore[arg-type]
 async def verify_ledger(request: web.Request) -> web.Response:
     await require_role(request, "admin")

@@ -2,8 +2,9 @@
 
 ``principal(request)`` verifies the ``Authorization: Bearer`` access token (RS256, by kid) once per
 request and caches the result on the request. In the same Redis round trip it refuses a token
-whose ``jti`` was denylisted (logout, revoked session) and counts the request against the caller's
-API rate limit (``API_RATE_LIMIT`` per ``API_RATE_WINDOW``; 429 with Retry-After past it).
+whose ``jti`` was revoked (logout, revoked session; PostgreSQL answers when Redis does not know)
+and counts the request against the caller's API rate limit (``API_RATE_LIMIT`` per
+``API_RATE_WINDOW``; 429 with Retry-After past it).
 ``require_role`` checks the role on every call; agent endpoints use it so that the JWT and the role
 are checked on each request, not once per session.
 """
@@ -14,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+import psycopg2
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from restapi.keys import REDIS, SETTINGS, VERIFIER
+from restapi.keys import PG, REDIS, SETTINGS, VERIFIER
 from shared import denylist, ratelimit
 from shared.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 
@@ -50,6 +52,11 @@ def bearer_token(request: web.Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send an access token as 'Authorization: Bearer <token>'", code="missing_token")
     return token.strip()
+
+
+def cached_principal(request: web.Request) -> Principal | None:
+    """The caller if a handler of ``request`` already verified one, else None (no I/O)."""
+    return request.get(_CACHE)
 
 
 async def principal(request: web.Request) -> Principal:
@@ -100,28 +107,53 @@ async def require_role(request: web.Request, *roles: str) -> Principal:
 
 
 async def _check_denylist_and_rate(request: web.Request, who: Principal, get: str | None) -> bytes | None:
-    """One round trip: is the jti denylisted, is the caller within the API limit (and ``get``)?"""
+    """One round trip: is the jti revoked, is the caller within the API limit (and ``get``)?
+
+    Redis caches revocation (``shared.denylist``); a token it knows nothing about, as after Redis lost
+    its data, is looked up in PostgreSQL once and the answer cached, then checked again.
+    """
     settings = request.app[SETTINGS]
     redis = request.app[REDIS]
     limit = ratelimit.Limit("api", settings.api_limit, settings.api_window)
+    deny, live = denylist.key(who.jti), denylist.live_key(who.jti)
     value: list[Any] = []
     try:
-        if get is None:  # one script does both checks
-            hit = await ratelimit.hit_unless(redis, limit, str(who.user_id), denylist.key(who.jti))
-            denied = hit is None
-        else:  # the cached reads also GET their answer in the same round trip
-            pipe = redis.pipeline(transaction=False)
-            pipe.exists(denylist.key(who.jti))
-            ratelimit.queue_hit(pipe, limit, str(who.user_id))
-            pipe.get(get)
-            exists, raw, *value = await pipe.execute()
-            denied, hit = bool(exists), ratelimit.decision(raw)
+        for attempt in (1, 2):
+            if get is None:  # one script does both checks
+                hit = await ratelimit.hit_unless(redis, limit, str(who.user_id), deny, live)
+                denied, known = hit is None, hit is not ratelimit.UNKNOWN
+            else:  # the cached reads also GET their answer in the same round trip
+                pipe = redis.pipeline(transaction=False)
+                pipe.exists(deny, live)
+                pipe.exists(deny)
+                ratelimit.queue_hit(pipe, limit, str(who.user_id))
+                pipe.get(get)
+                either, exists, raw, *value = await pipe.execute()
+                denied, known, hit = bool(exists), bool(either), ratelimit.decision(raw)
+            if denied or known or attempt == 2:
+                break
+            revoked = await _revoked_in_pg(request, who)
+            await denylist.remember(redis, who.jti, who.exp, revoked)
+            if revoked:
+                denied = True
+                break
+            if get is not None:  # counted and fetched already
+                break
     except RedisError:
         # Fail closed: without Redis we cannot tell a revoked token from a good one.
         raise Unavailable("Sessions cannot be checked right now; retry shortly", code="redis_unavailable") from None
     if denied or hit is None:
         raise Unauthorized("This token was revoked (logged out); log in again", code="token_revoked")
+    if hit is ratelimit.UNKNOWN:  # the answer could not be cached: do not guess
+        raise Unavailable("Sessions cannot be checked right now; retry shortly", code="redis_unavailable")
     if not hit.allowed:
         raise RateLimited("Too many requests; slow down", retry_after=hit.retry_after,
                           details={"limit": limit.limit, "window_seconds": limit.window})
     return cast(bytes | None, value[0]) if value else None
+
+
+async def _revoked_in_pg(request: web.Request, who: Principal) -> bool:
+    try:
+        return await denylist.revoked_in_pg(request.app[PG], who.jti)
+    except (psycopg2.Error, OSError, TimeoutError):
+        raise Unavailable("Sessions cannot be checked right now; retry shortly", code="pg_unavailable") from None

@@ -32,6 +32,10 @@ WHERE s.id = rt.session_id AND (s.revoked_at IS NOT NULL OR s.expires_at < now()
 """
 PURGE_RESETS = "DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'"
 PURGE_ACCESS = "DELETE FROM session_access_tokens WHERE expires_at < now()"
+PURGE_REVOKED = "DELETE FROM revoked_access_tokens WHERE expires_at < now()"
+# Throttle rows a day past their last failure are forgotten anyway (AUTH_ACCOUNT_WINDOW is at most a day).
+PURGE_THROTTLE = "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day'"
+PURGE_FAILURES = "DELETE FROM login_failures WHERE window_start < now() - interval '1 day'"
 
 
 async def purge_once(pool: aiopg.Pool, keep_days: int = KEEP_DAYS) -> dict[str, int]:
@@ -39,7 +43,9 @@ async def purge_once(pool: aiopg.Pool, keep_days: int = KEEP_DAYS) -> dict[str, 
     counts: dict[str, int] = {}
     async with pool.acquire() as conn, conn.cursor() as cur:
         for table, sql in (("refresh_tokens", PURGE_REFRESH), ("auth_sessions", PURGE_SESSIONS),
-                           ("password_resets", PURGE_RESETS), ("session_access_tokens", PURGE_ACCESS)):
+                           ("password_resets", PURGE_RESETS), ("session_access_tokens", PURGE_ACCESS),
+                           ("revoked_access_tokens", PURGE_REVOKED), ("login_throttle", PURGE_THROTTLE),
+                           ("login_failures", PURGE_FAILURES)):
             await cur.execute(sql, {"keep_days": keep_days})
             counts[table] = cur.rowcount
     return counts
@@ -60,7 +66,9 @@ class AuthPurge:
                 # Table names mention tokens and passwords, which the log redaction would mask.
                 log.info("auth purge done", extra={"fields": {"deleted_rows": {
                     "refresh": counts["refresh_tokens"], "sessions": counts["auth_sessions"],
-                    "resets": counts["password_resets"], "access": counts["session_access_tokens"]}}})
+                    "resets": counts["password_resets"], "access": counts["session_access_tokens"],
+                    "revoked": counts["revoked_access_tokens"], "throttle": counts["login_throttle"],
+                    "failures": counts["login_failures"]}}})
             except Exception:  # a failed pass is retried next interval; the job must not die
                 log.exception("auth purge failed")
             with contextlib.suppress(TimeoutError):

@@ -103,3 +103,34 @@ FOR UPDATE OF r
 SPEND_RESETS = "UPDATE password_resets SET used_at = now() WHERE user_id = %(user_id)s AND used_at IS NULL"
 
 UPDATE_PASSWORD = "UPDATE users SET password_hash = %(password_hash)s, updated_at = now() WHERE id = %(id)s"
+
+# Login throttling (restapi.auth.throttle). The account row is created on the first attempt and
+# locked for the short decide-and-count transaction; the pair row is only touched under that lock.
+THROTTLE_ENSURE = """
+INSERT INTO login_throttle (user_id, failures, last_failure_at, next_at) VALUES (%(user_id)s, 0, %(now)s, %(now)s)
+ON CONFLICT (user_id) DO NOTHING
+"""
+THROTTLE_LOCK = "SELECT failures, last_failure_at, next_at FROM login_throttle WHERE user_id = %(user_id)s FOR UPDATE"
+PAIR_SELECT = "SELECT failures, window_start FROM login_failures WHERE user_id = %(user_id)s AND ip = %(ip)s"
+# An address is known when it opened a session of this account lately (the owner's own devices).
+KNOWN_ADDRESS = """
+SELECT EXISTS (SELECT 1 FROM auth_sessions
+               WHERE user_id = %(user_id)s AND ip = %(ip)s AND created_at > %(since)s)
+"""
+THROTTLE_SAVE = """
+UPDATE login_throttle SET failures = %(failures)s, last_failure_at = %(last)s, next_at = %(next_at)s
+WHERE user_id = %(user_id)s
+"""
+PAIR_SAVE = """
+INSERT INTO login_failures (user_id, ip, failures, window_start)
+VALUES (%(user_id)s, %(ip)s, %(failures)s, %(window_start)s)
+ON CONFLICT (user_id, ip) DO UPDATE SET failures = EXCLUDED.failures, window_start = EXCLUDED.window_start
+"""
+THROTTLE_GIVE_BACK = """
+UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE user_id = %(user_id)s;
+DELETE FROM login_failures WHERE user_id = %(user_id)s AND ip = %(ip)s
+"""
+THROTTLE_CLEAR = """
+DELETE FROM login_throttle WHERE user_id = %(user_id)s;
+DELETE FROM login_failures WHERE user_id = %(user_id)s
+"""

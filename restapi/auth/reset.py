@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from restapi.auth import passwords, service
+from restapi.auth import passwords, service, throttle
 from restapi.auth import queries as q
 from shared import ratelimit
 from shared.errors import BadRequest
@@ -73,6 +73,7 @@ async def confirm_reset(deps: service.Deps, token: str, password: str, ip: str) 
                 raise BadRequest("This account is deactivated; contact your agent", code="account_inactive")
             await cur.execute(q.UPDATE_PASSWORD, {"id": user_id, "password_hash": password_hash})
             await cur.execute(q.SPEND_RESETS, {"user_id": user_id})
+            await throttle.clear(cur, user_id)  # the owner proved who they are: no slow-down left for them
     await service.revoke_all(deps.pool, deps.redis, user_id, "password_reset")
     log.info("password reset", extra={"fields": {"user_id": user_id}})
     return int(user_id)

@@ -11,16 +11,16 @@ import orjson
 from aiohttp import web
 from aiohttp_apigami import docs, request_schema, response_schema
 
-from restapi.auth import reset, service
+from restapi.auth import cookies, reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
 from restapi.fields import client_ip, printable
-from restapi.keys import KEYRING, MAILER, PG, REDIS, SETTINGS, TASKS
+from restapi.keys import CLOCK, KEYRING, MAILER, ORIGINS, PG, REDIS, SETTINGS, SWITCHES, TASKS
 from restapi.openapi import BEARER, BODY, PATH, error_responses
 from shared import pushticket, ratelimit
-from shared.errors import NotFound
+from shared.errors import NotFound, Unauthorized
 from shared.mail import Mailer
 from shared.web import error_middleware, json_response
 
@@ -38,7 +38,7 @@ def me_cache_key(user_id: int) -> str:
 
 def _deps(request: web.Request) -> service.Deps:
     app = request.app
-    return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS])
+    return service.Deps(app[PG], app[REDIS], app[KEYRING], app[SETTINGS], app[CLOCK])
 
 
 def _ip(request: web.Request) -> str:
@@ -68,33 +68,59 @@ async def signup(request: web.Request) -> web.Response:
     d = request[BODY]
     user, issued = await service.signup(_deps(request), email=d["email"], password=d["password"], agent=d["agent"],
                                         login=d["login"], display_name=d["display_name"],
-                                        client=_client(request, d["device"]))
+                                        client=_client(request, d["device"]), switches=request.app[SWITCHES].board)
     return json_response({**issued.as_dict(), "user": user}, status=201, headers=NO_STORE)
+
+
+def _tokens_answer(request: web.Request, issued: service.Issued, cookie: bool, status: int = 200,
+                   **more: Any) -> web.Response:
+    """The token answer: the refresh token in the body (API clients) or only in the cookie (web app)."""
+    body = {**issued.as_dict(), **more}
+    if cookie:
+        del body["refresh_token"]
+    response = json_response(body, status=status, headers=NO_STORE)
+    if cookie:
+        cookies.set_refresh(response, request, issued.refresh_token, issued.refresh_expires_in)
+    return response
 
 
 @routes.post(f"{PREFIX}/login")
 @docs(tags=["auth"], summary="Log in with login name or email",
-      description="Opens a session for this device. Failed attempts are limited per IP (429 with Retry-After).")
+      description="Opens a session for this device. Failed attempts are limited per IP and per account "
+                  "(429 with Retry-After; see docs/security.md). With `cookie: true` (the web app) the refresh "
+                  "token is set as an httpOnly SameSite=Strict cookie instead of returned, and the request "
+                  "must carry an Origin of this site (403 `csrf_origin`).")
 @request_schema(s.LoginIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.LoginOut, 200, description="The new session's tokens and the user")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def login(request: web.Request) -> web.Response:
     d = request[BODY]
+    if d["cookie"]:
+        cookies.check_origin(request)
     user, issued = await service.login(_deps(request), identifier=d["login"], password=d["password"],
                                        client=_client(request, d["device"]))
-    return json_response({**issued.as_dict(), "user": user}, headers=NO_STORE)
+    return _tokens_answer(request, issued, d["cookie"], user=user)
 
 
 @routes.post(f"{PREFIX}/refresh")
 @docs(tags=["auth"], summary="Rotate a refresh token",
       description="Spends the refresh token and returns a new pair. Presenting a spent token revokes the "
-                  "whole session (`refresh_token_reused`). Deactivated accounts get 403.")
+                  "whole session (`refresh_token_reused`). Deactivated accounts get 403. Without "
+                  "`refresh_token` in the body, the web app's refresh cookie is used: the request must then "
+                  "carry an Origin of this site (403 `csrf_origin`) and the new token goes back in the cookie.")
 @request_schema(s.RefreshIn, required=True, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.TokensOut, 200, description="A new token pair for the same session")
 @error_responses(400, 401, 403, 413, 422, 429)
 async def refresh(request: web.Request) -> web.Response:
-    issued = await service.refresh(_deps(request), request[BODY]["refresh_token"], _ip(request))
-    return json_response(issued.as_dict(), headers=NO_STORE)
+    token = request[BODY]["refresh_token"]
+    cookie = token is None
+    if cookie:  # the web app: the cookie authenticates, so the request must come from this site
+        cookies.check_origin(request)
+        token = cookies.refresh_token(request)
+        if token is None:
+            raise Unauthorized("No session here; log in", code="missing_refresh_token")
+    issued = await service.refresh(_deps(request), token, _ip(request))
+    return _tokens_answer(request, issued, cookie)
 
 
 @routes.post(f"{PREFIX}/logout")
@@ -105,7 +131,9 @@ async def refresh(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     who = await principal(request)
     await service.logout(_deps(request), who.user_id, who.session_id, who.jti, who.exp)
-    return web.Response(status=204)
+    response = web.Response(status=204)
+    cookies.clear_refresh(response)  # the web app's cookie names the session just revoked
+    return response
 
 
 @routes.post(f"{PREFIX}/logout-all")
@@ -176,8 +204,12 @@ async def reset_request(request: web.Request) -> web.Response:
     deps = _deps(request)
     await ratelimit.enforce(deps.redis, service.reset_limit(deps.settings), _ip(request),
                                     "Too many reset requests; wait and retry")
-    base = deps.settings.public_url or f"{request.scheme}://{request.host}"
-    _background(request.app, _mail_reset(deps, request.app[MAILER], request[BODY]["email"], base))
+    # Only a configured origin, never Host / X-Forwarded-Host / Forwarded: the link carries a live token.
+    base = request.app[ORIGINS].link_base(request.host)
+    if base is None:
+        log.warning("password reset requested but RESTAPI_PUBLIC_URL is not set: no link is mailed")
+    else:
+        _background(request.app, _mail_reset(deps, request.app[MAILER], request[BODY]["email"], base))
     return json_response({"message": "If an account has that email, a reset link is on its way."}, status=202)
 
 

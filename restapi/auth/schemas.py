@@ -31,10 +31,15 @@ class LoginIn(Schema):
                     metadata={"example": "player-pass-123"})
     device = Text(load_default="", max_length=100, metadata={"description": "Name of this device",
                                                              "example": "iPhone 15"})
+    cookie = fields.Boolean(load_default=False, metadata={
+        "description": "Web app: keep the refresh token in an httpOnly cookie instead of the answer",
+        "example": False})
 
 
 class RefreshIn(Schema):
-    refresh_token = Text(required=True, min_length=1, max_length=200, metadata={"example": REFRESH_EXAMPLE})
+    refresh_token = Text(load_default=None, min_length=1, max_length=200, metadata={
+        "description": "The refresh token; leave it out to use the web app's refresh cookie",
+        "example": REFRESH_EXAMPLE})
 
 
 class ResetRequestIn(Schema):
@@ -68,7 +73,8 @@ class TokensOut(Schema):
     access_token = fields.String(required=True, metadata={"example": ACCESS_EXAMPLE})
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds", "example": 3600})
-    refresh_token = fields.String(required=True, metadata={"example": REFRESH_EXAMPLE})
+    refresh_token = fields.String(metadata={"description": "Left out when it went into the web app's cookie",
+                                            "example": REFRESH_EXAMPLE})
     refresh_expires_in = fields.Integer(required=True, metadata={"description": "Seconds", "example": 604800})
     session_id = fields.String(required=True, metadata={"example": "5b0f7c4e-8a51-4d0e-9a43-0c0a1e7c9b21"})
 

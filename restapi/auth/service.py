@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import secrets
 import uuid
@@ -21,11 +22,14 @@ import aiopg
 import psycopg2.errors
 from redis.exceptions import RedisError
 
-from restapi.auth import passwords
+from restapi.auth import passwords, throttle
 from restapi.auth import queries as q
 from restapi.config import RestSettings
+from restapi.switches import store as switch_store
+from restapi.switches.model import Board
 from shared import denylist, ratelimit, streams
-from shared.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from shared.clock import Clock, utc_now
+from shared.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
 from shared.redis import Redis
 from shared.tokens import KeyRing, access_claims
 
@@ -34,12 +38,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What the auth rules need: the pool, Redis, the signing keys and the settings."""
+    """What the auth rules need: the pool, Redis, the signing keys, the settings and a clock."""
 
     pool: aiopg.Pool
     redis: Redis
     ring: KeyRing
     settings: RestSettings
+    clock: Clock = utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +154,19 @@ async def _deny_all(deps: Deps | Redis, user_id: int, revoked: list[tuple[Any, .
 
 
 async def signup(deps: Deps, *, email: str, password: str, agent: str, login: str | None,
-                 display_name: str, client: Client) -> tuple[dict[str, Any], Issued]:
-    """Create a player under the agent whose login is ``agent`` and log the new account in."""
+                 display_name: str, client: Client, switches: Board | None = None) -> tuple[dict[str, Any], Issued]:
+    """Create a player under the agent whose login is ``agent`` and log the new account in.
+
+    ``switches`` (the kill switches) refuse it with 409 ``signups_suspended`` while sign-ups are off.
+    """
+    switches = switches or Board()
+    switches.check_signup()  # the house's switch, before anything else
     await ratelimit.enforce(deps.redis, signup_limit(deps.settings), client.ip, "Too many signups; wait and retry")
     async with deps.pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_AGENT_BY_LOGIN, {"login": agent.strip().lower()})
         row = await cur.fetchone()
+        if row is not None and switches.has_tree_switches:
+            switches.check_signup(await switch_store.master_chain(cur, int(row[0])))
     if row is None:  # checked before bcrypt, so a wrong agent code costs no hashing
         raise ValidationFailed("No active agent has that code", details={"agent": ["Unknown agent."]})
     agent_id = int(row[0])
@@ -202,9 +214,15 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
         else:
             await cur.execute(q.SELECT_USER_BY_LOGIN, {"login": ident})
         row = await cur.fetchone()
+    if row is not None:  # an account to protect: its own throttle, in PostgreSQL (survives Redis loss)
+        policy = throttle.Policy.from_settings(s)
+        verdict = await throttle.claim(deps.pool, int(row[0]), client.ip, deps.clock(), policy)
+        if not verdict.allowed:
+            raise _throttled(verdict)
     ok = await passwords.check_password(password, row[9] if row else None, s.bcrypt_cost)
     if row is None or not ok:
         raise Unauthorized("Wrong login or password", code="invalid_credentials")
+    await throttle.succeeded(deps.pool, int(row[0]), client.ip)
     user = user_dict(row)
     if user["status"] != "active":
         raise Forbidden("This account is deactivated; contact your agent", code="account_inactive")
@@ -212,6 +230,26 @@ async def login(deps: Deps, *, identifier: str, password: str, client: Client) -
     async with deps.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
         issued = await _issue(deps, cur, user["id"], user["role"], user["agent_id"], str(uuid.uuid4()), client)
     return user, issued
+
+
+def _throttled(verdict: throttle.Verdict) -> RateLimited:
+    """The 429 of a login the account throttle refused (plain words, the wait in Retry-After)."""
+    wait = max(1, math.ceil(verdict.retry_after))
+    if verdict.reason == "blocked":
+        message = (f"Too many wrong passwords for this account from this address. Try again in {_plain(wait)}, "
+                   "or reset your password.")
+    else:
+        message = (f"This account had many wrong passwords lately, so new devices must wait between tries. "
+                   f"Try again in {_plain(wait)}.")
+    return RateLimited(message, code="login_throttled", retry_after=wait,
+                       details={"reason": verdict.reason})
+
+
+def _plain(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
 
 
 async def refresh(deps: Deps, token: str, ip: str) -> Issued:
@@ -257,13 +295,15 @@ async def refresh(deps: Deps, token: str, ip: str) -> Issued:
 
 
 async def logout(deps: Deps, user_id: int, session_id: str | None, jti: str, exp: int) -> None:
-    """Revoke the caller's session and denylist the access token they used."""
-    await denylist.deny(deps.redis, jti, exp)
+    """Revoke the caller's session and the access token they used: in PostgreSQL first (the record,
+    which survives Redis losing its data), then in the Redis cache."""
     revoked: list[tuple[Any, ...]] = []
-    if session_id:
-        async with deps.pool.acquire() as conn, conn.cursor() as cur:
+    async with deps.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+        await denylist.record(cur, jti, exp)
+        if session_id:
             await cur.execute(q.REVOKE_USER_SESSION, {"id": session_id, "user_id": user_id, "reason": "logout"})
             revoked = list(await cur.fetchall())
+    await denylist.deny(deps.redis, jti, exp)
     await _deny_all(deps, user_id, revoked, jti)
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.errors import Conflict, PriceChanged, ValidationFailed
+from shared.money import dollars
 from shared.odds import OddsError, Selection, check_parlay, to_decimal
 
 MARKETS = ("h2h", "spreads", "totals")
@@ -123,6 +124,9 @@ def check_bettable(index: int, offer: Offer, now: datetime) -> bool:
     event, market = offer.event, offer.market
     if event.status in ("final", "cancelled"):
         raise leg_error(index, "event_over", f"The event is {event.status}", conflict=True)
+    if event.status == "awaiting":
+        raise leg_error(index, "event_awaiting_result", "This game is past its expected end and awaits its result",
+                        conflict=True)
     if not market.is_open:
         raise leg_error(index, "market_closed", "This market is closed to betting", conflict=True)
     live = event.status == "live" or event.commence_time <= now
@@ -217,7 +221,7 @@ def check_limits(stake_cents: int, payout_cents: int, limits: Limits) -> None:
     """422 when the stake is outside the limits or the bet could pay more than the house allows."""
     minimum = limits.player_min or limits.house_min
     if stake_cents < minimum:
-        raise ValidationFailed(f"The smallest stake is {minimum} cents", code="stake_too_low",
+        raise ValidationFailed(f"Smallest stake for this bet {dollars(minimum)}", code="stake_too_low",
                                details={"stake_cents": stake_cents, "min_stake_cents": minimum})
     caps = [(limits.house_max, "house")]
     if limits.player_max is not None:
@@ -225,10 +229,12 @@ def check_limits(stake_cents: int, payout_cents: int, limits: Limits) -> None:
     caps.extend((cap, f"sport:{key}") for key, cap in limits.sport_caps)
     cap, which = min(caps, key=lambda c: c[0])
     if stake_cents > cap:
-        raise ValidationFailed(f"The largest stake allowed here is {cap} cents", code="stake_too_high",
+        whose = "your account" if which == "player" else "this market"
+        raise ValidationFailed(f"Largest stake for {whose} {dollars(cap)}", code="stake_too_high",
                                details={"stake_cents": stake_cents, "max_stake_cents": cap, "limit": which})
     if payout_cents > limits.max_payout:
-        raise ValidationFailed(f"A bet may return at most {limits.max_payout} cents", code="payout_too_high",
+        raise ValidationFailed(f"A bet may return at most {dollars(limits.max_payout)}: lower the stake",
+                               code="payout_too_high",
                                details={"payout_cents": payout_cents, "max_payout_cents": limits.max_payout})
 
 

@@ -26,7 +26,12 @@ LEG_COLUMNS = """l.bet_id, l.leg_no, l.event_id, l.sport, l.league, l.home_team,
        l.market, l.outcome, l.point, l.book, l.price, l.price_seen, l.point_seen, l.live, l.result, l.graded_at"""
 
 SELECT_OWN_BET = f"SELECT {BET_COLUMNS} FROM bets b WHERE b.id = %(bet_id)s AND b.user_id = %(user_id)s"
-SELECT_LEGS = f"SELECT {LEG_COLUMNS} FROM bet_legs l WHERE l.bet_id = ANY(%(bet_ids)s) ORDER BY l.bet_id, l.leg_no"
+# Each leg with its book's display name (history shows "FanDuel", not "fanduel").
+SELECT_LEGS = f"""
+SELECT {LEG_COLUMNS}, coalesce(bk.title, l.book)
+  FROM bet_legs l LEFT JOIN books bk ON bk.key = l.book
+ WHERE l.bet_id = ANY(%(bet_ids)s) ORDER BY l.bet_id, l.leg_no
+"""
 
 # History, newest first by id (ids never repeat, so the cursor is exact); every filter optional.
 SELECT_HISTORY = f"""
@@ -34,6 +39,7 @@ SELECT {BET_COLUMNS}
   FROM bets b
  WHERE b.user_id = %(user_id)s
    AND (%(status)s::text IS NULL OR b.status = %(status)s)
+   AND (%(bet_type)s::text IS NULL OR b.bet_type = %(bet_type)s)
    AND (%(sport)s::text IS NULL OR %(sport)s = ANY (b.sports))
    AND (%(since)s::timestamptz IS NULL OR b.placed_at >= %(since)s)
    AND (%(until)s::timestamptz IS NULL OR b.placed_at < %(until)s)
@@ -100,11 +106,48 @@ SELECT DISTINCT l.event_id
  LIMIT %(limit)s
 """
 
+# The void rule moves the catalog too, so the board, the bet and the history agree: games that
+# started more than ``hours`` ago without a result (or whose legs the rule voids) become cancelled
+# and their markets close.
+CANCEL_UNPLAYED_EVENTS = """
+WITH gone AS (
+    UPDATE events SET status = 'cancelled', completed_at = %(now)s, updated_at = now()
+     WHERE status IN ('scheduled', 'upcoming', 'live', 'awaiting')
+       AND (commence_time < %(now)s - %(hours)s * interval '1 hour' OR id = ANY(%(events)s::text[]))
+    RETURNING id
+), closed AS (
+    UPDATE markets SET is_open = false, updated_at = now()
+     WHERE event_id IN (SELECT id FROM gone) AND is_open
+)
+SELECT id FROM gone
+"""
+
 # May ``viewer`` (an agent or admin) regrade this bet? Admins see every agent; agents their tree.
 SELECT_BET_IN_SCOPE = """
 SELECT b.id FROM bets b JOIN users u ON u.id = b.user_id
  WHERE b.id = %(bet_id)s
    AND u.agent_id IN (SELECT s.agent_id FROM agent_scope(%(viewer)s) s)
+"""
+# Who may correct results (issue 13): an admin, or a master agent (an agent with no agent above it) for
+# its tree. A sub-agent may not: it would settle its own book's bets with a score of its choosing.
+SELECT_MAY_REGRADE = """
+SELECT role = 'admin' OR (role = 'agent' AND agent_id IS NULL) FROM users WHERE id = %(actor_id)s
+"""
+# A result exists only for a game that has started: final or cancelled in the catalog, or past its start
+# time (the catalog's, which follows a rescheduled game; the legs' when the catalog no longer has it).
+# NULL when the event is known nowhere.
+SELECT_EVENT_STARTED = """
+SELECT coalesce(
+    (SELECT e.status IN ('final', 'cancelled') OR e.commence_time <= %(now)s FROM events e WHERE e.id = %(event_id)s),
+    (SELECT min(l.commence_time) <= %(now)s FROM bet_legs l WHERE l.event_id = %(event_id)s))
+"""
+# The legs of a bet, among ``leg_nos``, whose game has not started.
+SELECT_LEGS_NOT_STARTED = """
+SELECT l.leg_no, l.event_id FROM bet_legs l LEFT JOIN events e ON e.id = l.event_id
+ WHERE l.bet_id = %(bet_id)s AND l.leg_no = ANY(%(leg_nos)s)
+   AND NOT (coalesce(e.status IN ('final', 'cancelled'), false)
+            OR coalesce(e.commence_time, l.commence_time) <= %(now)s)
+ ORDER BY l.leg_no
 """
 INSERT_AUDIT = """
 INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)
@@ -121,12 +164,6 @@ SELECT l.bet_id, l.leg_no, l.market, l.outcome, l.point, l.home_team, l.away_tea
  WHERE l.event_id = %(event_id)s
    AND u.agent_id IN (SELECT s.agent_id FROM agent_scope(%(viewer)s) s)
  ORDER BY l.bet_id, l.leg_no
-"""
-EVENT_EXISTS = """
-SELECT 1 FROM events WHERE id = %(event_id)s
- UNION ALL
-SELECT 1 FROM bet_legs WHERE event_id = %(event_id)s
- LIMIT 1
 """
 INSERT_EVENT_AUDIT = """
 INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)

@@ -10,16 +10,16 @@ from aiohttp_apigami import docs, querystring_schema, request_schema, response_s
 from restapi.auth.principal import principal, require_role
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
-from restapi.keys import CLOCK, PG, REDIS, SETTINGS
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS, SWITCHES
 from restapi.openapi import BEARER, BODY, QUERY, error_responses
+from restapi.replica import read_pool
 from shared.errors import BadRequest, NotFound
-from shared.web import json_response
+from shared.web import json_response, path_id
 
 PREFIX = "/api/v1/betting"
 routes = web.RouteTableDef()
 KEY_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,100}$")
 SELECTION_RE = re.compile(r"^[0-9a-f]{16}$")
-MAX_ID = 2**63 - 1
 KEY_HEADER = [{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
                "description": "A unique key per bet (e.g. a UUID), 1-100 of A-Z a-z 0-9 . _ : ~ -. A retry with "
                               "the same key and body returns the first answer; another body is 422."}]
@@ -28,10 +28,7 @@ SELECTION_EXAMPLE = {"event_id": "e8a1c2f0", "market": "spreads", "outcome": "Bo
 
 
 def _bet_id(request: web.Request) -> int:
-    raw = request.match_info["bet_id"]
-    if not raw.isdigit() or int(raw) > MAX_ID:
-        raise NotFound("No such bet", code="bet_not_found")
-    return int(raw)
+    return path_id(request, "bet_id", "No such bet", "bet_not_found")
 
 
 def idempotency_key(request: web.Request) -> str:
@@ -124,7 +121,8 @@ async def quote(request: web.Request) -> web.Response:
       description="One transaction: account active, markets open and not started (or live-bettable), each "
                   "price equal to the one seen or acceptable under `accept_price_changes` (else 409 "
                   "`price_changed` with the new prices), stake limits (422), available credit (409 "
-                  "`insufficient_credit`). 201 with the bet; a retry with the same key answers 200 with the "
+                  "`insufficient_credit`); 409 `betting_suspended` naming the `scope` and `target` while a kill "
+                  "switch covers the bet. 201 with the bet; a retry with the same key answers 200 with the "
                   "same bet, waiting for a first attempt still in flight.")
 @request_schema(s.BetIn, example={"type": "straight", "stake_cents": 1100, "selections": [SELECTION_EXAMPLE]},
                 put_into=BODY)  # type: ignore[arg-type]
@@ -136,21 +134,22 @@ async def place_bet(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     app = request.app
     status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
-                                           service.bet_request(request[BODY]), app[CLOCK]())
+                                           service.bet_request(request[BODY]), app[CLOCK](), app[SWITCHES].board)
     return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
 
 
 @routes.get(f"{PREFIX}/bets")
 @docs(tags=["betting"], summary="The caller's bets, newest first", security=BEARER,
-      description="Filters: status, sport or league key, placed-at range [from, to). Pass `next_cursor` back "
-                  "as `cursor` for the next page.")
+      description="Filters: status, type (straight or parlay), sport or league key, placed-at range [from, to). "
+                  "Pass `next_cursor` back as `cursor` for the next page.")
 @querystring_schema(s.HistoryQuery, put_into=QUERY)  # type: ignore[arg-type]
 @response_schema(s.HistoryOut, 200)
 @error_responses(401, 403, 422, 429)
 async def list_bets(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     page_max = request.app[SETTINGS].betting_page_max
-    return json_response(await service.history(request.app[PG], who.user_id, request[QUERY], page_max))
+    pool = await read_pool(request, who.user_id)
+    return json_response(await service.history(pool, who.user_id, request[QUERY], page_max))
 
 
 @routes.get(f"{PREFIX}/bets/{{bet_id}}")
@@ -163,19 +162,21 @@ async def get_bet(request: web.Request) -> web.Response:
 
 
 @routes.post(f"{PREFIX}/bets/{{bet_id}}/regrade")
-@docs(tags=["betting"], summary="Regrade a bet by hand (agent or admin)", security=BEARER,
+@docs(tags=["betting"], summary="Regrade a bet by hand (admin, or a master agent for its tree)", security=BEARER,
       description="Sets leg results (e.g. after a score correction) and re-settles the bet: the old settlement "
-                  "is reversed with contra ledger entries and the change is audit-logged with the reason.")
+                  "is reversed with contra ledger entries and the change is audit-logged with the reason. "
+                  "A sub-agent is refused (403 `regrade_not_allowed`), and so is a result for a game that has not "
+                  "started (409 `event_not_started`).")
 @request_schema(s.RegradeIn, example={"reason": "Score corrected: 101-99", "legs": [{"leg_no": 1, "result": "won"}]},
                 put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.BetOut, 200)
-@error_responses(400, 401, 403, 404, 413, 422, 429)
+@error_responses(400, 401, 403, 404, 409, 413, 422, 429)
 async def regrade(request: web.Request) -> web.Response:
     who = await require_role(request, "agent", "admin")
     d = request[BODY]
     results = {leg["leg_no"]: leg["result"] for leg in d["legs"]}
     body = await settlement.regrade(request.app[PG], request.app[REDIS], who.user_id, _bet_id(request),
-                                    d["reason"], results)
+                                    d["reason"], results, request.app[CLOCK]())
     return json_response(body)
 
 
@@ -183,15 +184,18 @@ EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 @routes.post(f"{PREFIX}/events/{{event_id}}/regrade")
-@docs(tags=["betting"], summary="Correct an event's result and regrade its bets (agent or admin)", security=BEARER,
-      description="Regrades every bet in the caller's book (an admin's: every book) with a leg on the event from "
-                  "the corrected score: moneyline, spreads and totals as the grader does, `cancelled` voids. Each "
-                  "bet is re-settled with contra ledger entries and an audit row carrying the reason; sending the "
-                  "same correction again changes no money.")
+@docs(tags=["betting"], summary="Correct an event's result and regrade its bets (admin, or a master agent)",
+      security=BEARER,
+      description="Regrades every bet in the caller's book (an admin's: every book; a master agent's: its tree) "
+                  "with a leg on the event from the corrected score: moneyline, spreads and totals as the grader "
+                  "does, `cancelled` voids. Only for a game that has started (final, or past its start time; else "
+                  "409 `event_not_started`); a sub-agent is refused (403 `regrade_not_allowed`). Each bet is "
+                  "re-settled with contra ledger entries and an audit row carrying the reason; sending the same "
+                  "correction again changes no money.")
 @request_schema(s.ScoreCorrectionIn, example={"reason": "League stat correction", "status": "final",
                                              "home_score": 101, "away_score": 99}, put_into=BODY)  # type: ignore[arg-type]
 @response_schema(s.EventRegradeOut, 200)
-@error_responses(400, 401, 403, 404, 413, 422, 429)
+@error_responses(400, 401, 403, 404, 409, 413, 422, 429)
 async def correct_score(request: web.Request) -> web.Response:
     who = await require_role(request, "agent", "admin")
     event_id = request.match_info["event_id"]
@@ -199,7 +203,7 @@ async def correct_score(request: web.Request) -> web.Response:
         raise NotFound("No such event", code="event_not_found")
     d = request[BODY]
     body = await settlement.correct_score(request.app[PG], request.app[REDIS], who.user_id, event_id, d["reason"],
-                                          d["status"], d["home_score"], d["away_score"])
+                                          d["status"], d["home_score"], d["away_score"], request.app[CLOCK]())
     return json_response(body)
 
 

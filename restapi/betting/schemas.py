@@ -115,6 +115,8 @@ class SlipIn(Schema):
 
 class HistoryQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    bet_type = fields.String(load_default=None, data_key="type", validate=validate.OneOf(("straight", "parlay")),
+                             metadata={"description": "straight or parlay"})
     sport = fields.String(load_default=None, validate=[validate.Length(max=64), validate.Regexp(BOOK_RE)],
                           metadata={"description": "A sport ('basketball') or league key ('basketball_nba')"})
     since = Instant(load_default=None, data_key="from",
@@ -169,6 +171,8 @@ class LegOut(Schema):
     outcome = fields.String(required=True)
     point = fields.Float(required=True, allow_none=True)
     book = fields.String(required=True)
+    book_title = fields.String(metadata={"description": "The book's name as players know it (in history)",
+                                         "example": "FanDuel"})
     price = fields.Integer(required=True, metadata={"description": "Accepted American odds"})
     price_seen = fields.Integer(required=True)
     point_seen = fields.Float(required=True, allow_none=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 import aiopg
 import orjson
+from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from restapi import ledger
@@ -35,6 +36,8 @@ from restapi.betting import pricing
 from restapi.betting import queries as q
 from restapi.betting.rows import Bet, PlacementOpen
 from restapi.config import RestSettings
+from restapi.switches import store as switch_store
+from restapi.switches.model import Board, Leg
 from shared import streams
 from shared.db import Cursor, Statement, Transaction
 from shared.errors import Forbidden, NotFound, ValidationFailed
@@ -42,6 +45,8 @@ from shared.odds import parlay_payout, straight_payout
 from shared.redis import Redis
 
 log = logging.getLogger(__name__)
+BETS_PLACED = Counter("bets_placed_total", "Bets accepted (first answers, not replays)", ["type"])
+BETS_STAKE = Counter("bets_stake_cents_total", "Stakes of accepted bets, in cents", ["type"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +135,8 @@ async def fetch_legs(cur: Cursor, bet_ids: list[int]) -> dict[int, list[dict[str
     legs: dict[int, list[dict[str, Any]]] = {b: [] for b in bet_ids}
     if bet_ids:
         await cur.execute(q.SELECT_LEGS, {"bet_ids": bet_ids})
-        for bet_id, *leg in await cur.fetchall():
-            legs[bet_id].append(leg_json(leg))
+        for bet_id, *leg, book_title in await cur.fetchall():
+            legs[bet_id].append({**leg_json(leg), "book_title": book_title})
     return legs
 
 
@@ -151,9 +156,13 @@ def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: 
 
 
 async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
-                    req: BetRequest, now: datetime) -> tuple[int, dict[str, Any]]:
+                    req: BetRequest, now: datetime, board: Board | None = None) -> tuple[int, dict[str, Any]]:
     """Place ``req`` once per (user, key) at ``now``: (201, the bet) the first time, (200, the same
-    answer) on a retry."""
+    answer) on a retry.
+
+    ``board`` holds the thrown kill switches; a bet one of them covers is refused (409 betting_suspended).
+    """
+    board = board or Board()
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
     async with pool.acquire() as conn, conn.cursor() as cur, Transaction(cur) as tx:
@@ -168,8 +177,15 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
                                        code="idempotency_key_reused")
             await tx.commit()
             return 200, account.response
-        body, writes = _place(settings, user_id, key, digest, req, account, now)
+        # A master agent's switches cover its tree: look the chain up only when one is thrown (a player
+        # always has an agent; anyone else is refused by _place).
+        chain: Sequence[int] = ()
+        if board.has_tree_switches and account.agent_id is not None:
+            chain = await switch_store.master_chain(cur, account.agent_id)
+        body, writes = _place(settings, user_id, key, digest, req, account, now, board, chain)
         await tx.commit(writes)
+    BETS_PLACED.labels(req.bet_type).inc()
+    BETS_STAKE.labels(req.bet_type).inc(req.stake_cents)
     await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
         "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
@@ -180,6 +196,18 @@ LEG_FIELDS = ("leg_no", "event_id", "sport", "league", "home_team", "away_team",
               "point", "book", "price", "price_seen", "point_seen", "live")
 
 
+def switch_legs(picks: Sequence[pricing.Pick], offers: dict[tuple[str, str, str], pricing.Offer],
+                now: datetime) -> list[Leg]:
+    """What the kill switches need of each known pick (unknown ones are refused by the pricing rules)."""
+    legs = []
+    for p in picks:
+        event = offers[p.triple].event
+        if event is not None:
+            legs.append(Leg(event.sport, event.league, event.id, p.market,
+                            event.status == "live" or event.commence_time <= now))
+    return legs
+
+
 def event_name(legs: list[Any]) -> str:
     """What the agent's exposure lists a bet under: "Away @ Home", or each game of a parlay."""
     names = [f"{leg.event.away_team} @ {leg.event.home_team}" for leg in legs]
@@ -188,7 +216,8 @@ def event_name(legs: list[Any]) -> str:
 
 
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-           account: PlacementOpen, now: datetime) -> tuple[dict[str, Any], list[Statement]]:
+           account: PlacementOpen, now: datetime, board: Board | None = None,
+           chain: Sequence[int] = ()) -> tuple[dict[str, Any], list[Statement]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
     a = account
     if a.status != "active":
@@ -196,6 +225,8 @@ def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: Bet
     if a.role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
     offers = parse_offers(req.picks, a.offers)
+    if board is not None:  # before prices: a suspended line is refused as suspended, not as moved
+        board.check_bet(req.bet_type, switch_legs(req.picks, offers, now), chain)
     legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, a.accept_price_changes, now)
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
@@ -256,7 +287,8 @@ async def history(pool: aiopg.Pool, user_id: int, filters: dict[str, Any], page_
     """A page of the caller's bets, newest first, and the cursor of the next page (or None)."""
     limit = min(filters.get("limit") or 20, page_max)
     before = decode_cursor(filters["cursor"]) if filters.get("cursor") else None
-    params = {"user_id": user_id, "status": filters.get("status"), "sport": filters.get("sport"),
+    params = {"user_id": user_id, "status": filters.get("status"), "bet_type": filters.get("bet_type"),
+              "sport": filters.get("sport"),
               "since": filters.get("since"), "until": filters.get("until"), "before_id": before,
               "limit": limit + 1}
     async with pool.acquire() as conn, conn.cursor() as cur:

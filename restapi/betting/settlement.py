@@ -3,9 +3,10 @@
 ``grade_event`` grades every pending leg of one event from its final score and settles each bet
 whose outcome is now known (a lost leg settles a parlay at once; otherwise the last leg does).
 Grading the same result twice changes nothing: graded legs are no longer pending and settled bets
-no longer open. ``regrade`` lets an agent or admin set leg results by hand: it reverses the bet's
-settlement with contra entries, settles it again, and writes an audit row. ``correct_score``
-regrades every bet in the caller's book with a leg on an event from a corrected final score.
+no longer open. ``regrade`` lets an admin or a master agent set leg results by hand: it reverses the
+bet's settlement with contra entries, settles it again, and writes an audit row with the reason.
+``correct_score`` regrades every bet in the caller's book with a leg on an event from a corrected final
+score. Both refuse a sub-agent (403) and a game that has not started (409): no result exists yet.
 
 Lock order, everywhere: legs (an event's pending legs, or a regraded bet's legs), then bets by id,
 then accounts by id (the ledger), so two graders, or a grader and a regrade, do not deadlock.
@@ -29,7 +30,7 @@ from restapi.betting.rows import Bet, LockedBet, SettleLeg
 from restapi.betting.service import bet_json, fetch_legs, notify
 from shared.clock import utc_now
 from shared.db import Cursor
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.odds import Leg, settle
 from shared.redis import Redis
 
@@ -146,26 +147,55 @@ async def sweep(pool: aiopg.Pool, redis: Redis, limit: int = 100, void_after_hou
         await cur.execute(q.SELECT_STALE_EVENTS, {"limit": limit})
         events = list(await cur.fetchall())
         if void_after_hours is not None:
-            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit,
-                                                         "now": now or utc_now()})
+            now = now or utc_now()
+            await cur.execute(q.SELECT_UNPLAYED_EVENTS, {"hours": void_after_hours, "limit": limit, "now": now})
             unplayed = [row[0] for row in await cur.fetchall()]
             if unplayed:
                 log.warning("voiding bets on %d game(s) with no result %s h after their start: %s",
                             len(unplayed), void_after_hours, ", ".join(unplayed[:10]))
             events += [(event_id, "cancelled", None, None) for event_id in unplayed]
+            await cur.execute(q.CANCEL_UNPLAYED_EVENTS, {"hours": void_after_hours, "events": unplayed,
+                                                         "now": now})
+            cancelled = [row[0] for row in await cur.fetchall()]
+            if cancelled:
+                log.info("catalog: %d game(s) with no result %s h after their start are now cancelled",
+                         len(cancelled), void_after_hours)
     for event_id, status, home, away in events:
         await grade_event(pool, redis, event_id, status, home, away)
     return len(events)
 
 
+async def check_may_regrade(cur: Any, actor_id: int) -> None:
+    """403 unless ``actor_id`` is an admin or a master agent (sub-agents may not correct results)."""
+    await cur.execute(q.SELECT_MAY_REGRADE, {"actor_id": actor_id})
+    row = await cur.fetchone()
+    if row is None or not row[0]:
+        raise Forbidden("Results are corrected by an admin or a master agent, not by a sub-agent",
+                        code="regrade_not_allowed")
+
+
 async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, reason: str,
-                  results: dict[int, str]) -> dict[str, Any]:
-    """Set leg results by hand and re-settle the bet (contra entries reverse the old settlement)."""
+                  results: dict[int, str], now: datetime, *, checked: bool = False) -> dict[str, Any]:
+    """Set leg results by hand and re-settle the bet (contra entries reverse the old settlement).
+
+    Only an admin or a master agent may, and only on legs whose game has started by ``now``
+    (``checked``: ``correct_score`` did both checks already).
+    """
     async with pool.acquire() as conn, conn.cursor() as cur:
         async with cur.begin():
+            if not checked:
+                await check_may_regrade(cur, actor_id)
             await cur.execute(q.SELECT_BET_IN_SCOPE, {"bet_id": bet_id, "viewer": actor_id})
             if await cur.fetchone() is None:
                 raise NotFound("No such bet in your book", code="bet_not_found")
+            if not checked:
+                graded = sorted(n for n, r in results.items() if r != "pending")
+                await cur.execute(q.SELECT_LEGS_NOT_STARTED, {"bet_id": bet_id, "leg_nos": graded, "now": now})
+                early = await cur.fetchall()
+                if early:
+                    raise Conflict("A game on this bet has not started: it has no result to correct yet",
+                                   code="event_not_started",
+                                   details={"legs": [{"leg_no": n, "event_id": e} for n, e in early]})
             await cur.execute(q.LOCK_BET_LEGS, {"bet_id": bet_id})
             (bet,) = await _lock_bets(cur, [bet_id])
             bet_type, status, stake, payout, user_id = (bet.bet_type, bet.status, bet.stake_cents, bet.payout_cents,
@@ -208,20 +238,25 @@ async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, re
 
 
 async def correct_score(pool: aiopg.Pool, redis: Redis, actor_id: int, event_id: str, reason: str, status: str,
-                        home: int | None, away: int | None) -> dict[str, Any]:
+                        home: int | None, away: int | None, now: datetime) -> dict[str, Any]:
     """Regrade, from a corrected result, every bet in ``actor_id``'s book with a leg on ``event_id``.
 
+    Only an admin or a master agent may (403), and only for a game that has started by ``now`` (409).
     Each bet is regraded in its own transaction (``regrade``: contra entries, audit row), so a
     correction of a busy event does not hold every bettor's account at once; running the same
     correction again changes no money, so an interrupted one is finished by sending it again.
     """
     async with pool.acquire() as conn, conn.cursor() as cur:
+        await check_may_regrade(cur, actor_id)
+        await cur.execute(q.SELECT_EVENT_STARTED, {"event_id": event_id, "now": now})
+        started = (await cur.fetchone())[0]
+        if started is None:
+            raise NotFound("No such event", code="event_not_found")
+        if not started:
+            raise Conflict("This game has not started: it has no result to correct yet", code="event_not_started",
+                           details={"event_id": event_id})
         await cur.execute(q.SELECT_EVENT_LEGS_IN_SCOPE, {"event_id": event_id, "viewer": actor_id})
         rows = await cur.fetchall()
-        if not rows:
-            await cur.execute(q.EVENT_EXISTS, {"event_id": event_id})
-            if await cur.fetchone() is None:
-                raise NotFound("No such event", code="event_not_found")
     results: dict[int, dict[int, str]] = {}
     ungradable: list[dict[str, Any]] = []
     for bet_id, leg_no, market, outcome, point, home_team, away_team in rows:
@@ -232,7 +267,7 @@ async def correct_score(pool: aiopg.Pool, redis: Redis, actor_id: int, event_id:
             ungradable.append({"bet_id": bet_id, "leg_no": leg_no, "reason": str(exc)})
     bets = []
     for bet_id, legs in results.items():
-        body = await regrade(pool, redis, actor_id, bet_id, reason, legs)
+        body = await regrade(pool, redis, actor_id, bet_id, reason, legs, now, checked=True)
         bets.append({"bet_id": bet_id, "status": body["status"], "payout_cents": body["payout_cents"]})
     answer = {"event_id": event_id, "status": status, "home_score": home, "away_score": away, "bets": bets,
               "ungradable": ungradable}

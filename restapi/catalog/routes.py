@@ -12,7 +12,7 @@ from aiohttp_apigami import docs, match_info_schema, querystring_schema, respons
 from restapi.catalog import schemas as s
 from restapi.catalog import service
 from restapi.catalog.cache import CatalogCache, Invalidator, invalidator_ctx
-from restapi.keys import CATALOG_CACHE, PG, REDIS, SETTINGS
+from restapi.keys import CATALOG_CACHE, PG_READ, REDIS, SETTINGS
 from restapi.openapi import PATH, QUERY
 
 routes = web.RouteTableDef()
@@ -43,7 +43,7 @@ async def _catalog_read(request: web.Request, endpoint: str, params: dict[str, A
       description="American sports first (NFL, NBA, MLB, NHL), then by number of games.")
 @response_schema(s.SportsOut, 200)
 async def get_sports(request: web.Request) -> web.Response:
-    pool = request.app[PG]
+    pool = request.app[PG_READ]  # public data: the replica when there is one
 
     async def load() -> dict[str, Any]:
         return {"sports": await service.sports(pool)}
@@ -56,7 +56,7 @@ async def get_sports(request: web.Request) -> web.Response:
 @match_info_schema(s.SportPath, put_into=PATH)  # type: ignore[arg-type]
 @response_schema(s.LeaguesOut, 200)
 async def get_leagues(request: web.Request) -> web.Response:
-    pool = request.app[PG]
+    pool = request.app[PG_READ]  # public data: the replica when there is one
     sport = request[PATH]["sport"]
 
     async def load() -> dict[str, Any]:
@@ -70,7 +70,7 @@ async def get_leagues(request: web.Request) -> web.Response:
       description="From the `sidebar` materialized view, refreshed by ingest after changes. American first.")
 @response_schema(s.SidebarOut, 200)
 async def get_sidebar(request: web.Request) -> web.Response:
-    pool = request.app[PG]
+    pool = request.app[PG_READ]  # public data: the replica when there is one
 
     async def load() -> dict[str, Any]:
         return {"sports": await service.sidebar(pool)}
@@ -86,7 +86,7 @@ async def get_sidebar(request: web.Request) -> web.Response:
 @response_schema(s.OddsOut, 200)
 async def get_odds(request: web.Request) -> web.Response:
     f = request[QUERY]
-    pool = request.app[PG]
+    pool = request.app[PG_READ]  # public data: the replica when there is one
     cache = request.app[CATALOG_CACHE]
     params = {"sport": f.get("sport"), "league": f.get("league"), "event": f.get("event"),
               "statuses": list(f["statuses"]), "books": list(f["books"]) if f.get("books") else None,
@@ -108,12 +108,14 @@ async def get_odds(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/betting/events/{event_id}")
-@docs(tags=TAG, summary="One event with its odds", responses={404: ERRORS[404]})
+@docs(tags=TAG, summary="One event with its odds",
+      responses={404: ERRORS[404], 422: {"description": "Not an event id (1-64 of A-Z a-z 0-9 _ -)",
+                                         "schema": s.ErrorOut}})
 @match_info_schema(s.EventPath, put_into=PATH)  # type: ignore[arg-type]
 @response_schema(s.EventOut, 200)
 async def get_event(request: web.Request) -> web.Response:
     event_id = request[PATH]["event_id"]
-    pool = request.app[PG]
+    pool = request.app[PG_READ]  # public data: the replica when there is one
     cache = request.app[CATALOG_CACHE]
     ttls = _ttls(request.app)
 

@@ -123,7 +123,8 @@ class EventOut(Schema):
     home_team = fields.String()
     away_team = fields.String()
     commence_time = fields.String()
-    status = fields.String(metadata={"description": "scheduled, upcoming, live, final or cancelled"})
+    status = fields.String(metadata={"description": "scheduled, upcoming, live, awaiting (past its expected end "
+                                                    "with no score: not bettable), final or cancelled"})
     scores = fields.Dict(allow_none=True)
     markets = fields.Dict(metadata={"description": "market -> {open, live_bettable}"})
     bookmakers = fields.List(fields.Nested(BookmakerOut))

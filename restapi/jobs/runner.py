@@ -14,13 +14,14 @@ from restapi.agent.jobs import ReminderJob, WeeklyCloseJob
 from restapi.auth.purge import auth_purge
 from restapi.betting.grader import Grader
 from restapi.config import RestSettings
+from restapi.jobs.opsmetrics import OpsMetrics
 from shared.daemon import DaemonContext, Loop, daemon_resources, run_loops
 
 log = logging.getLogger(__name__)
 
 
 JobFactory = Callable[[DaemonContext, RestSettings], Loop]
-JOBS: list[JobFactory] = [Grader, WeeklyCloseJob, ReminderJob, auth_purge]
+JOBS: list[JobFactory] = [Grader, WeeklyCloseJob, ReminderJob, auth_purge, OpsMetrics]
 
 
 async def run(settings: RestSettings, stop: asyncio.Event, jobs: list[JobFactory] | None = None,

@@ -62,6 +62,7 @@ import psycopg2.extensions
 
 from shared.db import Cursor
 from shared.errors import Conflict, NotFound
+from shared.money import dollars
 
 GENESIS = "0" * 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -202,10 +203,12 @@ def prepare(
         raise ValueError(f"pending risk of account {tip.account_id} would go negative")
     if amount_cents - risk_cents < 0 and not override:
         if available_cents(balance_after, tip.credit_limit_cents, risk_after) < 0:
-            raise InsufficientCredit(details={
-                "available_cents": available_cents(tip.balance_cents, tip.credit_limit_cents, tip.pending_risk_cents),
-                "requested_cents": risk_cents - amount_cents,
-            })
+            available = available_cents(tip.balance_cents, tip.credit_limit_cents, tip.pending_risk_cents)
+            requested = risk_cents - amount_cents
+            raise InsufficientCredit(
+                f"Not enough available credit: available credit {dollars(max(available, 0))}, "
+                f"this needs {dollars(requested)}",
+                details={"available_cents": available, "requested_cents": requested})
     return _chained(tip, {
         "account_id": tip.account_id, "seq": tip.seq + 1, "amount_cents": amount_cents, "risk_cents": risk_cents,
         "balance_after": balance_after, "risk_after": risk_after, "kind": kind, "ref_type": ref_type,

@@ -1,8 +1,8 @@
 """Page handlers of the mobile web app: server-rendered shells, hashed static assets, service worker.
 
 The pages hold no personal data: each is a small HTML shell whose JS module calls the JSON API with
-the access token kept in sessionStorage, so every page can be cached by the service worker and
-served the same to every visitor. The role a page needs is checked by the API, not here.
+the access token kept in memory (refreshed through an httpOnly cookie), so every page can be cached
+by the service worker and served the same to every visitor. The role a page needs is checked by the API, not here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
+import orjson
 from aiohttp import web
 
 from restapi.keys import SETTINGS
@@ -26,6 +27,8 @@ BUNDLE: web.AppKey[assets.Bundle] = web.AppKey("web_bundle", assets.Bundle)
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Pages are tiny and change with every deploy: revalidate each time (ETag makes that a 304).
 PAGE_CACHE = "no-cache"
+OFFLINE = "/offline"  # what the service worker shows for a page it never saw, when there is no network
+THEME = "#0b1f33"  # the manifest's and <meta name="theme-color">'s colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +47,12 @@ PAGES: tuple[Page, ...] = (
     Page("/login", "login.html", "Log in", "login.js", "public", "Log in to WagerBabe to bet on live odds."),
     Page("/reset-password", "reset.html", "Reset password", "login.js", "public"),
     Page("/sports", "sports.html", "Sports", "sports.js", "player"),
+    Page("/live", "live.html", "Live now", "board.js", "player", "Games in play now, with live odds."),
     Page("/league/{league}", "board.html", "Odds", "board.js", "player"),
     Page("/event/{event_id}", "event.html", "Event", "board.js", "player"),
     Page("/history", "history.html", "Bet history", "history.js", "player"),
-    Page("/profile", "profile.html", "Profile", "profile.js", "player"),
+    Page("/offline", "offline.html", "Offline", "offline.js", "public", "WagerBabe needs a connection for this page."),
+    Page("/profile", "profile.html", "Account", "profile.js", "player"),
     Page("/agent", "agent_dashboard.html", "Dashboard", "agent.js", "agent"),
     Page("/agent/customers", "agent_customers.html", "Customers", "agent.js", "agent"),
     Page("/agent/customers/{player_id}", "agent_customer.html", "Customer", "agent.js", "agent"),
@@ -55,6 +60,7 @@ PAGES: tuple[Page, ...] = (
     Page("/agent/settlements", "agent_settlements.html", "Settlements", "agent.js", "agent"),
     Page("/agent/reports", "agent_reports.html", "Reports", "agent.js", "agent"),
     Page("/agent/agents", "agent_agents.html", "Sub-agents", "agent.js", "agent"),
+    Page("/agent/switches", "agent_switches.html", "Kill switches", "switches.js", "agent"),
 )
 
 
@@ -114,11 +120,24 @@ async def service_worker(request: web.Request) -> web.Response:
     """``/sw.js`` at the root so its scope is the whole site; never cached long (it must update)."""
     bundle = request.app[BUNDLE]
     context = {"version": bundle.version(), "assets": sorted(bundle.urls.values()),
-               "shell": ["/sports", "/login", "/history", "/profile"]}
+               "shell": ["/sports", "/live", "/login", "/history", "/profile", OFFLINE]}
     text = aiohttp_jinja2.render_string("sw.js", request, context)
     resp = _html(request, text, "text/javascript")
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp
+
+
+async def manifest(request: web.Request) -> web.Response:
+    """``/manifest.webmanifest``: name, icons and theme colour, so a phone can install the app."""
+    bundle = request.app[BUNDLE]
+    icons = [{"src": bundle.url(name), "sizes": size, "type": "image/png", "purpose": purpose}
+             for name, size, purpose in (("icon-192.png", "192x192", "any"), ("icon-512.png", "512x512", "any"),
+                                         ("icon-maskable-512.png", "512x512", "maskable"))]
+    doc = {"name": "WagerBabe", "short_name": "WagerBabe", "description": "Live odds and your bet slip.",
+           "id": "/sports", "start_url": "/sports", "scope": "/", "display": "standalone",
+           "background_color": THEME, "theme_color": THEME, "icons": icons}
+    return web.Response(body=orjson.dumps(doc), content_type="application/manifest+json",
+                        headers={"Cache-Control": "public, max-age=3600"})
 
 
 async def robots(request: web.Request) -> web.Response:
@@ -152,3 +171,4 @@ def setup(app: web.Application) -> None:
     r.add_get("/favicon.ico", favicon)
     r.add_get("/sw.js", service_worker)
     r.add_get("/robots.txt", robots)
+    r.add_get("/manifest.webmanifest", manifest)

@@ -68,3 +68,23 @@ def test_embedded_redis_starts_serves_and_stops(tmp_path: Path) -> None:
         client.close()
         server.stop()
     assert not pid_alive(pid)
+
+
+def test_development_redis_keeps_its_data_across_a_restart_and_tests_redis_does_not(tmp_path: Path) -> None:
+    """./dev up's Redis runs with AOF (everysec), as production should; the tests' loses everything."""
+    for persistent, kept in ((True, 1), (False, 0)):
+        server = EmbeddedRedis(tmp_path / f"redis-{persistent}", persistent=persistent)
+        client = redis.Redis.from_url(server.start())
+        try:
+            assert client.config_get("appendonly")["appendonly"] == ("yes" if persistent else "no")
+            assert client.config_get("appendfsync")["appendfsync"] == "everysec"
+            client.xadd("odds:x", {"a": "1"})
+            client.hset("snap:x", mapping={"_epoch": "e1"})
+            server.stop()
+            server.start()
+            client.close()
+            client = redis.Redis.from_url(server.url)
+            assert client.xlen("odds:x") == kept and len(client.hgetall("snap:x")) == kept
+        finally:
+            client.close()
+            server.stop()

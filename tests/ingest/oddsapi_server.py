@@ -24,6 +24,9 @@ class FakeOddsApi:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     completed: bool = True
     extra_sports: list[dict[str, Any]] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)  # paths answered 404 (a league the plan lost)
+    no_scores: set[str] = field(default_factory=set)  # events the feed has no score for
+    finished: set[str] = field(default_factory=set)  # events reported completed whatever the fixture says
 
     def paid(self, path: str) -> list[str]:
         return [p for p, _ in self.requests if p.endswith(("/odds", "/scores"))]
@@ -36,6 +39,10 @@ class FakeOddsApi:
                 item["commence_time"] = self.commence[item["id"]]
             if "completed" in item and not self.completed:
                 item["completed"] = False
+            if item.get("id") in self.no_scores:
+                item["scores"], item["completed"] = None, False
+            if "completed" in item and item.get("id") in self.finished:
+                item["completed"] = True
         return data
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -43,6 +50,8 @@ class FakeOddsApi:
         self.requests.append((request.path, query))
         if query.get("apiKey") != KEY:
             return web.json_response({"message": "API key is not valid"}, status=401)
+        if request.path in self.missing:
+            return web.json_response({"message": "Unknown sport"}, status=404)
         if self.failures:
             status, headers = self.failures.pop(0)
             return web.json_response({"message": "slow down"}, status=status, headers=headers)

@@ -168,3 +168,30 @@ async def test_buffer_overflow_resyncs_the_league(own_redis: EmbeddedRedis) -> N
         assert snap == poller.state["basketball_nba"] and new_epoch != epoch
     finally:
         await redis.aclose()
+
+
+async def test_quiet_leagues_are_republished_under_a_new_epoch_after_redis_lost_its_data(
+        own_redis: EmbeddedRedis) -> None:
+    """No league changes after Redis comes back empty, yet every league's snapshot is back within a tick."""
+    redis = create_client(own_redis.url)
+    clock = [1_800_000_000.0]
+    poller = _poller(redis, clock, leagues=6)
+    try:
+        await poller.bootstrap()
+        await _run(poller, clock, 3, 60)
+        await poller.tick()
+        before = {lg: (await _snap(redis, lg))[2] for lg in poller.leagues}
+        assert all(before.values())
+        own_redis.stop()
+        own_redis.start()  # no dump: the server comes back empty
+        assert await redis.exists(*(streams.snap_key(lg) for lg in poller.leagues)) == 0
+        assert await poller.tick() == 0  # the clock did not move: the provider has nothing new
+        for league in poller.leagues:
+            snap, offset, epoch = await _snap(redis, league)
+            assert epoch and epoch != before[league]
+            assert snap == poller.state[league]
+            top = await redis.xrevrange(streams.odds_stream(league), count=1)
+            assert offset == top[0][0].decode()
+        assert any(poller.state[lg] for lg in poller.leagues)
+    finally:
+        await redis.aclose()

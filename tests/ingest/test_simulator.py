@@ -92,3 +92,25 @@ async def test_cancelled_games_close_without_a_score() -> None:
     assert cancelled
     for ev in cancelled:
         assert ev["odds"] == {} and all(not m["open"] for m in ev["markets"].values())  # type: ignore[attr-defined]
+
+
+async def test_a_believable_slate_unique_matchups_per_day_and_kick_offs_on_the_half_hour() -> None:
+    """The demo's board: no matchup twice in a league's day, no team in two games at once."""
+    checked = 0
+    for day in range(3):  # three days of the schedule
+        sim = Simulator(seed=42, leagues=110, clock=lambda: T0, start_ms=int((T0 + day * 86_400) * 1000))
+        for league in ("basketball_nba", "americanfootball_nfl", "soccer_epl", "handball_argentina_league"):
+            events = await sim.events(league)
+            by_day: dict[str, list[frozenset[str]]] = {}
+            by_start: dict[str, list[str]] = {}
+            for ev in events:
+                start = ev["commence_time"]
+                assert start[14:] in ("00:00Z", "30:00Z"), start
+                by_day.setdefault(start[:10], []).append(frozenset((ev["home_team"], ev["away_team"])))
+                by_start.setdefault(start, []).extend((ev["home_team"], ev["away_team"]))
+            for pairs in by_day.values():
+                assert len(pairs) == len(set(pairs))
+                checked += len(pairs)
+            for teams in by_start.values():
+                assert len(teams) == len(set(teams))
+    assert checked > 100

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiopg
 import pytest
+from prometheus_client import REGISTRY
 
 from ingest.model import odds_from_api, scores_from_api
 from ingest.pipeline import Poller
-from ingest.providers import ProviderError
+from ingest.providers import CallSkipped, ProviderError
 from ingest.providers.quota import Quota
 from ingest.providers.theoddsapi import QuotaExhausted, TheOddsApi
 from ingest.scheduler import Scheduler, Tiers
 from ingest.store import Store
-from tests.helpers import wait_for
+from tests.helpers import captured_json_logs, wait_for
 from tests.ingest.oddsapi_server import KEY, FakeOddsApi
 
 MARKETS = ("h2h", "spreads", "totals")
@@ -178,3 +180,148 @@ async def test_a_league_that_comes_into_season_is_picked_up_and_stored(api: TheO
     async with pg.acquire() as conn, conn.cursor() as cur:
         await cur.execute("SELECT sport, title FROM leagues WHERE key = 'baseball_mlb'")
         assert await cur.fetchall() == [("baseball", "MLB")]
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_a_budget_of_4_spends_at_most_4_whatever_the_concurrency(aiohttp_server, fake: FakeOddsApi) -> None:  # type: ignore[no-untyped-def]
+    """Credits are reserved before a call is sent, so concurrent calls cannot all pass the check."""
+    server = await aiohttp_server(fake.app())
+    api = TheOddsApi(str(server.make_url("")), KEY, daily_budget=4, backoff=0.001)
+    try:
+        leagues = ["basketball_nba", "icehockey_nhl", "soccer_epl", "americanfootball_nfl"]
+        calls = [api.odds(lg, ("h2h",)) for lg in leagues * 2] + [api.odds(lg, MARKETS) for lg in leagues]
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        assert fake.used == 4 and api.quota.spent_today == 4 and api.quota.reserved == 0
+        assert sum(1 for o in outcomes if isinstance(o, list)) == 4
+        assert all(isinstance(o, QuotaExhausted) for o in outcomes if not isinstance(o, list))
+        assert not api.can_spend(1)
+    finally:
+        await api.close()
+
+
+async def test_the_reservation_is_settled_from_x_requests_last(aiohttp_server, fake: FakeOddsApi) -> None:  # type: ignore[no-untyped-def]
+    server = await aiohttp_server(fake.app())
+    api = TheOddsApi(str(server.make_url("")), KEY, daily_budget=10, backoff=0.001)
+    try:
+        await api.odds("basketball_nba", MARKETS, ("no-such-event",))  # the provider charged 3
+        assert api.quota.spent_today == 3 and api.quota.reserved == 0
+        fake.failures = [(500, {})]  # an error answer is retried and charged nothing
+        await api.scores("basketball_nba")
+        assert api.quota.spent_today == 4 == fake.used and api.quota.reserved == 0
+    finally:
+        await api.close()
+
+
+async def test_a_failing_endpoint_backs_off_exponentially_and_alone(aiohttp_server, fake: FakeOddsApi) -> None:  # type: ignore[no-untyped-def]
+    server = await aiohttp_server(fake.app())
+    now = [1_800_000_000.0]
+    api = TheOddsApi(str(server.make_url("")), KEY, retries=0, backoff=10.0, rng=random.Random(2),
+                     clock=lambda: now[0])
+    bad = "/v4/sports/icehockey_nhl/events"
+    fake.missing = {bad}
+    try:
+        with pytest.raises(ProviderError, match="HTTP 404"):
+            await api.events("icehockey_nhl")
+        gaps: list[int] = []
+        while len(gaps) < 4:
+            waited = 0
+            while True:  # one call a second, as the ticks would, until one is sent again
+                now[0] += 1
+                waited += 1
+                sent = len(fake.requests)
+                try:
+                    await api.events("icehockey_nhl")
+                except CallSkipped as exc:
+                    assert exc.reason == "backoff" and exc.counted == (waited == 1)  # a window counts once
+                    assert len(fake.requests) == sent  # nothing was sent
+                    continue
+                except ProviderError as exc:
+                    assert "HTTP 404" in str(exc)
+                    break
+            gaps.append(waited)
+            assert await api.events("basketball_nba")  # another endpoint is not held back
+        assert all(5 <= g <= 15 * 2 ** n + 1 for n, g in enumerate(gaps)), gaps
+        assert gaps[3] > gaps[0]  # exponential: 40-120 s after four failures, 5-15 s after one
+        fake.missing = set()
+        now[0] += 3600
+        assert await api.events("icehockey_nhl")
+    finally:
+        await api.close()
+
+
+async def test_a_refused_key_stops_every_call_with_a_metric_and_a_log_line(aiohttp_server, fake: FakeOddsApi) -> None:  # type: ignore[no-untyped-def]
+    server = await aiohttp_server(fake.app())
+    api = TheOddsApi(str(server.make_url("")), "revoked-key", backoff=0.001)
+    try:
+        with captured_json_logs() as logs:
+            with pytest.raises(ProviderError, match="HTTP 401"):
+                await api.sports()
+            for _ in range(3):
+                with pytest.raises(CallSkipped) as info:
+                    await api.odds("basketball_nba", MARKETS)
+                assert info.value.reason == "auth"
+        assert len(fake.requests) == 1
+        assert _metric("ingest_provider_auth_failed", provider="theoddsapi") == 1
+        alerts = [line for line in logs if line.get("alert") == "provider_auth_failed"]
+        assert len(alerts) == 1 and alerts[0]["level"] == "ERROR" and "revoked-key" not in str(alerts[0])
+    finally:
+        await api.close()
+
+
+async def test_skip_counters_count_calls_actually_skipped_not_ticks(api: TheOddsApi, fake: FakeOddsApi) -> None:
+    now = datetime.now(UTC)
+    fake.commence = {NBA1: (now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     NBA2: (now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     NHL1: (now + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    poller = Poller(api, Scheduler(Tiers(), MARKETS, 72 * 3_600_000))
+    await poller.bootstrap()
+    no_games = _metric("ingest_calls_skipped_total", reason="no_games")
+    saved = _metric("ingest_calls_saved_total")
+    for _ in range(20):  # twenty ticks within one interval: the idle leagues were skipped once each
+        await poller.tick()
+    idle = _metric("ingest_calls_skipped_total", reason="no_games") - no_games
+    assert idle == len(poller.leagues) - 1  # every league but the NBA, once
+    assert _metric("ingest_calls_saved_total") == saved  # one tier due: nothing merged, nothing saved
+
+
+async def test_a_game_long_past_its_start_without_a_score_leaves_the_board_until_its_result(
+        aiohttp_server, fake: FakeOddsApi, pg: aiopg.Pool) -> None:  # type: ignore[no-untyped-def]
+    """NBA games last at most 4 h: 5 h after the start with no score, the game awaits its result."""
+    server = await aiohttp_server(fake.app())
+    now = [datetime.now(UTC).timestamp()]
+    api = TheOddsApi(str(server.make_url("")), KEY, backoff=0.001, clock=lambda: now[0])
+    started = (datetime.fromtimestamp(now[0], UTC) - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake.commence = {NBA1: started, NBA2: started}
+    fake.no_scores = {NBA2}
+    poller = Poller(api, Scheduler(Tiers(30, 300, 1800), MARKETS, 72 * 3_600_000),
+                    league_filter=("basketball_nba",))
+    poller.store = Store(pg, poller.full_state, poller.league_list)
+    try:
+        await poller.bootstrap()
+        for _ in range(3):
+            await poller.tick()
+            now[0] += 1
+        nba = poller.state["basketball_nba"]
+        assert nba[NBA1]["status"] == "final" and nba[NBA1]["scores"] == {"home": 112, "away": 104}
+        stale = nba[NBA2]
+        assert stale["status"] == "awaiting" and stale["odds"] == {}
+        assert not any(m["open"] for m in stale["markets"].values())
+        async with pg.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT e.status, bool_or(m.is_open) FROM events e JOIN markets m ON m.event_id = e.id "
+                              "WHERE e.id = %s GROUP BY e.status", (NBA2,))
+            assert await cur.fetchall() == [("awaiting", False)]
+        paid = len(fake.paid(""))
+        for _ in range(5):  # within the slow interval no further paid call is made for it
+            await poller.tick()
+            now[0] += 1
+        assert len(fake.paid("")) == paid
+        fake.no_scores, fake.finished = set(), {NBA2}  # the result comes in late
+        now[0] += 1800
+        await poller.tick()
+        assert poller.state["basketball_nba"][NBA2]["status"] == "final"
+        assert poller.state["basketball_nba"][NBA2]["scores"] == {"home": 51, "away": 48}
+    finally:
+        await api.close()

@@ -21,7 +21,8 @@ def restapi_server(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> Iterato
     """The real restapi process on a free port; yields its base URL and stops it afterwards."""
     port = free_port()
     env = {**os.environ, **base_env, "RESTAPI_PORT": str(port), "SMTP_PORT": str(smtp[1]),
-           "SMTP_HOST": "127.0.0.1", "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
+           "SMTP_HOST": "127.0.0.1", "RESTAPI_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
            "AUTH_SIGNUP_LIMIT": "1000", "LOG_LEVEL": "ERROR"}
     proc = subprocess.Popen([sys.executable, "-m", "restapi"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -106,3 +106,29 @@ def test_the_sub_agents_latest_week_is_not_yet_due_on_any_day(now: datetime) -> 
     week falls due at its next close, even across a daylight-saving change."""
     latest = last_close(now, seed_book.SUB_TERMS)
     assert latest <= now < due_at(latest, seed_book.SUB_TERMS)
+
+
+async def test_seeded_bets_are_bets_with_legs_that_history_shows(database_url: str) -> None:
+    """Every seeded wager is a ``bets`` row with legs (not only ledger entries), so a player's history
+    lists their open bets and their stakes add up to the pending risk the ledger holds."""
+    await seed.seed(database_url, now=FRIDAY)
+    async with aiopg.connect(database_url) as conn, conn.cursor() as cur:
+        await cur.execute("""
+            SELECT u.id FROM users u WHERE u.role = 'player' AND u.pending_risk_cents <>
+                   (SELECT coalesce(sum(b.stake_cents), 0) FROM bets b WHERE b.user_id = u.id AND b.status = 'open')""")
+        assert await cur.fetchall() == []
+        await cur.execute("SELECT count(*) FROM bets WHERE status = 'open'")
+        (open_bets,) = await cur.fetchone()
+        await cur.execute("SELECT count(*) FROM bets b WHERE NOT EXISTS "
+                          "(SELECT 1 FROM bet_legs l WHERE l.bet_id = b.id)")
+        assert await cur.fetchone() == (0,)
+        await cur.execute("""
+            SELECT count(*) FROM ledger_entries e WHERE e.ref_type = 'bet'
+               AND NOT EXISTS (SELECT 1 FROM bets b WHERE b.id::text = e.ref_id AND b.user_id = e.account_id)""")
+        assert await cur.fetchone() == (0,)  # every bet entry points at its bet, as a placed bet's does
+        await cur.execute("SELECT count(*) FROM bets b WHERE b.bet_type = 'parlay' AND "
+                          "(SELECT count(*) FROM bet_legs l WHERE l.bet_id = b.id) < 2")
+        assert await cur.fetchone() == (0,)
+        await cur.execute("SELECT count(*) FROM bets WHERE status = 'won' AND payout_cents <> potential_payout_cents")
+        assert await cur.fetchone() == (0,)
+    assert open_bets > 0

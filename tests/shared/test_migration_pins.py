@@ -23,6 +23,10 @@ PINNED: dict[str, str] = {
     "0014_ledger_daily.sql": "7c2fc2f498ad2b14b29ef6a54378619e9e6ab88fa1b72693db34ed097a25cb99",
     "0015_placement_functions.sql": "db0dd991aa71174caec100281419374402f6c5b4e9a31f6247ecc71a895089a3",
     # New migrations: one line each, below this comment, in number order.
+    "0016_revoked_access_tokens.sql": "3c357aef98d0d0f6c88636adac4da8e660739139e1074b76771d243aef7e858b",
+    "0017_login_throttle.sql": "2ab8179f0b24f87222cfa83dc91b4f8afc72707eae532e2dcf5d9acda0525935",
+    "0019_event_awaiting_result.sql": "e9255ede0ac6f6504f58cc625be71bb7f840cc2398c94de54773c34346f3ecdb",
+    "0021_kill_switches.sql": "d3ca4d10a66f66e7d818822ffe68a08a7c2300cf816b300d1f5471e4356c9314",
 }
 
 

@@ -1,6 +1,11 @@
-// The JSON API client: access token in sessionStorage, silent refresh, errors as ApiError.
-const K = { access: "wb.access", refresh: "wb.refresh", exp: "wb.exp", user: "wb.user" };
+// The JSON API client: access token in memory only, refresh token in an httpOnly cookie (never
+// readable here), silent refresh through the cookie, errors as ApiError. Only the non-secret user
+// profile is kept in sessionStorage, so a reload knows who is logged in and refreshes.
+const USER = "wb.user";
 const store = window.sessionStorage;
+let access = null;
+let accessExp = 0;
+["wb.access", "wb.refresh", "wb.exp"].forEach((k) => store.removeItem(k)); // tokens an older version stored
 
 /** An API failure in the {error, message, details} shape (status 0: the network failed). */
 export class ApiError extends Error {
@@ -13,36 +18,37 @@ export class ApiError extends Error {
 }
 
 export function user() {
-  try { return JSON.parse(store.getItem(K.user) || "null"); } catch { return null; }
+  try { return JSON.parse(store.getItem(USER) || "null"); } catch { return null; }
 }
 
-export function hasSession() { return !!store.getItem(K.access); }
+export function hasSession() { return !!user(); }
 
 function saveTokens(body) {
-  store.setItem(K.access, body.access_token);
-  store.setItem(K.refresh, body.refresh_token);
-  store.setItem(K.exp, String(Date.now() + body.expires_in * 1000));
+  access = body.access_token;
+  accessExp = Date.now() + body.expires_in * 1000;
 }
 
 export function saveLogin(body) {
   saveTokens(body);
-  store.setItem(K.user, JSON.stringify(body.user));
+  store.setItem(USER, JSON.stringify(body.user));
 }
 
-export function clearSession() { Object.values(K).forEach((k) => store.removeItem(k)); }
+export function clearSession() { access = null; accessExp = 0; store.removeItem(USER); }
 
 let refreshing = null;
 /** Spend the refresh token once for every caller waiting on it (single flight). */
 export function refresh() {
   if (!refreshing) {
-    const token = store.getItem(K.refresh);
     refreshing = (async () => {
-      if (!token) throw new ApiError(401, { error: "unauthorized", message: "Please log in again." });
+      if (!hasSession()) throw new ApiError(401, { error: "unauthorized", message: "Please log in again." });
       const resp = await fetch("/api/v1/auth/refresh", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: token }),
+        method: "POST", headers: { "Content-Type": "application/json" }, body: "{}", credentials: "same-origin",
       });
       const body = await resp.json().catch(() => ({}));
-      if (!resp.ok) { clearSession(); throw new ApiError(resp.status, body); }
+      if (!resp.ok) {
+        if (resp.status === 401 || resp.status === 403) clearSession(); // the session is over, not the network
+        throw new ApiError(resp.status, body);
+      }
       saveTokens(body);
     })().finally(() => { refreshing = null; });
   }
@@ -52,21 +58,18 @@ export function refresh() {
 /** Call the API; JSON in and out. opts: method, body, headers, auth (default true), raw (return the Response). */
 export async function api(path, opts = {}) {
   const auth = opts.auth !== false;
-  if (auth && store.getItem(K.refresh) && Number(store.getItem(K.exp) || 0) - Date.now() < 60_000) {
-    await refresh().catch(() => {});
-  }
+  if (auth && hasSession() && accessExp - Date.now() < 60_000) await refresh().catch(() => {});
   const headers = { Accept: "application/json", ...(opts.headers || {}) };
   let body;
   if (opts.body !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(opts.body); }
-  const token = store.getItem(K.access);
-  if (auth && token) headers.Authorization = `Bearer ${token}`;
+  if (auth && access) headers.Authorization = `Bearer ${access}`;
   let resp;
   try {
     resp = await fetch(path, { method: opts.method || "GET", headers, body, keepalive: !!opts.keepalive });
   } catch {
     throw new ApiError(0, { error: "network", message: "No connection. Check your network and try again." });
   }
-  if (resp.status === 401 && auth && !opts.retried && store.getItem(K.refresh)) {
+  if (resp.status === 401 && auth && !opts.retried && hasSession()) {
     try { await refresh(); } catch { toLogin(); throw new ApiError(401, { message: "Your session ended. Please log in." }); }
     return api(path, { ...opts, retried: true });
   }
@@ -81,8 +84,8 @@ export async function api(path, opts = {}) {
 
 /** A current access token (refreshed first when it is about to expire). */
 export async function accessToken() {
-  if (store.getItem(K.refresh) && Number(store.getItem(K.exp) || 0) - Date.now() < 60_000) await refresh().catch(() => {});
-  return store.getItem(K.access);
+  if (hasSession() && accessExp - Date.now() < 60_000) await refresh().catch(() => {});
+  return access;
 }
 
 export function toLogin() {

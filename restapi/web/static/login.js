@@ -1,13 +1,14 @@
 // Login and password-reset pages.
 import { api, saveLogin, user, hasSession, ApiError } from "./api.js";
 import { $, showError, showOk, clearMsg, chrome, storeNotifyPrefs } from "./ui.js";
+import { sitePath } from "./redirect.js";
 
 function home(who) { return who.role === "player" ? "/sports" : "/agent"; }
 
 function safeNext(who) {
-  const next = new URLSearchParams(location.search).get("next") || "";
+  const next = sitePath(new URLSearchParams(location.search).get("next"));
   const agentSide = who.role !== "player";
-  if (next.startsWith("/") && !next.startsWith("//") && next.startsWith("/agent") === agentSide) return next;
+  if (next !== null && next.startsWith("/agent") === agentSide) return next;
   return home(who);
 }
 
@@ -38,7 +39,7 @@ function loginPage() {
     button.disabled = true;
     try {
       const body = await api("/api/v1/auth/login", { method: "POST", auth: false,
-        body: { login, password, device: navigator.userAgent.slice(0, 90) } });
+        body: { login, password, device: navigator.userAgent.slice(0, 90), cookie: true } });
       saveLogin(body);
       if (body.user.role === "player") await prefsToSession();
       location.assign(safeNext(body.user));

@@ -1,12 +1,15 @@
 // Profile (name, email, phone) and preferences (odds format, default stake, price-change policy).
-import { api, requireLogin } from "./api.js";
+import { api, requireLogin, logout } from "./api.js";
 import { $, chrome, parseMoney, showError, showOk, clearMsg, toast, storeNotifyPrefs } from "./ui.js";
+import { initSlip } from "./slip.js";
 
 let prefs = null;
 
 async function main() {
   if (!requireLogin("player")) return;
   chrome("player");
+  initSlip();
+  $("#account-logout").addEventListener("click", logout);
   const pf = $("#profile-form");
   const rf = $("#prefs-form");
   try {
@@ -39,8 +42,13 @@ async function main() {
     const box = $(".msg", rf);
     clearMsg(box);
     const stake = parseMoney(rf.default_stake.value);
+    if (Number.isNaN(stake)) {
+      showError(box, { message: "Enter the default stake in dollars, e.g. 10 or 12.50", details: {} });
+      rf.default_stake.focus();
+      return;
+    }
     const body = { ...prefs, odds_format: rf.querySelector("input[name=odds_format]:checked").value,
-      default_stake_cents: Number.isNaN(stake) ? -1 : stake, accept_price_changes: rf.accept_price_changes.value };
+      default_stake_cents: stake, accept_price_changes: rf.accept_price_changes.value };
     try {
       prefs = await api("/api/v1/user/preferences", { method: "PUT", body });
       sessionStorage.setItem("wb.oddsFormat", prefs.odds_format);

@@ -1,12 +1,16 @@
-// Bet slip drawer: selections kept on the server (/betting/slip, so another device or tab sees the
-// same slip) with a sessionStorage copy for instant paints, payouts from /betting/quote, placement
-// with an Idempotency-Key, price-change prompt on 409, green confirmation. Keyboard: Esc closes,
-// Tab stays inside.
+// Bet slip: a drawer above the tab bar on phones, a side panel on desktop. Selections are kept on
+// the server (/betting/slip, so another device or tab sees the same slip) with a sessionStorage copy
+// for instant paints; payouts from /betting/quote; placement with an Idempotency-Key; a price-change
+// prompt on 409 with old and new prices; a receipt that stays until dismissed. The typed stake
+// follows the player from page to page. Keyboard: Esc closes the drawer, Tab stays inside it.
 import { api, idemKey } from "./api.js";
-import { $, $$, h, money, parseMoney, fmtOdds, fmtPoint, showError, clearMsg, refreshBalance } from "./ui.js";
+import { $, $$, h, money, parseMoney, fmtOdds, fmtPoint, fmtWhen, showError, clearMsg, refreshBalance, marketName } from "./ui.js";
 
 const KEY = "wb.slip";
+const STAKE = "wb.stake";
+const RECEIPT = "wb.receipt";
 const listeners = new Set();
+const desktop = window.matchMedia("(min-width: 64rem)");
 let legs = load();
 let mode = "straight";
 let quoteSeq = 0;
@@ -52,14 +56,17 @@ async function pull() {
 }
 
 export const selKey = (s) => `${s.event_id}|${s.book}|${s.market}|${s.outcome}`;
+export const slotKey = (s) => `${s.event_id}|${s.market}|${s.outcome}`;
 export function isSelected(key) { return legs.some((l) => selKey(l) === key); }
+/** The leg on the slip for this event, market and outcome (whatever the book), or undefined. */
+export function legFor(slot) { return legs.find((l) => slotKey(l) === slot); }
 export function onSlipChange(f) { listeners.add(f); }
 
-/** Add the selection, or remove it when it is already on the slip. */
+/** Add the selection, or remove it when it is already on the slip (the same outcome at another book replaces it). */
 export function toggleSelection(sel) {
   const k = selKey(sel);
   if (isSelected(k)) legs = legs.filter((l) => selKey(l) !== k);
-  else legs = [...legs.filter((l) => !(l.event_id === sel.event_id && l.market === sel.market && l.outcome === sel.outcome)), sel];
+  else legs = [...legs.filter((l) => slotKey(l) !== slotKey(sel)), sel];
   pendingKey = null;
   save();
   render();
@@ -75,10 +82,10 @@ export function priceUpdate(key, price, point) {
   render();
 }
 
-function legLabel(l) {
+/** "Lakers +3.5 · Spread" / "Over 220.5 · Total" / "Lakers · Moneyline". */
+export function pickLabel(l) {
   const pt = fmtPoint(l.point, l.market);
-  const market = l.market === "h2h" ? "Moneyline" : l.market === "spreads" ? "Spread" : "Total";
-  return `${l.outcome}${pt ? " " + pt : ""} · ${market} · ${l.matchup} · ${l.book_title || l.book}`;
+  return `${l.outcome}${pt ? " " + pt : ""} · ${marketName(l.market)}`;
 }
 
 function stakeCents() { return parseMoney($("#slip-stake").value); }
@@ -87,15 +94,16 @@ function render() {
   const list = $("#slip-legs");
   if (!list) return;
   $("#slip-count").textContent = String(legs.length);
-  $("#slip-open").setAttribute("aria-label", `Bet slip, ${legs.length} selection${legs.length === 1 ? "" : "s"}`);
   $("#slip-empty").hidden = legs.length > 0;
   $("#slip-form").hidden = legs.length === 0;
+  $(".modes").hidden = legs.length === 0;
   list.replaceChildren(...legs.map((l) => {
     const moved = l.live_price !== undefined && l.live_price !== l.price;
     return h("li", { dataset: { sel: selKey(l) } },
-      h("span", {}, legLabel(l), " ", h("strong", {}, fmtOdds(l.price)),
-        moved ? h("em", { class: "moved" }, ` → now ${fmtOdds(l.live_price)}`) : null),
-      h("button", { type: "button", class: "icon", "aria-label": `Remove ${l.outcome} ${l.market} from the slip`,
+      h("span", {}, pickLabel(l), " ", h("strong", {}, fmtOdds(l.price)),
+        moved ? h("em", { class: "moved" }, ` → now ${fmtOdds(l.live_price)}`) : null,
+        h("small", { class: "leg-meta" }, `${l.matchup} · ${l.book_title || l.book}`)),
+      h("button", { type: "button", class: "icon", "aria-label": `Remove ${pickLabel(l)} from the slip`,
         onclick: () => toggleSelection(l) }, "✕"));
   }));
   const parlay = $("input[name=slip-mode][value=parlay]");
@@ -125,10 +133,10 @@ async function quote() {
     if (mode === "parlay") {
       const p = q.parlay;
       out.textContent = p.error ? p.error.message || "This parlay cannot be placed"
-        : `Parlay ${fmtOdds(p.american)} · returns ${money(p.payout_cents)}`;
+        : `Parlay ${fmtOdds(p.american)} · to win ${money(p.payout_cents - stake)} · returns ${money(p.payout_cents)}`;
     } else {
       const total = q.selections.reduce((s, x) => s + (x.payout_cents || 0), 0);
-      out.textContent = `Returns ${money(total)} for ${money(stake * legs.length)} staked`;
+      out.textContent = `To win ${money(total - stake * legs.length)} · returns ${money(total)} for ${money(stake * legs.length)} staked`;
     }
   } catch (err) {
     if (seq === quoteSeq) out.textContent = `Payout unavailable: ${err.message}`;
@@ -137,19 +145,22 @@ async function quote() {
 
 function promptChanges(err, retry) {
   const box = $("#slip-prompt");
-  const changes = (err.details && err.details.changes) || [];
-  const lines = changes.map((c) => {
+  const changed = (err.details && err.details.changes) || [];
+  const lines = changed.map((c) => {
     const l = legs[c.selection] || {};
-    return c.off_board ? `${l.outcome || c.outcome}: no longer on the board`
-      : `${l.outcome || c.outcome}: ${fmtOdds(c.price_seen)} → ${fmtOdds(c.price)}`;
+    const name = l.outcome ? pickLabel(l) : c.outcome;
+    return c.off_board ? h("li", {}, `${name}: no longer offered`)
+      : h("li", {}, `${name}: was `, h("span", { class: "old" }, fmtOdds(c.price_seen)), " now ",
+        h("span", { class: "new" }, fmtOdds(c.price)), c.point !== undefined && c.point !== l.point && c.point !== null
+          ? ` (line ${fmtPoint(c.point, l.market)})` : "");
   });
-  box.replaceChildren(h("p", {}, "Prices changed since you added them:"), h("ul", {}, lines.map((t) => h("li", {}, t))),
+  box.replaceChildren(h("p", {}, h("strong", {}, "Prices changed since you added them:")), h("ul", {}, lines),
     h("button", { type: "button", class: "primary", id: "slip-accept", onclick: () => {
-      for (const c of changes) {
+      for (const c of changed) {
         const l = legs[c.selection];
         if (l && !c.off_board) { l.price = c.price; l.point = c.point; delete l.live_price; delete l.live_point; }
       }
-      legs = legs.filter((l, i) => !changes.some((c) => c.off_board && c.selection === i));
+      legs = legs.filter((l, i) => !changed.some((c) => c.off_board && c.selection === i));
       box.hidden = true;
       pendingKey = null;
       save(); render();
@@ -158,6 +169,44 @@ function promptChanges(err, retry) {
     h("button", { type: "button", onclick: () => { box.hidden = true; $("#slip-place").focus(); } }, "Cancel"));
   box.hidden = false;
   $("#slip-accept").focus();
+}
+
+/** The receipt of what was just placed: stays (across pages too) until the player dismisses it. */
+function showReceipt(receipt) {
+  const box = $("#slip-receipt");
+  if (!receipt) { box.hidden = true; box.replaceChildren(); return; }
+  const bets = receipt.bets;
+  const stake = bets.reduce((s, b) => s + b.stake_cents, 0);
+  const returns = bets.reduce((s, b) => s + b.potential_payout_cents, 0);
+  const title = bets.length === 1 ? `Bet placed: #${bets[0].id} (${bets[0].type})` : `${bets.length} bets placed: ${bets.map((b) => "#" + b.id).join(", ")}`;
+  box.replaceChildren(
+    h("h3", { id: "receipt-title" }, "✓ ", title),
+    ...bets.map((b) => h("div", { class: "receipt-bet", "data-bet": b.id },
+      bets.length > 1 ? h("p", {}, h("strong", {}, `#${b.id}`), ` ${b.type}`) : null,
+      h("ol", {}, b.legs.map((l) => h("li", {}, `${pickLabel(l)} ${fmtOdds(l.price)}`,
+        h("small", { class: "leg-meta" }, `${l.away_team} @ ${l.home_team} · ${l.book_title || l.book}`)))))),
+    h("dl", {},
+      h("dt", {}, "Stake"), h("dd", {}, money(stake)),
+      h("dt", {}, "To win"), h("dd", {}, money(returns - stake)),
+      h("dt", {}, "Returns"), h("dd", {}, money(returns)),
+      h("dt", {}, "Placed"), h("dd", {}, fmtWhen(bets[0].placed_at))),
+    h("div", { class: "actions" },
+      h("a", { href: "/history" }, "See your bets"),
+      h("button", { type: "button", id: "receipt-done", onclick: () => {
+        sessionStorage.removeItem(RECEIPT);
+        showReceipt(null);
+        (legs.length ? $("#slip-stake") : $("#slip-close")).focus();
+      } }, "Done")));
+  box.hidden = false;
+}
+
+let placing = false; // a placement is in flight: its "accepted" push may beat the HTTP answer
+
+/** Was this bet placed from this tab? (Its receipt already says so: no toast needed.) */
+export function placedHere(betId) {
+  if (placing) return true;
+  try { return (JSON.parse(sessionStorage.getItem(RECEIPT) || "null")?.bets || []).some((b) => String(b.id) === String(betId)); }
+  catch { return false; }
 }
 
 async function place() {
@@ -171,7 +220,9 @@ async function place() {
   }
   const button = $("#slip-place");
   button.disabled = true;
+  placing = true;
   const placed = [];
+  const labels = new Map(legs.map((l) => [slotKey(l), l.book_title]));
   try {
     const bets = mode === "parlay" ? [{ type: "parlay", stake_cents: stake, selections: selectionsBody(false) }]
       : selectionsBody(false).map((s) => ({ type: "straight", stake_cents: stake, selections: [s] }));
@@ -182,56 +233,87 @@ async function place() {
     pendingKey = null;
     legs = [];
     save(); render();
-    const done = $("#slip-done");
-    const total = placed.reduce((s, b) => s + b.potential_payout_cents, 0);
-    done.replaceChildren(h("p", { class: "ok" }, placed.length === 1
-      ? `Bet placed: #${placed[0].id} (${placed[0].type}), returns ${money(total)}`
-      : `${placed.length} bets placed: ${placed.map((b) => "#" + b.id).join(", ")}, returns ${money(total)}`),
-    h("a", { href: "/history" }, "See your bets"));
-    done.hidden = false;
-    done.focus();
+    const receipt = { bets: placed.map((b) => ({ ...b, legs: b.legs.map((l) => ({ ...l, book_title: labels.get(slotKey(l)) || l.book })) })) };
+    sessionStorage.setItem(RECEIPT, JSON.stringify(receipt));
+    showReceipt(receipt);
+    $("#slip-receipt").focus();
     refreshBalance();
   } catch (err) {
     if (placed.length) { // straight bets already accepted stay placed: drop them from the slip
-      const ids = new Set(placed.flatMap((b) => b.legs.map((lg) => `${lg.event_id}|${lg.market}|${lg.outcome}`)));
-      legs = legs.filter((l) => !ids.has(`${l.event_id}|${l.market}|${l.outcome}`));
+      const ids = new Set(placed.flatMap((b) => b.legs.map((lg) => slotKey(lg))));
+      legs = legs.filter((l) => !ids.has(slotKey(l)));
       pendingKey = null; save(); render();
+      const receipt = { bets: placed };
+      sessionStorage.setItem(RECEIPT, JSON.stringify(receipt));
+      showReceipt(receipt);
     }
     if (err.code === "price_changed") promptChanges(err, place);
     else { if (err.status !== 0) pendingKey = null; showError(box, err); }
   } finally {
     button.disabled = false;
+    placing = false;
   }
 }
+
+const isPanel = () => desktop.matches;
 
 function open() {
   const slip = $("#slip");
   slip.hidden = false;
   $("#slip-open").setAttribute("aria-expanded", "true");
-  $("#slip-done").hidden = true;
   render();
-  (legs.length ? $("#slip-stake") : $("#slip-close")).focus();
+  if (!$("#slip-receipt").hidden) $("#slip-receipt").focus();
+  else (legs.length ? $("#slip-stake") : isPanel() ? slip : $("#slip-close")).focus();
 }
 
 function close() {
+  if (isPanel()) return;
   $("#slip").hidden = true;
   $("#slip-open").setAttribute("aria-expanded", "false");
   $("#slip-open").focus();
 }
 
-/** Wire the drawer on pages that include it. */
+/** Drawer (phones, tablets) or side panel (desktop): the panel is always shown and never traps focus. */
+let panelMode = null;
+function layout() {
+  const slip = $("#slip");
+  if (isPanel() === panelMode) return;
+  panelMode = isPanel();
+  if (panelMode) {
+    slip.hidden = false;
+    slip.removeAttribute("role");
+    slip.removeAttribute("aria-modal");
+    $("#slip-open").setAttribute("aria-expanded", "true");
+  } else { // a drawer starts closed (also when a window narrows from desktop to phone width)
+    slip.setAttribute("role", "dialog");
+    slip.setAttribute("aria-modal", "true");
+    slip.hidden = true;
+    $("#slip-open").setAttribute("aria-expanded", "false");
+  }
+}
+
+/** Wire the slip on pages that include it. */
 export function initSlip() {
   if (!$("#slip")) return;
   const stake = $("#slip-stake");
+  const typed = sessionStorage.getItem(STAKE);
   const def = Number(sessionStorage.getItem("wb.defaultStake") || 0);
-  if (def > 0) stake.value = (def / 100).toFixed(2);
-  $("#slip-open").addEventListener("click", () => ($("#slip").hidden ? open() : close()));
+  if (typed !== null) stake.value = typed;
+  else if (def > 0) stake.value = (def / 100).toFixed(2);
+  layout();
+  desktop.addEventListener("change", layout);
+  $("#slip-open").addEventListener("click", () => ($("#slip").hidden || isPanel() ? open() : close()));
+  $("#skip-slip")?.addEventListener("click", (ev) => { ev.preventDefault(); open(); });
   $("#slip-close").addEventListener("click", close);
   $$("input[name=slip-mode]").forEach((r) => r.addEventListener("change", () => { mode = r.value; pendingKey = null; render(); }));
   let t;
-  stake.addEventListener("input", () => { clearTimeout(t); pendingKey = null; t = setTimeout(quote, 250); });
+  stake.addEventListener("input", () => {
+    sessionStorage.setItem(STAKE, stake.value);
+    clearTimeout(t); pendingKey = null; t = setTimeout(quote, 250);
+  });
   $("#slip-form").addEventListener("submit", (ev) => { ev.preventDefault(); place(); });
   $("#slip").addEventListener("keydown", (ev) => {
+    if (isPanel()) return;
     if (ev.key === "Escape") { ev.preventDefault(); close(); return; }
     if (ev.key !== "Tab") return;
     const items = $$("button, input, a[href], select", $("#slip")).filter((e) => !e.disabled && e.offsetParent !== null);
@@ -242,6 +324,7 @@ export function initSlip() {
   });
   // A change still waiting for its PUT goes out as the page goes away (keepalive outlives the page).
   window.addEventListener("pagehide", () => { if (syncTimer) push(true); });
+  try { showReceipt(JSON.parse(sessionStorage.getItem(RECEIPT) || "null")); } catch { showReceipt(null); }
   render();
   pull();
 }

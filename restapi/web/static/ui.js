@@ -11,6 +11,7 @@ export function h(tag, attrs = {}, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k === "class") el.className = v;
     else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "style") el.style.cssText = v; // CSSOM: the CSP refuses style attributes (style-src 'self')
     else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "text") el.textContent = v;
     else el.setAttribute(k, v === true ? "" : v);
@@ -43,13 +44,27 @@ export function toast(message, kind = "ok") {
   return el;
 }
 
-/** Show an API error (message plus per-field details) in a form's red error box. */
+// Plain words for the fields a server error may name (people never see field names).
+const FIELD_WORDS = { stake_cents: "Stake", default_stake_cents: "Default stake", parlay_stake_cents: "Stake",
+  selections: "Selections", email: "Email", phone: "Phone", display_name: "Display name", password: "Password",
+  login: "Login", odds_format: "Odds format", accept_price_changes: "Price changes", from: "From", to: "To",
+  status: "Status", type: "Type", credit_limit_cents: "Credit limit", max_wager_cents: "Max wager",
+  min_wager_cents: "Min wager", amount_cents: "Amount", player: "Customer" };
+
+/** The field's plain name, or null when it is internal (not shown). */
+export function fieldWord(key) {
+  if (FIELD_WORDS[key]) return FIELD_WORDS[key];
+  return /^[a-z]+$/.test(key) ? key[0].toUpperCase() + key.slice(1) : null;
+}
+
+/** Show an API error (its message, plus per-field messages in plain words) in a form's red error box. */
 export function showError(box, err) {
   if (!box) { toast(err.message, "error"); return; }
   box.replaceChildren(err.message || "Something went wrong");
   const details = err.details && typeof err.details === "object" ? Object.entries(err.details) : [];
-  const lines = details.filter(([, v]) => Array.isArray(v) || typeof v === "string");
-  if (lines.length) box.append(h("ul", {}, lines.map(([k, v]) => h("li", {}, `${k}: ${[].concat(v).join(" ")}`))));
+  const lines = details.filter(([, v]) => Array.isArray(v) && v.every((x) => typeof x === "string"))
+    .map(([k, v]) => { const w = fieldWord(k); return `${w ? w + ": " : ""}${v.join(" ")}`; });
+  if (lines.length) box.append(h("ul", {}, lines.map((t) => h("li", {}, t))));
   box.className = "error msg";
   box.hidden = false;
   box.setAttribute("role", "alert");
@@ -64,10 +79,11 @@ export function showOk(box, message) {
 
 export function clearMsg(box) { if (box) { box.hidden = true; box.replaceChildren(); } }
 
+const AMOUNT = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 export function money(cents, { sign = false } = {}) {
   if (cents === null || cents === undefined) return "—";
-  const v = Math.abs(cents) / 100;
-  const s = v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const s = AMOUNT.format(Math.abs(cents) / 100);
   return `${cents < 0 ? "−" : sign && cents > 0 ? "+" : ""}$${s}`;
 }
 
@@ -79,7 +95,8 @@ export function parseMoney(text) {
   return Number(whole) * 100 + Number((frac + "00").slice(0, 2));
 }
 
-export function oddsFormat() { return sessionStorage.getItem("wb.oddsFormat") || "american"; }
+let format = null; // read once a page: fmtOdds runs for every price on the board
+export function oddsFormat() { return (format ??= sessionStorage.getItem("wb.oddsFormat") || "american"); }
 
 export function fmtOdds(american, fmt = oddsFormat()) {
   if (american === null || american === undefined) return "—";
@@ -90,10 +107,23 @@ export function fmtOdds(american, fmt = oddsFormat()) {
   return american > 0 ? `+${american}` : `${american}`.replace("-", "−");
 }
 
+/** A line: "+3.5", "−3.5" (the same minus sign as the odds), totals without a sign. */
 export function fmtPoint(point, market) {
   if (point === null || point === undefined) return "";
   if (market === "totals") return String(point);
-  return point > 0 ? `+${point}` : String(point);
+  return point > 0 ? `+${point}` : String(point).replace("-", "−");
+}
+
+export function marketName(market) { return market === "h2h" ? "Moneyline" : market === "spreads" ? "Spread" : "Total"; }
+
+// Intl formatters are costly to build: one each, reused (toLocaleString builds a new one every call).
+const WHEN = new Intl.DateTimeFormat("en-US", { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+const TIME = new Intl.DateTimeFormat("en-US", { weekday: "short", hour: "numeric", minute: "2-digit" });
+
+/** "Sun, Nov 29, 7:30 PM" in the player's time zone. */
+export function fmtWhen(iso) {
+  if (!iso) return "—";
+  return WHEN.format(new Date(iso));
 }
 
 export function ago(ms) {
@@ -103,10 +133,7 @@ export function ago(ms) {
   return `updated ${Math.floor(s / 3600)}h ago`;
 }
 
-export function fmtTime(iso) {
-  const d = new Date(iso);
-  return d.toLocaleString("en-US", { weekday: "short", hour: "numeric", minute: "2-digit" });
-}
+export function fmtTime(iso) { return TIME.format(new Date(iso)); }
 
 export function fmtDate(iso) {
   if (!iso) return "—";
@@ -125,11 +152,18 @@ export function chrome(area) {
   if (area === "player") refreshBalance();
 }
 
+const accountListeners = new Set();
+/** Call ``f(dashboard)`` each time the player's money figures are read. */
+export function onAccount(f) { accountListeners.add(f); }
+
 export async function refreshBalance() {
-  const el = $("#balance");
+  const el = $("#balance-value");
   if (!el) return;
   try {
     const d = await api("/api/v1/dashboard");
-    if (d && d.available_cents !== undefined) el.textContent = money(d.available_cents);
+    if (d && d.available_cents !== undefined) {
+      el.textContent = money(d.available_cents);
+      accountListeners.forEach((f) => f(d));
+    }
   } catch { /* the balance is a nicety: the page works without it */ }
 }

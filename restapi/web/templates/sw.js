@@ -45,7 +45,8 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
   } else if (request.mode === "navigate") {
-    event.respondWith(networkFirst(request, SHELL, false).catch(() => caches.match("/sports")));
+    // A page never visited has no copy: say "offline" in words rather than show another page.
+    event.respondWith(networkFirst(request, SHELL, false).catch(() => caches.match("/offline")));
   } else if (cacheableApi(url)) {
     event.respondWith(networkFirst(request, DATA, true));
   }

@@ -41,6 +41,7 @@ async def test_concurrent_retries_of_one_key_post_once(book: Book) -> None:
 async def test_debit_stops_at_the_credit_limit_unless_overridden_and_logged(book: Book) -> None:
     status, err = await book.post("a", K + "/debit", move(11, 20001, "withdrawal"), **{"Idempotency-Key": "d1"})
     assert status == 409 and err["error"] == "insufficient_credit" and err["details"]["available_cents"] == 20000
+    assert err["message"] == "Not enough available credit: available credit $200.00, this needs $200.01"
     status, body = await book.post("a", K + "/debit", move(11, 20000, "withdrawal"), **{"Idempotency-Key": "d2"})
     assert status == 201 and body["transaction"]["balance_after"] == -20000
     status, body = await book.post("a", K + "/debit", move(11, 500, "adjustment", override=True),

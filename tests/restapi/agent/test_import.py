@@ -77,9 +77,9 @@ async def test_import_opens_accounts_with_ledger_openings_once(book: Book) -> No
     assert status == 201 and body["message"] == "Imported 2 customers."
     rows = {r["login"]: r for r in body["rows"]}
     assert rows["dora"]["opening_balance"] == "-$120.50" and rows["eddie"]["credit_limit"] == "$500.00"
-    # No SMTP host in this app's settings: both links are shown to the agent to pass on.
-    assert all(r["setup_link"].startswith("http") and "/reset-password?token=" in r["setup_link"]
-               for r in rows.values())
+    # No public origin configured: nothing is mailed, and each link is shown to the agent as a path
+    # of this site (a link is never built from the request's Host).
+    assert all(r["setup_link"].startswith("/reset-password?token=") for r in rows.values())
     users = await book.sql("SELECT login, agent_id, balance_cents, credit_limit_cents, max_wager_cents, "
                            "min_wager_cents, password_hash FROM users WHERE login IN ('dora', 'eddie') ORDER BY 1")
     assert users == [("dora", 2, -12050, 100000, 25000, 500, None), ("eddie", 2, 7500, 50000, None, None, None)]
@@ -110,7 +110,9 @@ async def test_new_players_with_an_email_are_mailed_a_password_link(
                                          "RESTAPI_PUBLIC_URL": "https://book.example"}, port=0))
     client = await aiohttp_client(app)
     token = KeyRing.load(keys_dir).sign(access_claims(2, "agent", None, ttl=600))
-    resp = await client.post(IMPORT, json={"csv": GOOD, "dry_run": False}, headers={"Authorization": f"Bearer {token}"})
+    # A forged Host never reaches a link: mail and shown links use the configured public origin.
+    resp = await client.post(IMPORT, json={"csv": GOOD, "dry_run": False},
+                             headers={"Authorization": f"Bearer {token}", "Host": "evil.example"})
     body = await resp.json()
     assert resp.status == 201, body
     rows = {r["login"]: r for r in body["rows"]}
@@ -122,3 +124,4 @@ async def test_new_players_with_an_email_are_mailed_a_password_link(
     assert mail["To"] == "dora@x.test"
     text = mail.get_payload(decode=True).decode()
     assert "Your login is dora" in text and "https://book.example/reset-password?token=" in text
+    assert "evil.example" not in text

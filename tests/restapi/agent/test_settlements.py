@@ -61,6 +61,7 @@ async def test_closing_a_week_twice_or_concurrently_creates_nothing_twice(book: 
 
 
 async def test_payments_partial_then_settled_and_scoped(book: Book) -> None:
+    book.now = NOW  # the server judges due dates at the same instant the week was closed
     await _week_of_bets(book.dsn)
     pool = await create_pool(book.dsn, 1, 2)
     try:
@@ -100,6 +101,7 @@ async def test_payments_partial_then_settled_and_scoped(book: Book) -> None:
     status, body = await book.post("a", f"{S}/nope/payments", {"amount_cents": 1, "method": "cash"})
     assert status == 404
 
+    book.now = WEEK_END + timedelta(days=3)  # a day past the due date
     status, body = await book.get("a", S, params={"week": "2026-10-02"})
     assert status == 200
     states = {i["player_id"]: (i["state"], i["direction"], len(i["payments"])) for i in body["items"]}

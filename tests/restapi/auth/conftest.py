@@ -17,6 +17,7 @@ from tests.helpers import Inbox
 
 PLAYER_PASSWORD = "player-pass-123"
 AGENT_PASSWORD = "agent-pass-123"
+PUBLIC_URL = "https://book.wagerbabe.test"
 _HASHES: dict[str, str] = {}
 
 
@@ -31,7 +32,8 @@ def password_hash(password: str) -> str:
 def auth_env(base_env: dict[str, str], smtp: tuple[Inbox, int]) -> dict[str, str]:
     """Environment of an app that mails through the test SMTP server and allows one CORS origin."""
     return {**base_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp[1]),
-            "MAIL_FROM": "WagerBabe <no-reply@wagerbabe.test>", "CORS_ORIGINS": "https://app.wagerbabe.test"}
+            "MAIL_FROM": "WagerBabe <no-reply@wagerbabe.test>", "CORS_ORIGINS": "https://app.wagerbabe.test",
+            "RESTAPI_PUBLIC_URL": PUBLIC_URL}
 
 
 async def add_user(dsn: str, login: str, role: str = "player", agent: str | None = "agent1",

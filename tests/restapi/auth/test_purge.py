@@ -28,7 +28,8 @@ async def test_purge_keeps_live_sessions_and_spent_tokens_of_live_sessions(
 
     async with aiopg.create_pool(database_url, minsize=1, maxsize=1) as pool:
         counts = await purge_once(pool)
-    assert counts == {"refresh_tokens": 1, "auth_sessions": 1, "password_resets": 1, "session_access_tokens": 0}
+    assert counts == {"refresh_tokens": 1, "auth_sessions": 1, "password_resets": 1, "session_access_tokens": 0,
+                      "revoked_access_tokens": 0, "login_throttle": 0, "login_failures": 0}
     sessions = await sql(database_url, "SELECT id::text FROM auth_sessions")
     assert sessions == [(live["session_id"],)]
     assert len(await sql(database_url, "SELECT 1 FROM refresh_tokens")) == 2  # the spent one stays for reuse checks

@@ -72,6 +72,12 @@ async def sql(dsn: str, query: str, params: Any = None) -> list[tuple[Any, ...]]
         return list(await cur.fetchall()) if cur.description else []
 
 
+async def finished(book: Book, event: str, home: int, away: int) -> None:
+    """Mark ``event`` final in the catalog with its score, as ingest does when the result arrives."""
+    await sql(book.dsn, "UPDATE events SET status = 'final', home_score = %s, away_score = %s, completed_at = now(),"
+                        " commence_time = least(commence_time, now()) WHERE id = %s", (home, away, event))
+
+
 async def set_price(dsn: str, event: str, book: str, market: str, outcome: str, price: int | None,
                     point: float | None = None) -> None:
     """Move a price on the board (None takes it off the board)."""

@@ -109,6 +109,11 @@ async def test_closed_market_started_and_finished_events_are_409(client: TestCli
                         "WHERE id = 'ev3'")
     status, err = await place(client, book, straight(event="ev3", outcome="Arsenal", price=150))
     assert (status, err["error"]) == (409, "event_over")
+    # A game long past its start with no score awaits its result: not bettable, though ingest left
+    # its market open in this catalog.
+    await sql(book.dsn, "UPDATE events SET status = 'awaiting' WHERE id = 'ev2'")
+    status, err = await place(client, book, straight(event="ev2", outcome="Miami Heat"))
+    assert (status, err["error"]) == (409, "event_awaiting_result") and "awaits its result" in err["message"]
 
 
 async def test_player_and_sport_limits_apply(client: TestClient, book: Book) -> None:

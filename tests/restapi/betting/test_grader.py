@@ -25,6 +25,7 @@ from tests.restapi.betting.conftest import (
     Book,
     account,
     chain_verified,
+    finished,
     ledger_sums,
     place,
     sel,
@@ -200,6 +201,11 @@ async def test_bets_on_a_game_never_played_are_void_after_the_house_limit(
                      (parlay["id"],))
     assert legs == [("ev1", "void"), ("ev2", "pending")]
     assert await account(book.dsn) == (0, 500 + 700)  # the void straight's stake is released
+    # The catalog agrees with the bets: ev1 is cancelled and closed, ev2 is untouched.
+    events = await sql(book.dsn, "SELECT e.id, e.status, bool_or(m.is_open) FROM events e "
+                                 "JOIN markets m ON m.event_id = e.id GROUP BY e.id, e.status ORDER BY e.id")
+    assert [(e, s, o) for e, s, o in events if e in ("ev1", "ev2")] == [("ev1", "cancelled", False),
+                                                                         ("ev2", "upcoming", True)]
     await _ledger_ok(book)
     notes = [streams.decode_notify(f) for _i, f in await redis.xrange(streams.NOTIFY)]
     assert any(n["kind"] == "bet.graded" and n["data"]["bet_id"] == lapsed["id"] for n in notes)
@@ -222,6 +228,7 @@ async def test_regrade_reverses_and_resettles_with_an_audit_row(
     finally:
         pool.close()
         await pool.wait_closed()
+    await finished(book, "ev1", 110, 100)
     assert await account(book.dsn) == (666, 0)
     url = f"/api/v1/betting/bets/{bet['id']}/regrade"
     body = {"reason": "Score corrected: 100-110", "legs": [{"leg_no": 1, "result": "lost"}]}
@@ -310,6 +317,7 @@ async def test_a_corrected_score_regrades_every_bet_on_the_event(
     finally:
         pool.close()
         await pool.wait_closed()
+    await finished(book, "ev1", 112, 106)
     before = await statuses(book)
     assert [before[bets[n]["id"]][0] for n in ("celtics", "lakers", "over", "parlay")] == ["won", "lost", "lost", "won"]
     url = "/api/v1/betting/events/ev1/regrade"

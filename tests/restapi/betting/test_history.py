@@ -73,6 +73,22 @@ async def test_history_filters_by_status_sport_and_date(client: TestClient, book
     assert await ids("?from=2026-02-01T00:00:00-19:14&to=2026-02-02T00:00:00-23:59") == []
 
 
+async def test_history_filters_by_bet_type_on_the_server(client: TestClient, book: Book) -> None:
+    """``type`` filters in SQL, so a page of parlays is full even when straights are the most recent bets."""
+    status, parlay = await place(client, book, {"type": "parlay", "stake_cents": 500, "selections": [
+        sel(), sel("ev2", "totals", "Under", -110, 221.5)]}, key="p")
+    assert status == 201
+    for i in range(3):
+        status, _ = await place(client, book, straight(stake=100 + i), key=f"s{i}")
+        assert status == 201
+    status, page = await _page(client, book, "?type=parlay&limit=1")
+    assert status == 200 and [b["id"] for b in page["bets"]] == [parlay["id"]] and page["next_cursor"] is None
+    status, page = await _page(client, book, "?type=straight")
+    assert len(page["bets"]) == 3 and all(b["type"] == "straight" for b in page["bets"])
+    status, err = await _page(client, book, "?type=teaser")
+    assert (status, err["error"]) == (422, "validation_error")
+
+
 async def test_history_rejects_bad_filters(client: TestClient, book: Book) -> None:
     for query in ("?status=pending", "?limit=0", "?limit=x", "?from=yesterday", "?cursor=%%%", "?cursor=Yjk5OQ",
                   "?sport=NBA;drop", "?cursor=bm90LWEtYmV0", "?from=0001-01-01T01:00:00%2B05:00",

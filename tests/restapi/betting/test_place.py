@@ -52,6 +52,8 @@ async def test_straight_bet_is_booked_with_legs_ledger_entry_and_notification(
     resp = await client.get(f"/api/v1/betting/bets/{bet['id']}", headers=book.auth())
     got = await resp.json()
     assert resp.status == 200
+    # History also names each leg's book as players know it; everything else is the placement's answer.
+    assert all(isinstance(leg.pop("book_title"), str) for leg in got["legs"])
     assert got == {k: v for k, v in bet.items() if k != "available_cents"}
 
 

@@ -86,3 +86,19 @@ def test_limits_name_the_tightest_cap() -> None:
             assert err.value.details["limit"] == detail
     assert pricing.sport_caps({"soccer": 5, "basketball": 7, "basketball_nba": 9}, [EVENT]) == (
         ("basketball", 7), ("basketball_nba", 9))
+
+
+def test_limit_messages_speak_dollars_with_the_figure() -> None:
+    """People read "$10,000.00", never "1000000 cents" or the limit's internal name."""
+    limits = Limits(house_min=500, house_max=1_000_000, max_payout=5_000_000, player_max=250_050)
+    cases = [(499, 900, "Smallest stake for this bet $5.00"),
+             (1_000_001, 1_900_000, "Largest stake for your account $2,500.50"),
+             (200_000, 5_000_001, "A bet may return at most $50,000.00: lower the stake")]
+    for stake, payout, message in cases:
+        with pytest.raises(ValidationFailed) as err:
+            pricing.check_limits(stake, payout, limits)
+        assert err.value.message == message
+        assert "cents" not in err.value.message and "house" not in err.value.message
+    with pytest.raises(ValidationFailed) as err:
+        pricing.check_limits(1_000_001, 1_900_000, Limits(house_min=500, house_max=1_000_000, max_payout=5_000_000))
+    assert err.value.message == "Largest stake for this market $10,000.00"

@@ -47,6 +47,13 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
 }).observe({ type: "layout-shift", buffered: true });
 """
+# Every CSP violation the page meets is reported to the test (issue 13: strict CSP, no inline script).
+CSP_SCRIPT = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
+}, true);
+"""
 UPDATE_ODDS = """
 UPDATE odds SET price = %(price)s, point = %(point)s, last_update = to_timestamp(%(t)s / 1000.0)
  WHERE event_id = %(event)s AND book = %(book)s AND market = %(market)s AND outcome = %(outcome)s
@@ -166,7 +173,7 @@ async def stack(base_env: dict[str, str], stack_env: dict[str, str]) -> AsyncIte
     rest_port, push_port = free_port(), free_port()
     env = {**os.environ, **base_env,
            "RESTAPI_PORT": str(rest_port), "PUSHD_PORT": str(push_port),
-           "RESTAPI_PUSH_URL": f"ws://127.0.0.1:{push_port}/ws",
+           "RESTAPI_PUSH_URL": f"ws://127.0.0.1:{push_port}/ws", "RESTAPI_PUBLIC_URL": f"http://127.0.0.1:{rest_port}",
            # One browser makes every call of a user from one IP: the per-user API limit is not under test here.
            "API_RATE_LIMIT": "100000", "AUTH_LOGIN_LIMIT": "1000",
            "PUSHD_RESCAN_INTERVAL": "0.5", "LOG_LEVEL": "WARNING", **stack_env}
@@ -193,17 +200,32 @@ async def browser() -> AsyncIterator[Browser]:
             await b.close()
 
 
+async def watch_csp(ctx: BrowserContext) -> list[str]:
+    """Record every Content-Security-Policy violation in ``ctx``'s pages (the list fills as they happen)."""
+    violations: list[str] = []
+
+    def report(_source: Any, what: str) -> None:
+        violations.append(what)
+
+    await ctx.expose_binding("__cspViolation", report)
+    await ctx.add_init_script(CSP_SCRIPT)
+    return violations
+
+
 @pytest.fixture
 async def phone(browser: Browser) -> AsyncIterator[BrowserContext]:
-    """A phone-sized browser context (390x844, touch) that records page errors."""
+    """A phone-sized browser context (390x844, touch) that records page errors and CSP violations:
+    a test fails on either."""
     ctx = await browser.new_context(viewport=PHONE, has_touch=True, device_scale_factor=1, accept_downloads=True)
     errors: list[str] = []
     ctx.on("page", lambda p: p.on("pageerror", lambda e: errors.append(str(e))))
+    violations = await watch_csp(ctx)
     # Sum the page's layout shifts (CLS) as they happen, for tests to read as window.__cls.
     await ctx.add_init_script(CLS_SCRIPT)
     try:
         yield ctx
         assert not errors, f"uncaught errors in the page: {errors}"
+        assert not violations, f"Content-Security-Policy violations: {violations}"
     finally:
         await ctx.close()
 

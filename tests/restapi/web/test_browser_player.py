@@ -24,15 +24,15 @@ async def _open_board(page: Page, stack: Stack) -> None:
 
 
 async def _first_h2h(page: Page) -> tuple[str, str, str, str]:
-    """(event, book, outcome, selection key) of the first moneyline price on the board."""
-    key = await page.locator(".ev .price[data-sel*='|h2h|']:not([disabled])").first.get_attribute("data-sel")
+    """(event, book, outcome, selection key) of the first moneyline price on the board (its best book)."""
+    key = await page.locator(".game .price.h2h[data-sel]:not([disabled])").first.get_attribute("data-sel")
     assert key
     event, book, _market, outcome = key.split("|")
     return event, book, outcome, key
 
 
 def _new_price(text: str) -> int:
-    """A price different from the one shown (the board writes minus as U+2212)."""
+    """A price different from the one shown and better than any book's (so it becomes the board's best)."""
     shown = int(text.replace("−", "-").replace("+", ""))
     return 777 if shown != 777 else 888
 
@@ -78,22 +78,26 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     await page.click(f"a[data-league={LEAGUE}]")
     await page.wait_for_url(f"{stack.base}/league/{LEAGUE}")
     await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(15_000))
-    await expect(page.locator(".ev .updated").first).to_contain_text("ago")
-    assert await layout_shift(page) < 0.1  # skeletons hold the space the cards take
-    books = await page.locator(".ev").first.locator("tbody tr").count()
-    assert books >= 2  # several books per event
+    await expect(page.locator(".game .updated").first).to_contain_text("ago")
+    assert await layout_shift(page) < 0.1  # skeletons hold the space the rows take
     event, book, outcome, key = await _first_h2h(page)
-    cell = page.locator(f'.price[data-sel="{key}"]')
+    cell = page.locator(f'.price[data-sel="{key}"] .odds-value')
     price = _new_price(await cell.inner_text())
     await stack.publish(LEAGUE, [{"event": event, "book": book, "market": "h2h", "outcome": outcome,
                                   "price": price, "point": None, "t": int(time.time() * 1000)}])
     await expect(cell).to_have_text(f"+{price}", timeout=scaled(10_000))
-    await expect(cell).to_have_class(re.compile(r"\b(up|down)\b"))
+    await expect(page.locator(f'.price[data-sel="{key}"]')).to_have_class(re.compile(r"\b(up|down)\b"))
     await shot(page, "board")
 
-    await page.click(f"#ev-{event} .ev-head a")
+    await page.click(f"#ev-{event} .teams")
     await page.wait_for_url(f"{stack.base}/event/{event}")
-    await expect(page.locator(f'.price[data-sel="{key}"]')).to_have_text(f"+{price}")
+    await expect(page.locator(f'.price[data-sel="{key}"] .odds-value')).to_have_text(f"+{price}")
+    # Every book and market, labelled: a table per market, one row per book, the title once.
+    assert await page.locator("section.market h2").all_inner_texts() == ["Moneyline", "Spread", "Total"]
+    assert await page.locator("section.market").first.locator("tbody tr").count() >= 2
+    assert await page.locator("section.market thead th").first.inner_text() == "Sportsbook"
+    assert await page.locator("h1, h2").filter(has_text=" @ ").count() == 1
+    assert "-" not in "".join(await page.locator(".price .odds-value, .price small").all_inner_texts())  # U+2212 only
     await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=scaled(15_000))
     await shot(page, "event")
 
@@ -102,7 +106,7 @@ async def test_board_resumes_after_the_socket_is_cut_with_no_stale_price(stack: 
     page = await phone.new_page()
     await _open_board(page, stack)
     event, book, outcome, key = await _first_h2h(page)
-    cell = page.locator(f'.price[data-sel="{key}"]')
+    cell = page.locator(f'.price[data-sel="{key}"] .odds-value')
     stack.push.kill()  # every socket of the node drops at once
     await expect(page.locator("#live")).to_have_attribute("data-state", "reconnecting", timeout=scaled(10_000))
     await expect(page.locator("#live")).to_have_text("Reconnecting…")
@@ -120,18 +124,21 @@ async def test_board_resumes_after_the_socket_is_cut_with_no_stale_price(stack: 
 async def test_keyboard_only_navigation_through_the_slip(stack: Stack, phone: BrowserContext) -> None:
     page = await phone.new_page()
     await _open_board(page, stack)
-    prices = page.locator(".ev").first.locator(".price:not([disabled])")
-    # Reach the first price with Tab only, then add two selections with Enter and Space.
+    prices = page.locator(".game").first.locator(".price:not([disabled])")
+    # Reach the board with Tab only (it is one Tab stop: the first game's link), step to its first price
+    # with an arrow key, then add two selections with Enter and Space.
     await page.locator("body").focus()
     for _ in range(40):
         await page.keyboard.press("Tab")
-        if await page.evaluate("document.activeElement.classList.contains('price')"):
+        if await page.evaluate("!!document.activeElement.closest('#board')"):
             break
     else:
-        raise AssertionError("Tab never reached a price button")
+        raise AssertionError("Tab never reached the board")
+    await page.keyboard.press("ArrowRight")
+    assert await page.evaluate("document.activeElement.classList.contains('price')")
     await page.keyboard.press("Enter")
     await expect(page.locator("#slip-count")).to_have_text("1")
-    await page.keyboard.press("Tab")
+    await page.keyboard.press("ArrowRight")  # the board is one Tab stop: arrows move between prices
     await page.keyboard.press("Space")
     await expect(page.locator("#slip-count")).to_have_text("2")
     assert await prices.nth(0).get_attribute("aria-pressed") == "true"
@@ -162,7 +169,7 @@ async def test_keyboard_only_navigation_through_the_slip(stack: Stack, phone: Br
 async def test_profile_switches_odds_to_decimal(stack: Stack, phone: BrowserContext) -> None:
     page = await phone.new_page()
     await login(page, stack.base, "player02", "player-pass-123", "/sports")
-    await page.click("nav.tabs a[href='/profile']")
+    await page.click(".tabbar a[href='/profile']")
     await page.wait_for_url(f"{stack.base}/profile")
     await expect(page.locator("#prefs-form")).to_have_attribute("aria-busy", "false")
     await page.check("input[name=odds_format][value=decimal]")
@@ -171,10 +178,11 @@ async def test_profile_switches_odds_to_decimal(stack: Stack, phone: BrowserCont
     await expect(ok).to_have_text("Preferences saved")
     await page.fill("#default_stake", "abc")
     await page.click("#prefs-form button[type=submit]")
-    await expect(page.locator("#prefs-form .error")).to_contain_text("default_stake_cents")
+    error = page.locator("#prefs-form .error")
+    await expect(error).to_have_text("Enter the default stake in dollars, e.g. 10 or 12.50")
     await shot(page, "profile")
     await page.goto(f"{stack.base}/league/{LEAGUE}")
-    first = page.locator(".ev .price:not([disabled])").first
+    first = page.locator(".game .price.h2h:not([disabled]) .odds-value").first
     await expect(first).to_have_text(re.compile(r"^\d+\.\d\d$"))
 
 
@@ -183,17 +191,21 @@ async def test_offline_board_shows_the_last_odds_marked_stale(stack: Stack, phon
     await _open_board(page, stack)
     await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=scaled(15_000))
     await page.reload()  # now through the service worker, which keeps the page and the odds it served
-    await expect(page.locator(".ev").first).to_be_visible()
-    first = await page.locator(".ev .price:not([disabled])").first.inner_text()
+    await expect(page.locator(".game").first).to_be_visible()
+    first = await page.locator(".game .price:not([disabled]) .odds-value").first.inner_text()
     stack.rest.kill()
     stack.push.kill()
     await phone.set_offline(True)
     await page.reload()
     await expect(page.locator("#stale")).to_be_visible(timeout=scaled(10_000))
     await expect(page.locator("#stale")).to_contain_text("Offline: showing the odds saved")
-    await expect(page.locator(".ev .price:not([disabled])").first).to_have_text(first)
+    await expect(page.locator(".game .price:not([disabled]) .odds-value").first).to_have_text(first)
     await expect(page.locator("#live")).not_to_have_attribute("data-state", "live")
     await shot(page, "board_offline")
+    # A page never opened on this device has no saved copy: the offline page says so in words.
+    await page.goto(f"{stack.base}/league/soccer_epl")
+    await expect(page.locator("h1")).to_have_text("You are offline")
+    await shot(page, "offline_never_visited")
 
 
 async def test_toasts_follow_the_players_notification_switches(stack: Stack, phone: BrowserContext) -> None:

@@ -41,7 +41,7 @@ async def test_every_page_is_small_gzipped_html_revalidated_each_time(client: Te
     assert f'data-push-url="{PUSH}"' in html
     # Every asset the page references carries a content hash in its name.
     refs = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
-    assert refs and all(re.fullmatch(r"/static/[a-z_-]+\.[0-9a-f]{10}\.(js|css|svg)", r) for r in refs), refs
+    assert refs and all(re.fullmatch(r"/static/[a-z0-9_-]+\.[0-9a-f]{10}\.(js|css|svg|png)", r) for r in refs), refs
 
 
 async def test_page_without_gzip_is_plain(client: TestClient) -> None:
@@ -104,3 +104,30 @@ async def test_favicon_robots_and_root(client: TestClient) -> None:
     assert robots.status == 200 and "Disallow: /api/" in await robots.text()
     root = await client.get("/", allow_redirects=False)
     assert root.status == 302 and root.headers["Location"] == "/sports"
+
+
+async def test_manifest_names_the_app_its_icons_and_theme_colour(client: TestClient) -> None:
+    """Installable: a manifest linked from every page, icons that exist (192 and 512 px, one maskable)."""
+    html = await (await client.get("/sports", headers=PLAIN)).text()
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    theme = re.search(r'<meta name="theme-color" content="(#[0-9a-f]{6})">', html)
+    resp = await client.get("/manifest.webmanifest")
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("application/manifest+json")
+    doc = await resp.json(content_type=None)
+    assert doc["name"] == "WagerBabe" and doc["start_url"] == "/sports" and doc["display"] == "standalone"
+    assert theme and doc["theme_color"] == theme.group(1)
+    sizes = {(i["sizes"], i["purpose"]) for i in doc["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in doc["icons"]:
+        png = await client.get(icon["src"], headers=PLAIN)
+        body = await png.read()
+        assert png.status == 200 and body[:8] == b"\x89PNG\r\n\x1a\n"
+        side = int(icon["sizes"].split("x")[0])
+        assert int.from_bytes(body[16:20], "big") == side and int.from_bytes(body[20:24], "big") == side
+
+
+async def test_service_worker_falls_back_to_the_offline_page_never_another_page(client: TestClient) -> None:
+    js = await (await client.get("/sw.js", headers=PLAIN)).text()
+    assert '"/offline"' in js and 'caches.match("/offline")' in js and 'caches.match("/sports")' not in js
+    page = await (await client.get("/offline", headers=PLAIN)).text()
+    assert "You are offline" in page
