@@ -73,7 +73,7 @@ async def test_restore_to_t_brings_back_exactly_the_money_committed_before_t(
 
         dest, port = data_root / f"restored-{os.getpid()}-{t.timestamp():.0f}", free_port()
         env = {**os.environ, **src.env}
-        proc = subprocess.run([sys.executable, "-m", "shared.backup", "restore", "--to", t.isoformat(),
+        proc = subprocess.run([sys.executable, "-m", "devtools.restore", "--to", t.isoformat(),
                                "--dest", str(dest), "--port", str(port)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600 * TIMEOUT_FACTOR)
         restored = EmbeddedPostgres(dest, port)
