@@ -51,8 +51,8 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared import migrate  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared.tokens import KeyRing  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -171,7 +171,7 @@ class Stack:
             await cur.execute(f"CREATE DATABASE {self.db}")  # a fixed bench name: no input
         self.direct = self.dsn = server_url.rsplit("/", 1)[0] + f"/{self.db}"
         if not self.args.no_pgbouncer and (shutil.which("pgbouncer") or Path("/usr/sbin/pgbouncer").exists()):
-            from shared.pgbouncer import PgBouncer
+            from devtools.pgbouncer import PgBouncer
             self.bouncer = PgBouncer(self.tmp / "pgbouncer", server_url, pool_size=self.args.pg_pool)
             self.bouncer.start()
             self.dsn = self.bouncer.url_for(self.direct)
