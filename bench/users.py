@@ -511,13 +511,13 @@ def svg(runs: list[dict[str, Any]]) -> str:
     def px(x: float) -> float:
         return pad + x / xmax * (w - 2 * pad)
 
-    def py(y: float) -> float:
-        return h - pad - y / ymax * (h - 2 * pad)
+    def py(y: float) -> float:  # log scale: the targets and a missed run on one chart
+        return h - pad - math.log10(max(1.0, y)) / math.log10(ymax) * (h - 2 * pad)
 
     colors = {"REST p95": "#1f77b4", "REST p99": "#9467bd", "WebSocket p99": "#d62728"}
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
              'font-size="12"><rect width="100%" height="100%" fill="white"/>',
-             f'<text x="{pad}" y="20">Mixed users: latency (ms) by simulated users; dashed: targets '
+             f'<text x="{pad}" y="20">Mixed users: latency (ms, log scale) by simulated users; dashed: targets '
              f'(REST p95 200, WebSocket p99 100)</text>',
              f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
              f'<line x1="{pad}" y1="{h - pad}" x2="{pad}" y2="{pad}" stroke="black"/>',
@@ -536,8 +536,9 @@ def svg(runs: list[dict[str, Any]]) -> str:
                      + " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
         parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colors[name]}"/>' for a, b in pts]
         parts.append(f'<text x="{w - pad - 120}" y="{pad + 16 * i}" fill="{colors[name]}">{name}</text>')
-    for frac in (0.25, 0.5, 0.75, 1.0):
-        parts.append(f'<text x="5" y="{py(ymax * frac / 1.1) + 4:.1f}">{ymax * frac / 1.1:.0f}</text>')
+    for tick in (1, 10, 100, 1000, 10_000, 100_000):
+        if tick < ymax:
+            parts.append(f'<text x="5" y="{py(tick) + 4:.1f}">{tick}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
