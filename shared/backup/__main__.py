@@ -28,7 +28,8 @@ def main() -> None:
     r = sub.add_parser("restore", help="recover to an instant into a new folder and start it there")
     r.add_argument("--to", required=True, type=datetime.fromisoformat,
                    help="ISO time with zone, e.g. 2026-11-29T08:00Z")
-    r.add_argument("--dest", required=True, type=Path, help="new folder for the restored cluster")
+    r.add_argument("--dest", type=Path, help="new folder for the restored cluster (default: restored-<time> "
+                   "beside BACKUP_DIR)")
     r.add_argument("--port", type=int, default=0, help="port of the restored server (0: a free one)")
     args = parser.parse_args()
     try:
@@ -41,7 +42,8 @@ def main() -> None:
         if args.command == "run":
             run_daemon(lambda stop: job.run(settings, stop))
             return
-        barman.write_config(settings)
+        if args.command != "restore" or not barman.config.exists():  # a restore needs no DATABASE_URL
+            barman.write_config(settings)
         if args.command == "backup":
             parent = barman.backups()[-1].backup_id if args.incremental else None
             print(barman.backup(parent))
@@ -55,7 +57,8 @@ def main() -> None:
         elif args.command == "switch-wal":
             barman.switch_wal()
         elif args.command == "restore":
-            server = restore_to(barman, args.to, args.dest, args.port or None)
+            dest = args.dest or barman.home.parent / f"restored-{args.to.strftime('%Y%m%dT%H%M%S')}"
+            server = restore_to(barman, args.to, dest, args.port or None)
             print(f"restored to {args.to.isoformat()}: {server.url} (data in {server.data_dir}; "
                   f"stop it with `pg_ctl stop -D {server.data_dir}`)")
     except BarmanError as exc:

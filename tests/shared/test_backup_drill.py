@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -73,8 +72,9 @@ async def test_restore_to_t_brings_back_exactly_the_money_committed_before_t(
 
         dest, port = data_root / f"restored-{os.getpid()}-{t.timestamp():.0f}", free_port()
         env = {**os.environ, **src.env}
-        proc = subprocess.run([sys.executable, "-m", "shared.backup", "restore", "--to", t.isoformat(),
-                               "--dest", str(dest), "--port", str(port)],
+        # Through ./dev restore, which runs `python -m shared.backup restore` on BACKUP_DIR's catalogue.
+        proc = subprocess.run([str(ROOT / "dev"), "restore", "--to", t.isoformat(), "--dest", str(dest),
+                               "--port", str(port)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600 * TIMEOUT_FACTOR)
         restored = EmbeddedPostgres(dest, port)
         try:
