@@ -17,13 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.backup.barman import Barman
-from shared.backup.settings import BackupSettings
-from shared.config import load
 from shared.devrun import (
     LOGINS,
     ROOT,
     _say,
+    barman_for,
     base_env,
     data_dir,
     prepare_book,
@@ -78,9 +76,7 @@ class HaStack:
     def start(self, env: dict[str, str], proxy_port: int, ports: dict[str, int]) -> None:
         """Start every server and put the URLs the processes need into ``env``."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        settings = load(BackupSettings, {**env, "BACKUP_DIR": env.get("BACKUP_DIR") or str(self.folder / "backup")})
-        barman = Barman.from_settings(settings)
-        env["BACKUP_DIR"] = str(barman.home)
+        barman, settings = barman_for(env, self.folder / "backup")
         primary = EmbeddedPostgres(self.folder / "pg", settings=barman.archive_settings(settings.archive_timeout))
         primary.start()
         self.stops.append(primary.stop)
@@ -113,7 +109,7 @@ class HaStack:
         haproxy = spawn([haproxy_path(), "-db", "-f", str(HAPROXY_CFG)], self.folder / "haproxy.log", proxy_port,
                         env=proxy_env)
         self.stops.append(lambda: stop_child(haproxy))
-        self.say(f"HAProxy ({HAPROXY_CFG.relative_to(ROOT)}) at http://127.0.0.1:{proxy_port} (pid {haproxy.pid})")
+        self.say(f"HAProxy at http://127.0.0.1:{proxy_port} (pid {haproxy.pid}) on {HAPROXY_CFG.relative_to(ROOT)}")
 
     def stop(self) -> None:
         """Stop what started, last first; one that fails to stop does not keep the others running."""

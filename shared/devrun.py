@@ -22,6 +22,9 @@ import urllib.request
 from pathlib import Path
 
 from shared import migrate
+from shared.backup.barman import Barman
+from shared.backup.settings import BackupSettings
+from shared.config import load
 from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, stop_child
 from shared.supervise import PortInUse, Supervisor, check_ports, read_procfile
 from shared.tokens import KeyRing
@@ -83,6 +86,13 @@ def prepare_book(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "restapi.seed"], env=env, check=True, cwd=ROOT)
 
 
+def barman_for(env: dict[str, str], folder: Path) -> tuple[Barman, BackupSettings]:
+    """The Barman catalogue in ``BACKUP_DIR`` (default ``folder``) and the backup settings; sets ``BACKUP_DIR``."""
+    settings = load(BackupSettings, {**env, "BACKUP_DIR": env.get("BACKUP_DIR") or str(folder)})
+    env["BACKUP_DIR"] = str(settings.backup_dir.resolve())
+    return Barman.from_settings(settings), settings
+
+
 def wait_ready(sup: Supervisor, checks: dict[str, str], timeout: float = 60.0) -> bool:
     """Block until every ``name: url`` answers 200, saying why not when a process dies or time runs out.
 
@@ -128,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="./dev up", description=__doc__.split("\n\n")[0])
     parser.add_argument("--ha", action="store_true", help="the production topology on this machine "
                         "(standby, PgBouncer, Sentinel, two nodes of each behind HAProxy, backups)")
+    parser.add_argument("--backups", action="store_true", help="archive the embedded PostgreSQL's WAL to Barman "
+                        "(BACKUP_DIR, default .data/backup) and run the backup job")
     args = parser.parse_args(argv)
     if args.ha:
         from shared.devha import main as run_ha  # the HA runner builds on this module
@@ -145,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     sup: Supervisor | None = None
     mailsink: subprocess.Popen[bytes] | None = None
     procfile = read_procfile(ROOT / "Procfile")
+    if args.backups:
+        if env.get("DATABASE_URL"):
+            _say("--backups archives the embedded PostgreSQL's WAL: unset DATABASE_URL, or set up archiving "
+                 "on yours as docs/operations.md says")
+            return 1
+        procfile.append(("backup", "python -m shared.backup run"))
     try:
         check_ports(env, [name for name, _cmd in procfile])
     except PortInUse as exc:
@@ -153,9 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_sigterm()
     try:
         if not env.get("DATABASE_URL"):
-            pg = EmbeddedPostgres(data / "pg", port=int(env.get("DEV_PG_PORT", "0")) or None)
+            barman, backup = barman_for(env, data / "backup") if args.backups else (None, None)
+            archive = barman.archive_settings(backup.archive_timeout) if barman and backup else None
+            pg = EmbeddedPostgres(data / "pg", port=int(env.get("DEV_PG_PORT", "0")) or None, settings=archive)
             env["DATABASE_URL"] = pg.start()
             _say(f"embedded PostgreSQL at {env['DATABASE_URL']} (pid {pg.pid})")
+            if barman and backup:
+                barman.write_config(backup, pg.url)
+                _say(f"WAL archived to the Barman catalogue in {barman.home}")
         if not env.get("REDIS_URL"):
             redis = EmbeddedRedis(data / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None, persistent=True)
             env["REDIS_URL"] = redis.start()
@@ -170,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         ingest = f"http://{env.get('INGEST_HOST', '127.0.0.1')}:{env.get('INGEST_PORT', '9101')}"
         jobs = f"http://{env.get('JOBS_HOST', '127.0.0.1')}:{env.get('JOBS_PORT', '9102')}"
         checks = {"restapi": rest, "pushd": f"http://{push}", "ingest": ingest, "jobs": jobs}
-        if not wait_ready(sup, {name: f"{url}/readyz" for name, url in checks.items()}):
+        urls = {name: f"{url}/readyz" for name, url in checks.items()}
+        backup_url = f"http://{env.get('BACKUP_HOST', '127.0.0.1')}:{env.get('BACKUP_PORT', '9103')}"
+        if args.backups:  # up once it serves; ready (barman check) after its first base backup
+            urls["backup"] = f"{backup_url}/healthz"
+        if not wait_ready(sup, urls):
             return 1
         print(
             "\n"
@@ -179,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  WebSocket        ws://{push}/ws\n"
             f"  Metrics          {rest}/metrics  ws: http://{push}/metrics  ingest: {ingest}/metrics  "
             f"jobs: {jobs}/metrics\n"
-            f"{LOGINS}",
+            + (f"  Backups          {env['BACKUP_DIR']} · job {backup_url}/metrics · restore: ./dev restore --to …\n"
+               if args.backups else "")
+            + LOGINS,
             flush=True,
         )
         serve(sup)

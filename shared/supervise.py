@@ -22,7 +22,8 @@ from pathlib import Path
 
 # The port each Procfile process listens on: (host variable, port variable, default port).
 PORTS = {"restapi": ("RESTAPI_HOST", "RESTAPI_PORT", 8080), "pushd": ("PUSHD_HOST", "PUSHD_PORT", 8081),
-         "ingest": ("INGEST_HOST", "INGEST_PORT", 9101), "jobs": ("JOBS_HOST", "JOBS_PORT", 9102)}
+         "ingest": ("INGEST_HOST", "INGEST_PORT", 9101), "jobs": ("JOBS_HOST", "JOBS_PORT", 9102),
+         "backup": ("BACKUP_HOST", "BACKUP_PORT", 9103)}
 
 
 class PortInUse(RuntimeError):
