@@ -21,9 +21,9 @@ import pytest
 import redis as redis_sync
 from aiosmtpd.controller import Controller
 
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
+from devtools.redisha import RedisHA
 from shared import migrate
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
-from shared.redisha import RedisHA
 from shared.tokens import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from devtools.redisha import RedisHA
 from shared.redis import create_client
-from shared.redisha import RedisHA
 from shared.tokens import KeyRing, access_claims
 from tests.helpers import wait_for
 from tests.pushd.conftest import Connect, StartNode, change, publish

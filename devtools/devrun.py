@@ -6,7 +6,7 @@ seeds the demo book, makes a signing key if there is none, runs every Procfile p
 until each of this run's own processes answers /readyz and prints the URLs. A port that another
 program holds stops start-up before anything starts, naming the port and its variable. Ctrl-C (or
 SIGTERM) stops the processes, then the servers, and leaves nothing running. ``--ha`` runs the
-production topology instead (``shared.devha``). ``DEV_DATA_DIR`` moves the data folder (default ``.data/``).
+production topology instead (``devtools.ha``). ``DEV_DATA_DIR`` moves the data folder (default ``.data/``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, stop_child
 from shared import migrate
 from shared.backup.barman import Barman
 from shared.backup.settings import BackupSettings
 from shared.config import load
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, stop_child
 from shared.supervise import PortInUse, Supervisor, check_ports, read_procfile
 from shared.tokens import KeyRing
 
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(BACKUP_DIR, default .data/backup) and run the backup job")
     args = parser.parse_args(argv)
     if args.ha:
-        from shared.devha import main as run_ha  # the HA runner builds on this module
+        from devtools.ha import main as run_ha  # the HA runner builds on this module
 
         return run_ha()
     data = data_dir()

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.devservers import PG_SYSTEM_USER, free_port, give_to_pg_user, pid_alive, spawn, stop_child
+from devtools.devservers import PG_SYSTEM_USER, free_port, give_to_pg_user, pid_alive, spawn, stop_child
 
 
 def pgbouncer_path() -> str:

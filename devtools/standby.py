@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 
-from shared.devservers import EmbeddedPostgres, free_port, give_to_pg_user
+from devtools.devservers import EmbeddedPostgres, free_port, give_to_pg_user
 
 
 def make_standby(primary_url: str, data_dir: Path, port: int | None = None) -> EmbeddedPostgres:

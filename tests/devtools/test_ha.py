@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shared.devrun import answers_200
-from shared.devservers import free_port, pid_alive
+from devtools.devrun import answers_200
+from devtools.devservers import free_port, pid_alive
 from tests.conftest import ROOT
 from tests.helpers import scaled, wait_for
 
@@ -58,13 +58,13 @@ class Run:
 
 @pytest.fixture
 def ha_run(data_root: Path) -> Iterator[Run]:
-    """``python -m shared.devrun --ha`` with its data under the session folder, ready; stopped afterwards."""
+    """``python -m devtools.devrun --ha`` with its data under the session folder, ready; stopped afterwards."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "RESTAPI_", "PUSHD_"))}
     folder = data_root / f"ha-{uuid.uuid4().hex[:8]}"
     env.update(DEV_DATA_DIR=str(folder), DEV_HA_PORT=str(port),
                LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([sys.executable, "-m", "shared.devrun", "--ha"], cwd=ROOT, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.devrun", "--ha"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     run = Run(proc, port, folder)
     assert proc.stdout is not None

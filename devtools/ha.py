@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.devrun import (
+from devtools.devrun import (
     LOGINS,
     ROOT,
     _say,
@@ -30,10 +30,10 @@ from shared.devrun import (
     stop_on_sigterm,
     wait_ready,
 )
-from shared.devservers import EmbeddedPostgres, free_port, spawn, stop_child
-from shared.pgbouncer import PgBouncer
-from shared.redisha import RedisHA
-from shared.standby import make_standby
+from devtools.devservers import EmbeddedPostgres, free_port, spawn, stop_child
+from devtools.pgbouncer import PgBouncer
+from devtools.redisha import RedisHA
+from devtools.standby import make_standby
 from shared.supervise import Supervisor, read_procfile
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy-ha.cfg"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis as redis_sync
 
-from shared.devservers import free_port, redis_server_path, spawn, stop_child
+from devtools.devservers import free_port, redis_server_path, spawn, stop_child
 
 MASTER = "wagerbabe"
 
