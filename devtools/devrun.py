@@ -37,7 +37,7 @@ LOGINS = ("  Demo logins      player01 / player-pass-123 · agent1 / agent-pass-
           "  Ctrl-C stops everything.\n")
 
 
-def _say(msg: str) -> None:
+def say(msg: str) -> None:
     print(f"[dev] {msg}", flush=True)
 
 
@@ -74,14 +74,14 @@ def start_mailsink(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
          "aiosmtpd.handlers.Debugging", "stdout"], cwd=ROOT)
     env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)
-    _say(f"mail sink (prints mail here) at smtp://127.0.0.1:{port}")
+    say(f"mail sink (prints mail here) at smtp://127.0.0.1:{port}")
     return proc
 
 
 def prepare_book(env: dict[str, str]) -> None:
     """Migrate (on the direct URL when there is one), make a signing key if none, seed the demo book."""
     applied = asyncio.run(migrate.migrate(env.get("DATABASE_DIRECT_URL") or env["DATABASE_URL"]))
-    _say(f"migrations applied: {len(applied)}")
+    say(f"migrations applied: {len(applied)}")
     KeyRing.load(Path(env["AUTH_KEYS_DIR"]), create=True)
     subprocess.run([sys.executable, "-m", "restapi.seed"], env=env, check=True, cwd=ROOT)
 
@@ -107,14 +107,14 @@ def wait_ready(sup: Supervisor, checks: dict[str, str], timeout: float = 60.0) -
         dead = [name for name in first if sup.pid(name) != first[name]]
         if dead:
             sup.poll()
-            _say(f"{', '.join(dead)} exited during start-up; see the log above")
+            say(f"{', '.join(dead)} exited during start-up; see the log above")
             return False
         pending = {k: v for k, v in pending.items() if not answers_200(v)}
         time.sleep(0.3)
     if pending:
-        _say(f"not ready after {timeout:g} s: {', '.join(pending)}")
+        say(f"not ready after {timeout:g} s: {', '.join(pending)}")
         return False
-    _say("all processes ready")
+    say("all processes ready")
     return True
 
 
@@ -159,14 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     procfile = read_procfile(ROOT / "Procfile")
     if args.backups:
         if env.get("DATABASE_URL"):
-            _say("--backups archives the embedded PostgreSQL's WAL: unset DATABASE_URL, or set up archiving "
+            say("--backups archives the embedded PostgreSQL's WAL: unset DATABASE_URL, or set up archiving "
                  "on yours as docs/operations.md says")
             return 1
         procfile.append(("backup", "python -m shared.backup run"))
     try:
         check_ports(env, [name for name, _cmd in procfile])
     except PortInUse as exc:
-        _say(f"cannot start: {exc}")
+        say(f"cannot start: {exc}")
         return 1
     stop_on_sigterm()
     try:
@@ -175,18 +175,18 @@ def main(argv: list[str] | None = None) -> int:
             archive = barman.archive_settings(backup.archive_timeout) if barman and backup else None
             pg = EmbeddedPostgres(data / "pg", port=int(env.get("DEV_PG_PORT", "0")) or None, settings=archive)
             env["DATABASE_URL"] = pg.start()
-            _say(f"embedded PostgreSQL at {env['DATABASE_URL']} (pid {pg.pid})")
+            say(f"embedded PostgreSQL at {env['DATABASE_URL']} (pid {pg.pid})")
             if barman and backup:
                 barman.write_config(backup, pg.url)
-                _say(f"WAL archived to the Barman catalogue in {barman.home}")
+                say(f"WAL archived to the Barman catalogue in {barman.home}")
         if not env.get("REDIS_URL"):
             redis = EmbeddedRedis(data / "redis", port=int(env.get("DEV_REDIS_PORT", "0")) or None, persistent=True)
             env["REDIS_URL"] = redis.start()
-            _say(f"embedded Redis at {env['REDIS_URL']} (pid {redis.pid})")
+            say(f"embedded Redis at {env['REDIS_URL']} (pid {redis.pid})")
         mailsink = start_mailsink(env)
         prepare_book(env)
 
-        sup = Supervisor(procfile, env, ROOT, say=_say)
+        sup = Supervisor(procfile, env, ROOT, say=say)
         sup.start()
         rest = f"http://{env.get('RESTAPI_HOST', '127.0.0.1')}:{env.get('RESTAPI_PORT', '8080')}"
         push = f"{env.get('PUSHD_HOST', '127.0.0.1')}:{env.get('PUSHD_PORT', '8081')}"
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         serve(sup)
     except KeyboardInterrupt:
-        _say("stopping")
+        say("stopping")
         return 0
     finally:
         if sup is not None:
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             redis.stop()
         if pg is not None:
             pg.stop()
-        _say("stopped")
+        say("stopped")
     return 0
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from devtools.devrun import (
     LOGINS,
     ROOT,
-    _say,
     barman_for,
     base_env,
     data_dir,
     prepare_book,
+    say,
     serve,
     start_mailsink,
     stop_on_sigterm,
@@ -34,7 +34,7 @@ from devtools.devservers import EmbeddedPostgres, free_port, spawn, stop_child
 from devtools.pgbouncer import PgBouncer
 from devtools.redisha import RedisHA
 from devtools.standby import make_standby
-from shared.supervise import Supervisor, read_procfile
+from shared.supervise import PortInUse, Supervisor, check_port, read_procfile
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy-ha.cfg"
 # Procfile processes that run as two nodes behind the proxy, and the variable giving each its port.
@@ -70,7 +70,6 @@ class HaStack:
     """The servers of the topology (not the service processes), started in order and stopped in reverse."""
 
     folder: Path
-    say: Callable[[str], None] = _say
     stops: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self, env: dict[str, str], proxy_port: int, ports: dict[str, int]) -> None:
@@ -80,7 +79,7 @@ class HaStack:
         primary = EmbeddedPostgres(self.folder / "pg", settings=barman.archive_settings(settings.archive_timeout))
         primary.start()
         self.stops.append(primary.stop)
-        self.say(f"PostgreSQL primary at {primary.url} (pid {primary.pid}), WAL archived to {barman.home}")
+        say(f"PostgreSQL primary at {primary.url} (pid {primary.pid}), WAL archived to {barman.home}")
         env["DATABASE_DIRECT_URL"] = primary.url
         barman.write_config(settings, primary.url)
         standby_dir = self.folder / "standby"
@@ -91,16 +90,16 @@ class HaStack:
             standby = make_standby(primary.url, standby_dir)
         self.stops.append(standby.stop)
         env["DATABASE_REPLICA_URL"] = standby.url
-        self.say(f"PostgreSQL hot standby at {standby.url} (pid {standby.pid})")
+        say(f"PostgreSQL hot standby at {standby.url} (pid {standby.pid})")
         bouncer = PgBouncer(self.folder / "pgbouncer", primary.url, pool_size=20)
         bouncer.start()
         self.stops.append(bouncer.stop)
         env["DATABASE_URL"] = bouncer.url_for(primary.url)
-        self.say(f"PgBouncer (transaction mode, 20 server connections) at {env['DATABASE_URL']}")
+        say(f"PgBouncer (transaction mode, 20 server connections) at {env['DATABASE_URL']}")
         redis = RedisHA(self.folder / "redis")
         self.stops.append(redis.stop)
         env["REDIS_URL"] = redis.start()
-        self.say(f"Redis primary :{redis.ports['a']}, replica :{redis.ports['b']}, "
+        say(f"Redis primary :{redis.ports['a']}, replica :{redis.ports['b']}, "
                  f"Sentinels at {env['REDIS_URL']}")
         # HAProxy reads the addresses in deploy/haproxy-ha.cfg from its environment.
         proxy_env = {**env, "WB_BIND": f"127.0.0.1:{proxy_port}",
@@ -109,7 +108,7 @@ class HaStack:
         haproxy = spawn([haproxy_path(), "-db", "-f", str(HAPROXY_CFG)], self.folder / "haproxy.log", proxy_port,
                         env=proxy_env)
         self.stops.append(lambda: stop_child(haproxy))
-        self.say(f"HAProxy at http://127.0.0.1:{proxy_port} (pid {haproxy.pid}) on {HAPROXY_CFG.relative_to(ROOT)}")
+        say(f"HAProxy at http://127.0.0.1:{proxy_port} (pid {haproxy.pid}) on {HAPROXY_CFG.relative_to(ROOT)}")
 
     def stop(self) -> None:
         """Stop what started, last first; one that fails to stop does not keep the others running."""
@@ -118,7 +117,7 @@ class HaStack:
             try:
                 stop()
             except Exception as exc:  # noqa: BLE001 - say it and go on stopping the rest
-                self.say(f"while stopping: {exc}")
+                say(f"while stopping: {exc}")
 
 
 def main() -> int:
@@ -137,6 +136,11 @@ def main() -> int:
     env.setdefault("RESTAPI_PUSH_URL", f"ws://127.0.0.1:{proxy_port}/ws")
     env.setdefault("RESTAPI_PUBLIC_URL", proxy)
     env.setdefault("RESTAPI_PUBLIC_ORIGINS", f"http://localhost:{proxy_port}")
+    try:  # HAProxy starts after the servers: find a taken proxy port before starting anything
+        check_port("127.0.0.1", proxy_port, "DEV_HA_PORT", "HAProxy")
+    except PortInUse as exc:
+        say(f"cannot start: {exc}")
+        return 1
     stack = HaStack(data / "ha")
     sup: Supervisor | None = None
     mailsink: subprocess.Popen[bytes] | None = None
@@ -145,7 +149,7 @@ def main() -> int:
         stack.start(env, proxy_port, ports)
         mailsink = start_mailsink(env)
         prepare_book({**env, "DATABASE_URL": env["DATABASE_DIRECT_URL"]})
-        sup = Supervisor(ha_procfile(read_procfile(ROOT / "Procfile"), ports), env, ROOT, say=_say)
+        sup = Supervisor(ha_procfile(read_procfile(ROOT / "Procfile"), ports), env, ROOT, say=say)
         sup.start()
         node = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         # The backup job is up once it serves /healthz; its /readyz (barman check) turns 200 when the
@@ -169,14 +173,14 @@ def main() -> int:
         )
         serve(sup)
     except KeyboardInterrupt:
-        _say("stopping")
+        say("stopping")
         return 0
     finally:
         if sup is not None:
             sup.stop()
         stop_child(mailsink)
         stack.stop()
-        _say("stopped")
+        say("stopped")
     return 0
 
 

@@ -20,6 +20,8 @@ import pytest
 
 from devtools.devrun import answers_200
 from devtools.devservers import free_port, pid_alive
+from devtools.ha import HAPROXY_CFG, ha_procfile, haproxy_path
+from shared.supervise import read_procfile
 from tests.conftest import ROOT
 from tests.helpers import scaled, wait_for
 
@@ -196,3 +198,29 @@ async def test_ha_topology_takes_a_bet_streams_odds_survives_a_pushd_node_and_st
     assert [name for name, pid in ha_run.pids().items() if pid_alive(pid)] == []
     assert leftovers(ha_run.folder) == []
     assert not answers_200(f"{base}/readyz")
+
+
+def test_the_ha_procfile_runs_two_nodes_of_restapi_and_pushd_each_on_its_port_and_the_backup_job() -> None:
+    ports = {"restapi1": 1001, "restapi2": 1002, "pushd1": 2001, "pushd2": 2002}
+    procs = dict(ha_procfile(read_procfile(ROOT / "Procfile"), ports))
+    assert procs["restapi2"] == "env RESTAPI_PORT=1002 python -m restapi"
+    assert procs["pushd1"] == "env PUSHD_PORT=2001 PUSHD_NODE_ID=push-1 python -m pushd"
+    assert {"ingest", "jobs", "backup"} <= set(procs) and "restapi" not in procs and "pushd" not in procs
+
+
+def test_the_deploy_haproxy_config_is_valid_with_retries_and_redispatch() -> None:
+    env = {**os.environ, "WB_BIND": f"127.0.0.1:{free_port()}", "WB_REST1": "127.0.0.1:1", "WB_REST2": "127.0.0.1:2",
+           "WB_PUSH1": "127.0.0.1:3", "WB_PUSH2": "127.0.0.1:4"}
+    done = subprocess.run([haproxy_path(), "-c", "-f", str(HAPROXY_CFG)], env=env, capture_output=True, text=True,
+                          timeout=scaled(30))
+    assert done.returncode == 0 and "Warnings were found" not in done.stdout + done.stderr, done.stderr
+    text = HAPROXY_CFG.read_text()
+    assert "retries 3" in text and "option  redispatch 1" in text and "option  httpchk GET /readyz" in text
+
+
+def test_backups_flag_refuses_an_external_database_it_cannot_configure() -> None:
+    env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x", "RESTAPI_PORT": "0", "PUSHD_PORT": "0",
+           "INGEST_PORT": "0", "JOBS_PORT": "0", "BACKUP_PORT": "0"}
+    done = subprocess.run([sys.executable, "-m", "devtools.devrun", "--backups"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=scaled(30))
+    assert done.returncode == 1 and "--backups archives the embedded PostgreSQL's WAL" in done.stdout
