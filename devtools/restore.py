@@ -51,7 +51,7 @@ def restore_to(barman: Barman, target: datetime, dest: Path, port: int | None = 
     server = EmbeddedPostgres(dest, port, settings={"archive_mode": "off"})
     server.start()
     try:
-        wait_promoted(server.url, timeout)
+        wait_promoted(server, timeout)
     except Exception:
         server.stop()
         raise
@@ -75,15 +75,28 @@ def _accepts_writes(url: str) -> bool:
         conn.close()
 
 
-def wait_promoted(url: str, timeout: float) -> None:
-    """Block until the server at ``url`` has finished recovery and accepts writes."""
+def wait_promoted(server: EmbeddedPostgres, timeout: float) -> None:
+    """Block until ``server`` has finished recovery and accepts writes; fail at once, with PostgreSQL's
+    reason, when it stops instead (a target past the archived WAL ends recovery with a FATAL)."""
     deadline = time.monotonic() + timeout
     while True:
-        if _accepts_writes(url):
+        if _accepts_writes(server.url):
             return
+        if server.pid is None:
+            raise BarmanError(f"the restored server stopped during recovery: {_fatal(server.log_file)}")
         if time.monotonic() > deadline:
             raise BarmanError(f"the restored server did not finish recovery in {timeout:g}s")
         time.sleep(0.1)
+
+
+def _fatal(log: Path) -> str:
+    """PostgreSQL's last FATAL line in ``log``, with what to do when the target is past the archived WAL."""
+    lines = [ln for ln in log.read_text(errors="replace").splitlines() if "FATAL:" in ln] if log.exists() else []
+    reason = lines[-1].split("FATAL:", 1)[1].strip() if lines else f"see {log}"
+    if "recovery target was reached" in reason:
+        reason += (" (the catalogue has no WAL up to that instant yet: wait BACKUP_ARCHIVE_TIMEOUT seconds or run "
+                   "`python -m shared.backup switch-wal`, then restore into a new folder)")
+    return reason
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +93,13 @@ async def test_restore_to_t_brings_back_exactly_the_money_committed_before_t(
             assert isinstance(t, datetime)
         finally:
             restored.stop()
+
+        # An instant past the archived WAL: PostgreSQL ends recovery with a FATAL, and the command
+        # says so at once (it used to wait out its 600 s deadline), naming what to do.
+        later = t + timedelta(hours=1)
+        proc = subprocess.run([str(ROOT / "dev"), "restore", "--to", later.isoformat(), "--dest",
+                               str(dest.with_name(dest.name + "-later"))],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300 * TIMEOUT_FACTOR)
+        assert proc.returncode == 1
+        assert "recovery ended before configured recovery target was reached" in proc.stderr, proc.stderr[-3000:]
+        assert "switch-wal" in proc.stderr
