@@ -49,12 +49,16 @@ def restore_to(barman: Barman, target: datetime, dest: Path, port: int | None = 
     if os.geteuid() == 0:
         subprocess.run(["chown", "-R", f"{PG_SYSTEM_USER}:", str(dest)], check=True)
     server = EmbeddedPostgres(dest, port, settings={"archive_mode": "off"})
-    server.start()
     try:
+        server.start()
         wait_promoted(server, timeout)
-    except Exception:
+    except BarmanError:
         server.stop()
         raise
+    except (RuntimeError, TimeoutError):
+        # Recovery can fail while pg_ctl is still starting the server (the same FATAL, earlier).
+        server.stop()
+        raise BarmanError(f"the restored server stopped during recovery: {_fatal(server.log_file)}") from None
     return server
 
 
