@@ -20,13 +20,14 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO
 
-from shared.pgbin import PG_SYSTEM_USER, wheel_pg_bin
+from shared.pgbin import PG_SYSTEM_USER, give_to_pg_user, wheel_pg_bin
 
 __all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres", "EmbeddedRedis", "free_port", "pid_alive", "wait_port",
-           "wheel_pg_bin", "redis_server_path"]
+           "wheel_pg_bin", "redis_server_path", "spawn", "stop_child", "give_to_pg_user"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,6 +63,44 @@ def pid_alive(pid: int) -> bool:
             return fh.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return True
+
+
+def spawn(cmd: list[str], log: Path | None, port: int | None = None, *, timeout: float = 15.0,
+          preexec_fn: Callable[[], None] | None = None, env: Mapping[str, str] | None = None,
+          ) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` as a child (output appended to ``log``, else dropped) and wait until it listens on ``port``.
+
+    A child that never listens is stopped before TimeoutError is raised, so nothing is left behind.
+    """
+    out: int | IO[bytes] = subprocess.DEVNULL
+    if log is not None:
+        out = open(log, "ab")  # noqa: SIM115 - handed to the child, closed here after the fork
+    try:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=preexec_fn, env=env)
+    finally:
+        if not isinstance(out, int):
+            out.close()
+    if port is not None:
+        try:
+            wait_port("127.0.0.1", port, timeout)
+        except TimeoutError:
+            stop_child(proc)
+            raise
+    return proc
+
+
+def stop_child(proc: subprocess.Popen[bytes] | None, grace: float = 5.0) -> None:
+    """SIGTERM a child, SIGKILL it after ``grace`` seconds, and reap it."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(grace)
 
 
 def _open_prefixes(path: Path) -> None:
@@ -211,19 +250,11 @@ class EmbeddedRedis:
     def start(self) -> str:
         """Start redis-server and return its URL once it accepts connections."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [redis_server_path(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "everysec",
              "--dir", str(self.data_dir), "--databases", str(self.databases), "--maxclients", "10000"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        try:
-            wait_port("127.0.0.1", self.port)
-        except TimeoutError:
-            self.stop()
-            raise
+            self.data_dir / "redis.log", self.port)
         return self.url
 
     @property
@@ -232,13 +263,5 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 5 s; reaps the child."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_child(self.proc)
         self.proc = None

@@ -12,13 +12,12 @@ on ``DATABASE_DIRECT_URL``. The client's ``options`` startup parameter (our pool
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from devtools.devservers import PG_SYSTEM_USER, free_port, pid_alive, wait_port
+from devtools.devservers import PG_SYSTEM_USER, free_port, give_to_pg_user, pid_alive, spawn, stop_child
 
 
 def pgbouncer_path() -> str:
@@ -89,20 +88,13 @@ class PgBouncer:
         ini.write_text(self.config())
         cmd = [pgbouncer_path(), str(ini)]
         if os.geteuid() == 0:  # pgbouncer refuses to run as root
-            entry = pwd.getpwnam(PG_SYSTEM_USER)
-            for path in (self.data_dir, *self.data_dir.iterdir()):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
-            for path in self.data_dir.parents:
-                if path.stat().st_mode & 0o011 != 0o011:
-                    path.chmod(path.stat().st_mode | 0o011)
+            give_to_pg_user(self.data_dir, *self.data_dir.iterdir())
             cmd = [pgbouncer_path(), "-u", PG_SYSTEM_USER, str(ini)]
-        # Each client socket is a file descriptor: raise the soft limit for 10,000 clients.
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, preexec_fn=_raise_nofile)
+        # pgbouncer writes its own logfile. Each client socket is a file descriptor: raise the soft
+        # limit for 10,000 clients.
         try:
-            wait_port("127.0.0.1", self.port)
+            self.proc = spawn(cmd, None, self.port, preexec_fn=_raise_nofile)
         except TimeoutError:
-            self.stop()
             log = self.data_dir / "pgbouncer.log"
             raise RuntimeError(f"pgbouncer did not start: {log.read_text()[-1500:] if log.exists() else ''}") from None
 
@@ -112,15 +104,7 @@ class PgBouncer:
 
     def stop(self) -> None:
         """SIGTERM (pgbouncer exits at once), then SIGKILL after 5 s; reaps the child."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_child(self.proc)
         self.proc = None
 
 

@@ -7,14 +7,13 @@ promote the replica (quorum 2, the primary is "down" after ``down_after_ms``).
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import time
 from pathlib import Path
 
 import redis as redis_sync
 
-from devtools.devservers import free_port, redis_server_path, wait_port
+from devtools.devservers import free_port, redis_server_path, spawn, stop_child
 
 MASTER = "wagerbabe"
 
@@ -35,11 +34,8 @@ class RedisHA:
         hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
         return f"redis+sentinel://{hosts}/{MASTER}/0"
 
-    def _spawn(self, name: str, args: list[str]) -> None:
-        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.procs[name] = subprocess.Popen([redis_server_path(), *args], stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
-        log.close()
+    def _spawn(self, name: str, args: list[str], port: int) -> None:
+        self.procs[name] = spawn([redis_server_path(), *args], self.folder / f"{name}.log", port)
 
     def start(self) -> str:
         """Start the primary ``a``, the replica ``b`` and the three Sentinels; return the Sentinel URL."""
@@ -50,8 +46,7 @@ class RedisHA:
                     "--appendfsync", "everysec", "--save", "", "--databases", "64", "--maxclients", "10000"]
             if name == "b":
                 args += ["--replicaof", "127.0.0.1", str(self.ports["a"])]
-            self._spawn(name, args)
-            wait_port("127.0.0.1", port)
+            self._spawn(name, args, port)
         for i, port in enumerate(self.sentinel_ports):
             conf = self.folder / f"sentinel{i}.conf"
             conf.write_text("\n".join([
@@ -60,8 +55,7 @@ class RedisHA:
                 f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}",
                 f"sentinel failover-timeout {MASTER} {self.failover_timeout_ms}",
                 f"sentinel parallel-syncs {MASTER} 1", ""]))
-            self._spawn(f"sentinel{i}", [str(conf), "--sentinel"])
-            wait_port("127.0.0.1", port)
+            self._spawn(f"sentinel{i}", [str(conf), "--sentinel"], port)
         self.wait_settled()
         return self.url
 
@@ -112,12 +106,5 @@ class RedisHA:
     def stop(self) -> None:
         """Stop every process (SIGTERM, SIGKILL after 5 s)."""
         for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(5)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
+            stop_child(proc)
         self.procs.clear()

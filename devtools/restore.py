@@ -1,8 +1,8 @@
 """Point-in-time recovery into a scratch instance: ``barman recover --target-time``, then start and promote.
 
-``python -m devtools.restore --to 2026-11-29T08:30:00+00:00 --dest /srv/restored [--port 5499]``
-(settings as for ``python -m shared.backup``). It lives in devtools because it starts a PostgreSQL
-the way the development servers do.
+``python -m devtools.restore --to 2026-11-29T08:30:00+00:00 [--dest /srv/restored] [--port 5499]``
+(settings as for ``python -m shared.backup``; ``./dev restore`` wraps it). It lives in devtools
+because it starts a PostgreSQL the way the development servers do.
 
 The restored cluster never archives (``archive_mode=off``), so a drill cannot write into the
 catalogue it was restored from.
@@ -49,12 +49,16 @@ def restore_to(barman: Barman, target: datetime, dest: Path, port: int | None = 
     if os.geteuid() == 0:
         subprocess.run(["chown", "-R", f"{PG_SYSTEM_USER}:", str(dest)], check=True)
     server = EmbeddedPostgres(dest, port, settings={"archive_mode": "off"})
-    server.start()
     try:
-        wait_promoted(server.url, timeout)
-    except Exception:
+        server.start()
+        wait_promoted(server, timeout)
+    except BarmanError:
         server.stop()
         raise
+    except (RuntimeError, TimeoutError):
+        # Recovery can fail while pg_ctl is still starting the server (the same FATAL, earlier).
+        server.stop()
+        raise BarmanError(f"the restored server stopped during recovery: {_fatal(server.log_file)}") from None
     return server
 
 
@@ -75,22 +79,36 @@ def _accepts_writes(url: str) -> bool:
         conn.close()
 
 
-def wait_promoted(url: str, timeout: float) -> None:
-    """Block until the server at ``url`` has finished recovery and accepts writes."""
+def wait_promoted(server: EmbeddedPostgres, timeout: float) -> None:
+    """Block until ``server`` has finished recovery and accepts writes; fail at once, with PostgreSQL's
+    reason, when it stops instead (a target past the archived WAL ends recovery with a FATAL)."""
     deadline = time.monotonic() + timeout
     while True:
-        if _accepts_writes(url):
+        if _accepts_writes(server.url):
             return
+        if server.pid is None:
+            raise BarmanError(f"the restored server stopped during recovery: {_fatal(server.log_file)}")
         if time.monotonic() > deadline:
             raise BarmanError(f"the restored server did not finish recovery in {timeout:g}s")
         time.sleep(0.1)
+
+
+def _fatal(log: Path) -> str:
+    """PostgreSQL's last FATAL line in ``log``, with what to do when the target is past the archived WAL."""
+    lines = [ln for ln in log.read_text(errors="replace").splitlines() if "FATAL:" in ln] if log.exists() else []
+    reason = lines[-1].split("FATAL:", 1)[1].strip() if lines else f"see {log}"
+    if "recovery target was reached" in reason:
+        reason += (" (the catalogue has no WAL up to that instant yet: wait BACKUP_ARCHIVE_TIMEOUT seconds or run "
+                   "`python -m shared.backup switch-wal`, then restore into a new folder)")
+    return reason
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools.restore", description=__doc__)
     parser.add_argument("--to", required=True, type=datetime.fromisoformat,
                         help="ISO time with zone, e.g. 2026-11-29T08:00Z")
-    parser.add_argument("--dest", required=True, type=Path, help="new folder for the restored cluster")
+    parser.add_argument("--dest", type=Path, help="new folder for the restored cluster (default: restored-<time> "
+                        "beside BACKUP_DIR)")
     parser.add_argument("--port", type=int, default=0, help="port of the restored server (0: a free one)")
     args = parser.parse_args()
     try:
@@ -99,8 +117,10 @@ def main() -> None:
         exit_on_config_error(exc)
     barman = Barman.from_settings(settings)
     try:
-        barman.write_config(settings)
-        server = restore_to(barman, args.to, args.dest, args.port or None)
+        if not barman.config.exists():  # the backup job wrote it; without it, DATABASE_URL names the server
+            barman.write_config(settings)
+        dest = args.dest or barman.home.parent / f"restored-{args.to.strftime('%Y%m%dT%H%M%S')}"
+        server = restore_to(barman, args.to, dest, args.port or None)
     except (BarmanError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -6,15 +6,13 @@ that follows the primary's WAL stream; ``promote`` turns it into a primary (fail
 
 from __future__ import annotations
 
-import os
-import pwd
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
 
-from devtools.devservers import PG_SYSTEM_USER, EmbeddedPostgres, free_port
+from devtools.devservers import EmbeddedPostgres, free_port, give_to_pg_user
 
 
 def make_standby(primary_url: str, data_dir: Path, port: int | None = None) -> EmbeddedPostgres:
@@ -22,9 +20,7 @@ def make_standby(primary_url: str, data_dir: Path, port: int | None = None) -> E
     server = EmbeddedPostgres(data_dir, port, settings={"hot_standby_feedback": "on"})
     server.data_dir.mkdir(parents=True, exist_ok=False)
     server.data_dir.chmod(0o700)
-    if server.as_root:
-        entry = pwd.getpwnam(PG_SYSTEM_USER)
-        os.chown(server.data_dir, entry.pw_uid, entry.pw_gid)
+    give_to_pg_user(server.data_dir)
     parts = urlsplit(primary_url)
     server._run("pg_basebackup", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
                 "-U", parts.username or "postgres", "-D", str(server.data_dir), "-X", "stream", "-R",

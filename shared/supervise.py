@@ -22,7 +22,8 @@ from pathlib import Path
 
 # The port each Procfile process listens on: (host variable, port variable, default port).
 PORTS = {"restapi": ("RESTAPI_HOST", "RESTAPI_PORT", 8080), "pushd": ("PUSHD_HOST", "PUSHD_PORT", 8081),
-         "ingest": ("INGEST_HOST", "INGEST_PORT", 9101), "jobs": ("JOBS_HOST", "JOBS_PORT", 9102)}
+         "ingest": ("INGEST_HOST", "INGEST_PORT", 9101), "jobs": ("JOBS_HOST", "JOBS_PORT", 9102),
+         "backup": ("BACKUP_HOST", "BACKUP_PORT", 9103)}
 
 
 class PortInUse(RuntimeError):
@@ -39,20 +40,24 @@ def read_procfile(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def check_port(host: str, port: int, variable: str, name: str) -> None:
+    """Raise PortInUse naming ``port`` and its ``variable`` if another program holds it."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise PortInUse(f"port {port} ({variable}, {name}) is already in use by another program: "
+                            f"stop it, or set {variable} to a free port") from None
+
+
 def check_ports(env: Mapping[str, str], names: list[str] | None = None) -> None:
     """Raise PortInUse naming the port and its variable if one of the processes' ports is taken."""
     for name in names or list(PORTS):
         host_var, port_var, default = PORTS[name]
         host, port = env.get(host_var, "127.0.0.1"), int(env.get(port_var, str(default)))
-        if port == 0:
-            continue
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind((host, port))
-            except OSError:
-                raise PortInUse(f"port {port} ({port_var}, {name}) is already in use by another program: "
-                                f"stop it, or set {port_var} to a free port") from None
+        if port != 0:
+            check_port(host, port, port_var, name)
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ import redis as redis_sync
 from aiosmtpd.controller import Controller
 
 from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
+from devtools.redisha import RedisHA
 from shared import migrate
 from shared.tokens import KeyRing
 
@@ -142,6 +143,17 @@ def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_ha(data_root: Path) -> Iterator[RedisHA]:
+    """A Redis primary, a replica and three Sentinels of the test's own (``redis_ha.url``: through Sentinel)."""
+    ha = RedisHA(data_root / f"redis-ha-{uuid.uuid4().hex[:8]}")
+    try:
+        ha.start()
+        yield ha
+    finally:
+        ha.stop()
 
 
 @pytest.fixture(scope="session")

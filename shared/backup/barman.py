@@ -22,7 +22,7 @@ from typing import Any
 import psycopg2.extensions
 
 from shared.backup.settings import BackupSettings
-from shared.pgbin import PG_SYSTEM_USER, wheel_pg_bin
+from shared.pgbin import give_to_pg_user, wheel_pg_bin
 
 
 class BarmanError(RuntimeError):
@@ -80,14 +80,8 @@ class Barman:
         pg_bin = settings.backup_pg_bin or str(wheel_pg_bin())
         for path in (self.home, self.incoming, self.spool, self.home / "log", self.home / "catalogue"):
             path.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            # PostgreSQL (the system user) runs archive_command: it writes spool and incoming.
-            entry = pwd.getpwnam(PG_SYSTEM_USER)
-            for path in (self.incoming, self.spool):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
-            for path in (self.home, *self.home.parents):
-                if path.stat().st_mode & 0o011 != 0o011:
-                    path.chmod(path.stat().st_mode | 0o011)
+        # PostgreSQL (the system user, as root) runs archive_command: it writes spool and incoming.
+        give_to_pg_user(self.incoming, self.spool)
         user = pwd.getpwuid(os.geteuid()).pw_name
         lines = [
             "[barman]",

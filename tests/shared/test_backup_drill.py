@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +72,9 @@ async def test_restore_to_t_brings_back_exactly_the_money_committed_before_t(
 
         dest, port = data_root / f"restored-{os.getpid()}-{t.timestamp():.0f}", free_port()
         env = {**os.environ, **src.env}
-        proc = subprocess.run([sys.executable, "-m", "devtools.restore", "--to", t.isoformat(),
-                               "--dest", str(dest), "--port", str(port)],
+        # Through ./dev restore, which runs `python -m devtools.restore` on BACKUP_DIR's catalogue.
+        proc = subprocess.run([str(ROOT / "dev"), "restore", "--to", t.isoformat(), "--dest", str(dest),
+                               "--port", str(port)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600 * TIMEOUT_FACTOR)
         restored = EmbeddedPostgres(dest, port)
         try:
@@ -93,3 +93,13 @@ async def test_restore_to_t_brings_back_exactly_the_money_committed_before_t(
             assert isinstance(t, datetime)
         finally:
             restored.stop()
+
+        # An instant past the archived WAL: PostgreSQL ends recovery with a FATAL, and the command
+        # says so at once (it used to wait out its 600 s deadline), naming what to do.
+        later = t + timedelta(hours=1)
+        proc = subprocess.run([str(ROOT / "dev"), "restore", "--to", later.isoformat(), "--dest",
+                               str(dest.with_name(dest.name + "-later"))],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300 * TIMEOUT_FACTOR)
+        assert proc.returncode == 1
+        assert "recovery ended before configured recovery target was reached" in proc.stderr, proc.stderr[-3000:]
+        assert "switch-wal" in proc.stderr

@@ -89,9 +89,10 @@ async def test_reads_use_the_replica_and_a_writer_reads_the_primary_for_a_while(
         assert await history_ids(sticky, ring, 10) == []
 
         query(standby.url, "SELECT pg_wal_replay_resume()")
+        # Lag back at (0 s, 0 bytes); asserted through the wait only, since the primary keeps writing
+        # small WAL records of its own (a standby snapshot every 15 s) that may arrive just after it.
         await wait_for(lambda: _caught_up(replica_pool), 30, "the standby to replay the bets")
         assert await history_ids(plain, ring, 10) == [first]
-        assert await replica_lag(replica_pool) == (0.0, 0)
         # Catalog reads come from the replica too.
         resp = await plain.get("/api/v1/betting/events/ev1")
         assert resp.status == 200 and (await resp.json())["home_team"] == "Boston Celtics"

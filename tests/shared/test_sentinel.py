@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +16,6 @@ from shared.config import load
 from shared.redis import create_client, parse_sentinel_url
 from shared.tokens import KeyRing, access_claims
 from tests.helpers import wait_for
-
-
-@pytest.fixture
-def redis_ha(data_root: Path) -> Iterator[RedisHA]:
-    """A primary, a replica and three Sentinels of the test's own."""
-    ha = RedisHA(data_root / f"redis-ha-{uuid.uuid4().hex[:8]}")
-    try:
-        ha.start()
-        yield ha
-    finally:
-        ha.stop()
 
 
 def test_sentinel_urls_name_the_sentinels_the_master_and_the_db() -> None:
