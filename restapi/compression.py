@@ -25,7 +25,8 @@ def compressible(path: str, content_type: str, size: int, accept_encoding: str) 
 async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """gzip a JSON ``web.Response`` when ``compressible`` says so (errors and streams pass through)."""
     resp = await handler(request)
-    if request.method != "HEAD" and isinstance(resp, web.Response) and not resp.compression and "Content-Encoding" not in resp.headers:
+    if (request.method != "HEAD" and isinstance(resp, web.Response) and not resp.compression
+            and "Content-Encoding" not in resp.headers):
         body = resp.body
         size = len(body) if isinstance(body, bytes | bytearray) else 0
         if compressible(request.path, resp.content_type, size, request.headers.get("Accept-Encoding", "")):
