@@ -162,8 +162,9 @@ def overdue(event: EventState, now_ms: int) -> bool:
         event["league"])
 
 
-def scores_from_api(raw: dict[str, Any]) -> dict[str, int] | None:
-    """``{"home", "away"}`` from one ``/scores`` item, or None before the game has a score."""
+def scores_from_api(raw: dict[str, Any]) -> dict[str, int | str] | None:
+    """``{"home", "away"}`` from one ``/scores`` item, or None before the game has a score; with
+    ``period`` and ``clock`` ("Q3", "7:42") when the provider gives them (the simulator does, The Odds API not)."""
     scores = raw.get("scores")
     if not scores:
         return None
@@ -173,7 +174,12 @@ def scores_from_api(raw: dict[str, Any]) -> dict[str, int] | None:
         away = int(by_name.get(str(raw.get("away_team")), 0) or 0)
     except (TypeError, ValueError):
         return None
-    return {"home": max(home, 0), "away": max(away, 0)}
+    out: dict[str, int | str] = {"home": max(home, 0), "away": max(away, 0)}
+    for key in ("period", "clock"):
+        value = raw.get(key)
+        if isinstance(value, str) and 0 < len(value) <= 24:
+            out[key] = value
+    return out
 
 
 def new_event(raw: dict[str, Any], league: League, *, live_bettable: bool = True) -> EventState:
