@@ -25,12 +25,14 @@ function placed(el, index, height) { el.style.top = `${index * height}px`; retur
 function rowEl(row, index, total, height) {
   if (row.kind === "sport") {
     return placed(h("div", { class: "vrow sport", role: "listitem", "aria-setsize": total, "aria-posinset": index + 1 },
-      h("span", {}, row.title), h("span", { class: "count", "aria-label": `${row.games} games` }, row.games)), index, height);
+      h("span", {}, row.title), h("span", { class: "count" }, h("span", { class: "sr" }, ", "), row.games, h("span", { class: "sr" }, " games"))),
+    index, height);
   }
   return placed(h("a", { class: "vrow", href: `/league/${row.key}`, role: "listitem", "data-league": row.key,
-    "aria-setsize": total, "aria-posinset": index + 1, "aria-label": `${row.title}: ${row.games} games${row.live ? `, ${row.live} live` : ""}` },
-  h("span", {}, row.title), row.live ? h("span", { class: "livec" }, `${row.live} live`) : null,
-  h("span", { class: "count" }, row.games)), index, height);
+    "aria-setsize": total, "aria-posinset": index + 1 },
+  // The name is the visible text plus words for screen readers ("NBA, 2 live, 48 games"): no label that hides it.
+  h("span", {}, row.title), row.live ? h("span", { class: "livec" }, h("span", { class: "sr" }, ", "), `${row.live} live`) : null,
+  h("span", { class: "count" }, h("span", { class: "sr" }, ", "), row.games, h("span", { class: "sr" }, " games"))), index, height);
 }
 
 function mount(box, sports) {

@@ -61,7 +61,9 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     rendered = await page.locator("#sidebar .vrow").count()
     assert total > 100 and rendered < total / 2, (total, rendered)
     nba = page.locator(f"a[data-league={LEAGUE}]")
-    assert "games" in (await nba.get_attribute("aria-label") or "")
+    # Its name is its visible text plus words (label-in-name): "NBA, 48 games" (", 2 live" when some are).
+    await expect(nba).to_have_accessible_name(re.compile(r"^NBA(, \d+ live)?, \d+ games$"))
+    assert await nba.get_attribute("aria-label") is None
     assert await layout_shift(page) < 0.1
     # Arrow keys walk the leagues; the list scrolls and renders ahead so focus never falls out of it.
     await first.focus()
