@@ -419,7 +419,9 @@ async function main() {
   const live = new Live(body.dataset.pushUrl, { onFrame, onState: setLive });
   window.__wbLive = live;
   if (topics.length) live.subscribe(topics);
-  live.start();
+  // Connect once the rows from the REST answer are painted: pushd's snapshot (every price of the
+  // league, compared with what is shown) then never holds up the first paint.
+  requestAnimationFrame(() => setTimeout(() => live.start(), 0));
   // An open WebSocket keeps a page out of the back/forward cache: close it on pagehide, resume on return.
   window.addEventListener("pagehide", () => live.pause());
   window.addEventListener("pageshow", (ev) => { if (ev.persisted) live.resume(); });
