@@ -27,7 +27,9 @@ DEFAULT_INSTANTS=(
   "2026-12-31 23:59:30"  # the turn of the year
 )
 # The modules whose code reads a date: settlement close and reminders, report ranges, the seed,
-# token expiry and purge, the grader's sweep and void rule, archive partitions, the simulator.
+# token expiry and purge, the grader's sweep and void rule, archive partitions, the simulator; and
+# the modules whose tests date their data from the real clock (provider game times, the login
+# throttle's hand-moved clock).
 DEFAULT_MODULES=(
   tests/restapi/test_seed.py
   tests/restapi/agent/test_cycles.py tests/restapi/agent/test_settlements.py tests/restapi/agent/test_jobs.py
@@ -36,6 +38,7 @@ DEFAULT_MODULES=(
   tests/restapi/betting/test_grader.py tests/restapi/betting/test_history.py
   tests/ingest/test_archive.py tests/ingest/test_simulator.py tests/ingest/test_scheduler.py
   tests/pushd/test_credentials.py
+  tests/ingest/test_theoddsapi.py tests/restapi/auth/test_security_auth.py
 )
 
 if [ -n "${SWEEP_INSTANTS:-}" ]; then IFS=$'\n' read -r -d '' -a instants <<<"$SWEEP_INSTANTS"; else instants=("${DEFAULT_INSTANTS[@]}"); fi
