@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Quote(TypedDict):
@@ -32,6 +32,15 @@ class MarketFlags(TypedDict):
 Odds = dict[str, dict[str, dict[str, Quote]]]
 
 
+class Scores(TypedDict):
+    """A game's score; with the period and clock ("Q3", "7:42") when the provider gives them."""
+
+    home: int
+    away: int
+    period: NotRequired[str]
+    clock: NotRequired[str]
+
+
 class EventState(TypedDict):
     """One event as ``snap:{league}`` holds it (shared/streams.py documents the JSON)."""
 
@@ -42,7 +51,7 @@ class EventState(TypedDict):
     away: str
     commence: str
     status: str
-    scores: dict[str, int] | None
+    scores: Scores | None
     markets: dict[str, MarketFlags]
     odds: Odds
 
@@ -196,8 +205,9 @@ def overdue(event: EventState, now_ms: int) -> bool:
         event["league"])
 
 
-def scores_from_api(raw: dict[str, Any]) -> dict[str, int] | None:
-    """``{"home", "away"}`` from one ``/scores`` item, or None before the game has a score."""
+def scores_from_api(raw: dict[str, Any]) -> Scores | None:
+    """``{"home", "away"}`` from one ``/scores`` item, or None before the game has a score; with
+    ``period`` and ``clock`` ("Q3", "7:42") when the provider gives them (the simulator does, The Odds API not)."""
     scores = raw.get("scores")
     if not scores:
         return None
@@ -207,7 +217,13 @@ def scores_from_api(raw: dict[str, Any]) -> dict[str, int] | None:
         away = int(by_name.get(str(raw.get("away_team")), 0) or 0)
     except (TypeError, ValueError):
         return None
-    return {"home": max(home, 0), "away": max(away, 0)}
+    out: Scores = {"home": max(home, 0), "away": max(away, 0)}
+    period, clock = raw.get("period"), raw.get("clock")
+    if isinstance(period, str) and 0 < len(period) <= 24:
+        out["period"] = period
+        if isinstance(clock, str) and 0 < len(clock) <= 24:
+            out["clock"] = clock
+    return out
 
 
 def new_event(raw: dict[str, Any], league: League, *, live_bettable: bool = True) -> EventState:

@@ -353,8 +353,9 @@ class Poller:
                 self.closed_at[eid] = now
                 new[eid] = {**ev, "odds": {}, "markets": {m: {**f, "open": False} for m, f in ev["markets"].items()}}
                 touched.add(eid)
-                scores = ev["scores"] or {}
-                results.append(streams.encode_result(eid, league.key, status, scores.get("home"), scores.get("away")))
+                scores = ev["scores"]
+                home, away = (scores["home"], scores["away"]) if scores else (None, None)
+                results.append(streams.encode_result(eid, league.key, status, home, away))
             elif now - self.closed_at[eid] >= self.final_linger_ms:
                 del new[eid]
                 del self.closed_at[eid]

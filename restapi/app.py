@@ -12,6 +12,7 @@ from restapi.auth import routes as auth_routes
 from restapi.auth.origins import PublicOrigins
 from restapi.betting import routes as betting_routes
 from restapi.catalog import routes as catalog_routes
+from restapi.compression import compression_middleware
 from restapi.config import RestSettings
 from restapi.headers import setup_security_headers
 from restapi.keys import CLOCK, KEYRING, ORIGINS, PG, REDIS, SETTINGS, SWITCHES, VERIFIER
@@ -41,7 +42,7 @@ def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Applicatio
     """Build the restapi application; no I/O happens until it starts. ``clock`` is where every
     date-dependent answer (report ranges, settlement states, weeks, prices' freshness) reads now."""
     app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout),
-                                       replica.sticky_middleware],
+                                       replica.sticky_middleware, compression_middleware],
                           client_max_size=settings.max_body_bytes)
     harden_responses(app)
     setup_security_headers(app, settings)

@@ -19,7 +19,7 @@ Field values are bytes/str in Redis; structured values are orjson-encoded.
      "home": "Boston Celtics", "away": "Los Angeles Lakers",
      "commence": "2026-11-25T19:00:00Z",
      "status": "scheduled" | "upcoming" | "live" | "awaiting" | "final" | "cancelled",
-     "scores": {"home": 101, "away": 99} | null,
+     "scores": {"home": 101, "away": 99, "period": "Q3", "clock": "7:42"} | null,   (period, clock: when known)
      "markets": {"h2h": {"open": true, "live": true}, "spreads": {...}, "totals": {...}},
      "odds": {"draftkings": {"h2h": {"Boston Celtics": {"price": -150, "point": null, "t": 1732…},
                                      "Los Angeles Lakers": {"price": 130, "point": null, "t": 1732…}},

@@ -45,6 +45,15 @@ CITIES = ("Austin", "Boston", "Chicago", "Denver", "Detroit", "Houston", "Miami"
           "Atlanta", "Dallas", "Toronto", "Orlando", "Memphis", "Oakland", "Buffalo", "Tampa", "Omaha", "Reno")
 MASCOTS = ("Hawks", "Bears", "Wolves", "Comets", "Rangers", "Pilots", "Stags", "Foxes", "Bulls", "Owls",
            "Kings", "Giants", "Sharks", "Ravens", "Tigers", "Vipers", "Lynx", "Storm", "Rovers", "United")
+# How a sport's game is split and shown while live: (periods, minutes each or None when untimed,
+# label, clock counts down). A simulated game (``game_minutes`` long) is mapped onto these.
+CLOCKS: dict[str, tuple[int, int | None, str, bool]] = {
+    "basketball": (4, 12, "Q{n}", True), "americanfootball": (4, 15, "Q{n}", True),
+    "icehockey": (3, 20, "P{n}", True), "aussierules": (4, 20, "Q{n}", True), "mma": (3, 5, "Round {n}", True),
+    "soccer": (2, 45, "{nth} half", False), "rugbyunion": (2, 40, "{nth} half", False),
+    "handball": (2, 30, "{nth} half", False), "baseball": (18, None, "{half} {inning}", False),
+    "volleyball": (5, None, "Set {n}", False), "cricket": (2, None, "Innings {n}", False),
+}
 HORIZON_H = 36          # games are listed up to this far ahead
 SEGMENTS = 12           # a game's score grows in this many steps
 DRIFT_STEP_MS = 60_000  # prices may move once per simulated minute
@@ -53,6 +62,28 @@ DRIFT_STEP_MS = 60_000  # prices may move once per simulated minute
 def _u(*parts: object) -> float:
     """A deterministic uniform [0, 1) from ``parts`` (crc32; Python's hash() is salted per process)."""
     return zlib.crc32("|".join(map(str, parts)).encode()) / 4294967296.0
+
+
+def _nth(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def game_clock(sport: str, played: float) -> tuple[str, str | None] | None:
+    """Period and clock of a live game ``played`` (0-1) through: ("Q3", "7:42"), ("2nd half", "67'"),
+    ("Top 5th", None); None for a sport with no known shape."""
+    shape = CLOCKS.get(sport)
+    if shape is None:
+        return None
+    periods, minutes, label, down = shape
+    at = min(max(played, 0.0), 0.999999) * periods
+    n = int(at) + 1
+    period = label.format(n=n, nth=_nth(n), half="Top" if n % 2 else "Bottom", inning=_nth((n + 1) // 2))
+    if minutes is None:
+        return period, None
+    if down:
+        left = round((n - at) * minutes * 60)
+        return period, f"{left // 60}:{left % 60:02d}"
+    return period, f"{int(at * minutes) + 1}'"
 
 
 def _draw(mean: float, u: float) -> int:
@@ -317,6 +348,9 @@ class Simulator(LocalClock):
                 h, a = self._score(lg, g, now)
                 item["scores"] = [{"name": g["home_team"], "score": str(h)}, {"name": g["away_team"], "score": str(a)}]
                 item["last_update"] = iso(now)
+                clock = game_clock(lg.key.split("_")[0], (now - g["commence_ms"]) / self.game_ms)
+                if state == "live" and clock is not None:  # simulator extensions: The Odds API gives no clock
+                    item["period"], item["clock"] = clock
             out.append(item)
         return out
 

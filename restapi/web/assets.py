@@ -46,6 +46,19 @@ class Bundle:
     urls: dict[str, str] = field(default_factory=dict)
     files: dict[str, Asset] = field(default_factory=dict)
     prefix: str = "/static/"
+    imports: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> the modules it imports
+
+    def graph(self, logical: str) -> list[str]:
+        """Every module ``logical`` imports, directly or not (sorted): the page preloads them all at
+        once instead of finding them one round trip at a time."""
+        seen: set[str] = set()
+        todo = list(self.imports.get(logical, ()))
+        while todo:
+            dep = todo.pop()
+            if dep not in seen:
+                seen.add(dep)
+                todo += self.imports.get(dep, ())
+        return sorted(seen)
 
     def url(self, logical: str) -> str:
         """The hashed URL of ``logical``; KeyError names a missing asset at render time."""
@@ -74,6 +87,7 @@ def build(sources: Mapping[str, bytes], prefix: str = "/static/") -> Bundle:
     """Hash every file of ``sources`` (logical name -> bytes), rewriting relative JS imports first."""
     names: dict[str, str] = {}
     bodies: dict[str, bytes] = {}
+    imports: dict[str, tuple[str, ...]] = {}
 
     def resolve(logical: str, stack: tuple[str, ...]) -> str:
         if logical in names:
@@ -91,6 +105,7 @@ def build(sources: Mapping[str, bytes], prefix: str = "/static/") -> Bundle:
                 return f"{m.group(1)}{m.group(2)}./{resolve(dep, (*stack, logical))}{m.group(2)}"
 
             raw = _IMPORT.sub(swap, text).encode()
+            imports[logical] = tuple(sorted({m.group(3) for m in _IMPORT.finditer(text)}))
         names[logical] = hashed_name(logical, raw)
         bodies[logical] = raw
         return names[logical]
@@ -104,7 +119,7 @@ def build(sources: Mapping[str, bytes], prefix: str = "/static/") -> Bundle:
         if gz is not None and len(gz) >= len(body):
             gz = None
         files[name] = Asset(name, body, gz, content_type(logical), f'"{name}"')
-    return Bundle({k: prefix + v for k, v in names.items()}, files, prefix)
+    return Bundle({k: prefix + v for k, v in names.items()}, files, prefix, imports)
 
 
 def load(folder: Path, prefix: str = "/static/") -> Bundle:

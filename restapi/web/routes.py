@@ -161,7 +161,11 @@ def setup(app: web.Application) -> None:
     def asset(name: str) -> str:
         return app[BUNDLE].url(name)
 
+    def preload(module: str) -> list[str]:
+        return [app[BUNDLE].url(dep) for dep in app[BUNDLE].graph(module)]
+
     env.globals["asset"] = asset
+    env.globals["preload"] = preload
     app.cleanup_ctx.append(bundle_ctx)
     r = app.router
     r.add_get("/", index)

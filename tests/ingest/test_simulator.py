@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest.model import league_from_api, odds_from_api
 from ingest.pipeline import Poller
-from ingest.providers.simulator import Simulator
+from ingest.providers.simulator import Simulator, game_clock
 from ingest.scheduler import Scheduler, Tiers
 
 MARKETS = ("h2h", "spreads", "totals")
@@ -75,6 +75,37 @@ async def test_games_go_from_scheduled_to_final_with_a_score() -> None:
     assert full and all(p == ["scheduled", "upcoming", "live", "final"] for p in full)
     finals = [ev for ev in poller.state["icehockey_nhl"].values() if ev["status"] == "final"]
     assert finals and all(ev["scores"] is not None and ev["odds"] == {} for ev in finals)
+
+
+def test_a_live_game_has_its_sports_period_and_clock() -> None:
+    assert game_clock("basketball", 0.0) == ("Q1", "12:00")
+    assert game_clock("basketball", 0.74) == ("Q3", "0:29")  # a quarter's clock counts down
+    assert game_clock("icehockey", 0.5) == ("P2", "10:00")
+    assert game_clock("soccer", 0.26) == ("1st half", "24'")  # soccer counts the minutes up
+    assert game_clock("soccer", 0.5) == ("2nd half", "46'")
+    assert game_clock("soccer", 1.0) == ("2nd half", "90'")
+    assert game_clock("baseball", 0.5) == ("Bottom 5th", None)  # innings have no clock
+    assert game_clock("baseball", 0.0) == ("Top 1st", None)
+    assert game_clock("tennis", 0.5) is None
+
+
+async def test_live_scores_carry_period_and_clock_and_finals_drop_them() -> None:
+    now = [T0]
+    sim = Simulator(seed=9, leagues=6, game_minutes=60, clock=lambda: now[0])
+    poller = Poller(sim, Scheduler(Tiers(30, 300, 1800), MARKETS, 72 * 3_600_000), final_linger_ms=48 * 3_600_000)
+    await poller.bootstrap()
+    live: list[dict[str, object]] = []
+    finals: list[dict[str, object]] = []
+    for _ in range(60):
+        await poller.tick()
+        events = list(poller.state["basketball_nba"].values())
+        live += [ev["scores"] for ev in events if ev["status"] == "live" and ev["scores"]]
+        finals += [ev["scores"] for ev in events if ev["status"] == "final"]
+        now[0] += 600
+    assert live and finals
+    for scores in live:
+        assert str(scores["period"]).startswith("Q") and ":" in str(scores["clock"]), scores
+    assert all(set(s) == {"home", "away"} for s in finals)
 
 
 async def test_cancelled_games_close_without_a_score() -> None:

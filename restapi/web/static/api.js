@@ -107,6 +107,7 @@ export function requireLogin(area) {
 export async function logout() {
   try { await api("/api/v1/auth/logout", { method: "POST" }); } catch { /* the session ends here anyway */ }
   clearSession();
+  localStorage.removeItem("wb.slip"); // the picks are this player's: not for whoever uses the phone next
   location.assign("/login");
 }
 

@@ -109,8 +109,15 @@ function priceButton(ev, market, outcome, book, o, extra = "") {
 
 function minutesIn(ev) { return Math.max(0, Math.floor((Date.now() - Date.parse(ev.commence)) / 60000)); }
 
+/** "Q3 7:42", "2nd half 67'", "Top 5th" when the feed gives the game's clock (the simulator does;
+ * The Odds API gives scores only): else the minutes since the listed start. */
+function liveText(ev) {
+  const s = ev.scores || {};
+  return s.period ? [s.period, s.clock].filter(Boolean).join(" ") : `${minutesIn(ev)} min in`;
+}
+
 function whenText(ev) {
-  return ev.status === "live" ? `${minutesIn(ev)} min in` : fmtTime(ev.commence);
+  return ev.status === "live" ? liveText(ev) : fmtTime(ev.commence);
 }
 
 function teamLine(ev, side) {
@@ -148,7 +155,7 @@ function eventView(ev) {
   const books = [...ev.books.keys()].sort((a, b) => (bookTitles[a] || a).localeCompare(bookTitles[b] || b));
   const live = ev.status === "live";
   const meta = h("p", { class: "event-meta" }, live ? h("span", { class: "badge-live" }, "LIVE") : null, " ",
-    live && ev.scores ? `${ev.away} ${ev.scores.away}, ${ev.home} ${ev.scores.home} · ${minutesIn(ev)} min in` : `Starts ${fmtTime(ev.commence)}`,
+    live && ev.scores ? `${ev.away} ${ev.scores.away}, ${ev.home} ${ev.scores.home} · ${liveText(ev)}` : `Starts ${fmtTime(ev.commence)}`,
     h("span", { class: "updated", "data-t": String(lastT(ev)) }, lastT(ev) ? ` · ${ago(lastT(ev))}` : ""));
   const section = (market) => {
     const cols = [outcomeName(ev, market, 0), outcomeName(ev, market, 1)];
@@ -200,19 +207,34 @@ function renderAll() {
   box.addEventListener("focusin", (ev) => { if (more.isConnected && ev.target.closest(".game") === box.lastElementChild) renderMore(); });
 }
 
-function rerender(ev, flashes) {
+function redraw(ev, flashes) {
   const old = document.getElementById(`ev-${ev.id}`);
-  if (!SHOWN.has(ev.status)) { if (old) old.remove(); nav.refresh(); return; }
+  if (!SHOWN.has(ev.status)) { if (old) old.remove(); return; }
   const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(`#ev-${CSS.escape(ev.id)}`) : null;
   const slot = focused ? document.activeElement.dataset.slot || (document.activeElement.classList.contains("teams") ? "teams" : null) : null;
   if (!old && more && more.isConnected) return; // not rendered yet: it comes with its chunk
   const fresh = view(ev, flashes);
   if (old) old.replaceWith(fresh); else $("#board").append(fresh);
-  nav.refresh();
   if (slot) {
     const again = slot === "teams" ? fresh.querySelector(".teams") : fresh.querySelector(`[data-slot="${CSS.escape(slot)}"]`);
     if (again) { nav.focus(again); }
   }
+}
+
+// Rows a frame changed, redrawn once each when the frame is applied: a snapshot or an odds frame
+// that moves ten prices of one game costs one row, not ten (the board's main-thread work on load).
+const dirty = new Map(); // id -> {ev, flashes}
+
+function rerender(ev, flashes) {
+  const prev = dirty.get(ev.id);
+  dirty.set(ev.id, { ev, flashes: { ...(prev ? prev.flashes : {}), ...(flashes || {}) } });
+}
+
+function flush() {
+  const todo = [...dirty.values()];
+  dirty.clear();
+  for (const { ev, flashes } of todo) redraw(ev, flashes);
+  if (todo.length) nav.refresh(); // once per frame: it walks every control on the board
 }
 
 function flash(btn, dir) {
@@ -286,6 +308,7 @@ function onFrame(f) {
         if (!ids.has(id) && (!topicLeague || !ev.league || ev.league === topicLeague)) { events.delete(id); rerender({ id, status: "removed" }); }
       }
     }
+    flush();
     save();
   } else if (f.op === "odds") {
     for (const c of f.changes) {
@@ -299,6 +322,7 @@ function onFrame(f) {
         }
       } else applyPrice(c);
     }
+    flush();
     save();
   } else if (f.op === "user") {
     // Private events of this player (bet accepted/graded, balance moved): say so and refresh the balance.
@@ -395,7 +419,9 @@ async function main() {
   const live = new Live(body.dataset.pushUrl, { onFrame, onState: setLive });
   window.__wbLive = live;
   if (topics.length) live.subscribe(topics);
-  live.start();
+  // Connect once the rows from the REST answer are painted: pushd's snapshot (every price of the
+  // league, compared with what is shown) then never holds up the first paint.
+  requestAnimationFrame(() => setTimeout(() => live.start(), 0));
   // An open WebSocket keeps a page out of the back/forward cache: close it on pagehide, resume on return.
   window.addEventListener("pagehide", () => live.pause());
   window.addEventListener("pageshow", (ev) => { if (ev.persisted) live.resume(); });

@@ -1,17 +1,20 @@
 // Bet slip: a drawer above the tab bar on phones, a side panel on desktop. Selections are kept on
-// the server (/betting/slip, so another device or tab sees the same slip) with a sessionStorage copy
-// for instant paints; payouts from /betting/quote; placement with an Idempotency-Key; a price-change
-// prompt on 409 with old and new prices; a receipt that stays until dismissed. The typed stake
-// follows the player from page to page. Keyboard: Esc closes the drawer, Tab stays inside it.
-import { api, idemKey } from "./api.js";
+// the server (/betting/slip, so another device sees the same slip) and, synchronously on every
+// change, in localStorage (so a reload a moment after a tap, before the batched PUT went out, still
+// has the pick, and other tabs follow); payouts from /betting/quote; placement with an
+// Idempotency-Key; a price-change prompt on 409 with old and new prices; a receipt that stays until
+// dismissed. The typed stake follows the player from page to page. Keyboard: Esc closes the drawer,
+// Tab stays inside it.
+import { api, idemKey, user } from "./api.js";
 import { $, $$, h, money, parseMoney, fmtOdds, fmtPoint, fmtWhen, showError, clearMsg, refreshBalance, marketName } from "./ui.js";
 
-const KEY = "wb.slip";
+export const SLIP = "wb.slip"; // localStorage: {user, legs, dirty}; dirty = changed since the server last took it
 const STAKE = "wb.stake";
 const RECEIPT = "wb.receipt";
 const listeners = new Set();
 const desktop = window.matchMedia("(min-width: 64rem)");
-let legs = load();
+const owner = () => String(user()?.id ?? "");
+let legs = stored().legs;
 let mode = "straight";
 let quoteSeq = 0;
 let pendingKey = null; // reused when the same placement is retried after a network error
@@ -19,11 +22,23 @@ let pendingKey = null; // reused when the same placement is retried after a netw
 let syncTimer = null;
 let changes = 0; // local edits so far: a server slip read before the latest edit is stale
 
-function load() { try { return JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch { return []; } }
-function keep() { sessionStorage.setItem(KEY, JSON.stringify(legs)); listeners.forEach((f) => f()); }
+/** This player's stored slip (another player's, left on a shared phone, is not theirs to see). */
+function stored() {
+  try {
+    const d = JSON.parse(localStorage.getItem(SLIP) || "null");
+    if (d && d.user === owner() && Array.isArray(d.legs)) return d;
+  } catch { /* unreadable: start empty */ }
+  return { user: owner(), legs: [], dirty: false };
+}
+
+function keep(dirty) {
+  try { localStorage.setItem(SLIP, JSON.stringify({ user: owner(), legs, dirty })); } catch { /* storage full or off */ }
+  listeners.forEach((f) => f());
+}
+
 function save() {
   changes += 1;
-  keep();
+  keep(true); // before anything else: a reload from here on finds the change
   clearTimeout(syncTimer);
   syncTimer = setTimeout(push, 250); // a burst of taps becomes one PUT
 }
@@ -32,14 +47,17 @@ function save() {
 async function push(keepalive = false) {
   clearTimeout(syncTimer);
   syncTimer = null;
+  const before = changes;
   try {
     await api("/api/v1/betting/slip", { method: "PUT", keepalive, body: { parlay_stake_cents: null, selections: legs.map((l) => (
       { event_id: l.event_id, market: l.market, outcome: l.outcome, point: l.point, book: l.book, price: l.price })) } });
+    if (changes === before && !keepalive) keep(false);
   } catch { /* offline or a selection left the board: the local slip still works; the next change retries */ }
 }
 
 /** Take the server's slip (what this player picked on another device or tab), keeping local labels. */
 async function pull() {
+  if (stored().dirty) { push(); return; } // changed here after the server last took it (a reload cut the PUT)
   const before = changes;
   let slip;
   try { slip = await api("/api/v1/betting/slip"); } catch { return; }
@@ -51,7 +69,7 @@ async function pull() {
     const known = mine.get(selKey(leg));
     return known ? { ...leg, matchup: known.matchup, book_title: known.book_title } : leg;
   });
-  keep();
+  keep(false);
   render();
 }
 
@@ -324,6 +342,8 @@ export function initSlip() {
   });
   // A change still waiting for its PUT goes out as the page goes away (keepalive outlives the page).
   window.addEventListener("pagehide", () => { if (syncTimer) push(true); });
+  // Another tab changed the slip: show the same one here.
+  window.addEventListener("storage", (ev) => { if (ev.key === SLIP) { legs = stored().legs; listeners.forEach((f) => f()); render(); } });
   try { showReceipt(JSON.parse(sessionStorage.getItem(RECEIPT) || "null")); } catch { showReceipt(null); }
   render();
   pull();

@@ -25,10 +25,13 @@ function placed(el, index, height) { el.style.top = `${index * height}px`; retur
 function rowEl(row, index, total, height) {
   if (row.kind === "sport") {
     return placed(h("div", { class: "vrow sport", role: "listitem", "aria-setsize": total, "aria-posinset": index + 1 },
-      h("span", {}, row.title), h("span", { class: "count", "aria-label": `${row.games} games` }, row.games)), index, height);
+      h("span", {}, row.title), h("span", { class: "count" }, h("span", { class: "sr" }, ", "), row.games, h("span", { class: "sr" }, " games"))),
+    index, height);
   }
+  // A listitem takes its name from aria-label only (not from its content), so the label is the
+  // visible text in its order plus words: "NBA, 2 live, 48 games" for "NBA  2 live  48" (label-in-name).
   return placed(h("a", { class: "vrow", href: `/league/${row.key}`, role: "listitem", "data-league": row.key,
-    "aria-setsize": total, "aria-posinset": index + 1, "aria-label": `${row.title}: ${row.games} games${row.live ? `, ${row.live} live` : ""}` },
+    "aria-setsize": total, "aria-posinset": index + 1, "aria-label": `${row.title}${row.live ? `, ${row.live} live` : ""}, ${row.games} games` },
   h("span", {}, row.title), row.live ? h("span", { class: "livec" }, `${row.live} live`) : null,
   h("span", { class: "count" }, row.games)), index, height);
 }

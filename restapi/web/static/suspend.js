@@ -5,12 +5,26 @@
 import { api } from "./api.js";
 import { $$, toast } from "./ui.js";
 
+const CARD = '[id^="ev-"][data-league]';
+
 export class Suspensions {
   constructor(root) {
     this.root = root;
     this.switches = [];
-    // Re-grey whenever the board renders cards (we change attributes only, so this never loops).
-    new MutationObserver(() => this.apply()).observe(root, { childList: true, subtree: true });
+    // Grey the cards the board (re)renders, only those (we change attributes only, so this never
+    // loops); text updates ("updated 5s ago", every second) add no element and cost nothing.
+    new MutationObserver((records) => {
+      const cards = new Set();
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          if (n.nodeType !== 1) continue;
+          const card = n.closest(CARD);
+          if (card) cards.add(card);
+          else n.querySelectorAll(CARD).forEach((c) => cards.add(c));
+        }
+      }
+      if (cards.size) this.apply([...cards]);
+    }).observe(root, { childList: true, subtree: true });
     // Capture phase: a click on a greyed price never reaches the board's handler.
     root.addEventListener("click", (ev) => {
       const btn = ev.target.closest && ev.target.closest("button.price.suspended");
@@ -38,8 +52,11 @@ export class Suspensions {
     return null;
   }
 
-  apply() {
-    for (const card of $$("[id^=\"ev-\"][data-league]", this.root)) {
+  /** Grey or un-grey the prices of ``cards`` (all of them when a switch moved). */
+  apply(cards = $$(CARD, this.root)) {
+    // Nothing thrown and nothing greyed (the usual case): no price to look at.
+    if (!this.switches.length && !this.root.querySelector("button.price.suspended")) return;
+    for (const card of cards) {
       const event = card.id.replace(/^ev-/, "");
       const league = card.dataset.league || "";
       const live = card.dataset.live === "true";

@@ -29,6 +29,14 @@ def test_relative_imports_point_at_hashed_names_and_a_change_renames_importers()
     assert first.version() != second.version()
 
 
+def test_a_modules_graph_lists_everything_it_imports_directly_or_not() -> None:
+    bundle = build({"api.js": b"export const x = 1;\n", "ui.js": b'import { x } from "./api.js";\n',
+                    "live.js": b'import { x } from "./api.js";\n',
+                    "board.js": b"import './ui.js';\nimport { y } from \"./live.js\";\n", "app.css": b"body{}"})
+    assert bundle.graph("board.js") == ["api.js", "live.js", "ui.js"]
+    assert bundle.graph("ui.js") == ["api.js"] and bundle.graph("api.js") == [] and bundle.graph("app.css") == []
+
+
 def test_import_cycles_and_missing_modules_are_refused() -> None:
     with pytest.raises(AssetCycle):
         build({"a.js": b'import "./b.js";', "b.js": b'import "./a.js";'})

@@ -61,7 +61,10 @@ async def test_player_logs_in_sees_the_sidebar_and_a_price_change_arrives_live(
     rendered = await page.locator("#sidebar .vrow").count()
     assert total > 100 and rendered < total / 2, (total, rendered)
     nba = page.locator(f"a[data-league={LEAGUE}]")
-    assert "games" in (await nba.get_attribute("aria-label") or "")
+    # Its name starts with its visible text, in order, plus words (label-in-name): "NBA, 2 live, 48 games".
+    await expect(nba).to_have_accessible_name(re.compile(r"^NBA(, \d+ live)?, \d+ games$"))
+    shown = re.findall(r"\w+", await nba.inner_text())
+    assert re.findall(r"\w+", await nba.get_attribute("aria-label") or "")[: len(shown)] == shown, shown
     assert await layout_shift(page) < 0.1
     # Arrow keys walk the leagues; the list scrolls and renders ahead so focus never falls out of it.
     await first.focus()

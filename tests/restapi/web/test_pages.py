@@ -42,6 +42,11 @@ async def test_every_page_is_small_gzipped_html_revalidated_each_time(client: Te
     # Every asset the page references carries a content hash in its name.
     refs = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
     assert refs and all(re.fullmatch(r"/static/[a-z0-9_-]+\.[0-9a-f]{10}\.(js|css|svg|png)", r) for r in refs), refs
+    # Every module the page's script imports, directly or not, is preloaded: no chain of round trips.
+    preloaded = {r.rsplit("/", 1)[1].split(".")[0] for r in re.findall(r'rel="modulepreload" href="([^"]+)"', html)}
+    assert {"api", "ui"} <= preloaded
+    if page.module == "board.js":
+        assert {"live", "slip", "suspend", "nav"} <= preloaded
 
 
 async def test_page_without_gzip_is_plain(client: TestClient) -> None:
