@@ -16,11 +16,12 @@ from aiohttp import WSMsgType, web
 
 from pushd import metrics
 from pushd import protocol as p
+from pushd.auth import Identity
 from pushd.hub import Conn
 from pushd.keys import NODE
 from pushd.node import Node
 from pushd.reader import REDIS_DOWN
-from shared.errors import Unauthorized, Unavailable
+from shared.errors import AppError, Unauthorized, Unavailable
 from shared.web import json_response
 
 log = logging.getLogger(__name__)
@@ -95,22 +96,12 @@ async def _hello(node: Node, ws: web.WebSocketResponse, transport: asyncio.Trans
         cmd = p.parse(msg.data, max_topics=node.settings.max_topics)
         if not isinstance(cmd, p.Hello):
             raise p.ProtocolError("auth_required", "Say hello with a token first", close=p.CLOSE_UNAUTHORIZED)
-        identity = await node.auth.authenticate(cmd.token)
-    except p.ProtocolError as exc:
-        metrics.CLIENT_ERRORS.labels(exc.code).inc()
-        transport.write(p.error_frame(exc.code, exc.message, exc.req_id))
-        await _close(ws, exc.close or p.CLOSE_UNAUTHORIZED, exc.code)
-        return None
-    except Unauthorized as exc:
-        metrics.CLIENT_ERRORS.labels(exc.code).inc()
-        transport.write(p.error_frame(exc.code, exc.message))
+        identity = await _authenticate(node, cmd.token)
+    except AppError as exc:  # ProtocolError, Unauthorized or Unavailable: answer, then close with its code
+        if exc.status < 500:
+            metrics.CLIENT_ERRORS.labels(exc.code).inc()
+        transport.write(p.error_frame(exc.code, exc.message, exc.req_id if isinstance(exc, p.ProtocolError) else None))
         await _close(ws, exc.ws_close, exc.code)
-        return None
-    except REDIS_DOWN as exc:
-        log.warning("hello: credentials check failed: %r", exc)
-        err = Unavailable("Cannot check credentials right now; retry shortly")
-        transport.write(p.error_frame(err.code, err.message))
-        await _close(ws, err.ws_close, err.code)
         return None
     conn = Conn(ws, transport, identity.user_id, secrets.token_urlsafe(12), identity.jti)
     node.hub.add(conn)
@@ -119,6 +110,15 @@ async def _hello(node: Node, ws: web.WebSocketResponse, transport: asyncio.Trans
     node.hub.send(conn, p.welcome_frame(conn.session, node.node_id, node.settings.ping_interval, identity.user_id,
                                         identity.expires_at))
     return conn
+
+
+async def _authenticate(node: Node, token: str) -> Identity:
+    """``node.auth.authenticate``, with Redis being down raised as ``Unavailable`` like any other AppError."""
+    try:
+        return await node.auth.authenticate(token)
+    except REDIS_DOWN as exc:
+        log.warning("credentials check failed: %r", exc)
+        raise Unavailable("Cannot check credentials right now; retry shortly") from None
 
 
 def _arm_expiry(node: Node, conn: Conn, expires_at: float | None) -> None:
@@ -146,12 +146,9 @@ def _expire(node: Node, conn: Conn) -> None:
 async def _refresh(node: Node, conn: Conn, cmd: p.Refresh) -> None:
     """Move the socket to newer credentials of the same user (a new expiry, a new token to revoke)."""
     try:
-        identity = await node.auth.authenticate(cmd.token)
-    except Unauthorized as exc:
+        identity = await _authenticate(node, cmd.token)
+    except (Unauthorized, Unavailable) as exc:  # the socket stays open on its current credentials
         raise p.ProtocolError(exc.code, exc.message, req_id=cmd.req_id) from None
-    except REDIS_DOWN:
-        raise p.ProtocolError("unavailable", "Cannot check credentials right now; retry shortly",
-                              req_id=cmd.req_id) from None
     if identity.user_id != conn.user_id:
         raise p.ProtocolError("forbidden", "These credentials belong to another user", req_id=cmd.req_id)
     if conn.closed:
