@@ -57,14 +57,11 @@ class NotifyWriter:
         batch = [self.queue.popleft() for _ in range(min(self.max_batch, len(self.queue)))]
         if not batch:
             return
+        pipe = self.redis.pipeline(transaction=False)
+        for fields in batch:
+            pipe.xadd(streams.NOTIFY, fields, maxlen=streams.NOTIFY_MAXLEN, approximate=True)
         try:
-            if len(batch) == 1:  # a pipeline costs more client CPU than the command alone
-                await self.redis.xadd(streams.NOTIFY, batch[0], maxlen=streams.NOTIFY_MAXLEN, approximate=True)
-            else:
-                pipe = self.redis.pipeline(transaction=False)
-                for fields in batch:
-                    pipe.xadd(streams.NOTIFY, fields, maxlen=streams.NOTIFY_MAXLEN, approximate=True)
-                await pipe.execute()
+            await pipe.execute()
             self.batches += 1
         except (RedisError, OSError) as exc:
             NOTIFY_DROPPED.inc(len(batch))
