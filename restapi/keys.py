@@ -8,7 +8,6 @@ import aiopg
 from aiohttp import web
 
 from restapi.auth.origins import PublicOrigins
-from restapi.betting.notifier import NotifyWriter
 from restapi.catalog.cache import CatalogCache
 from restapi.config import RestSettings
 from restapi.switches.live import Watcher
@@ -25,8 +24,6 @@ REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring", KeyRing)
 VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier", Verifier)
 CATALOG_CACHE: web.AppKey[CatalogCache] = web.AppKey("catalog_cache", CatalogCache)
-# Bet notifications written after the answer, in order, a batch per Redis round trip.
-NOTIFIER: web.AppKey[NotifyWriter] = web.AppKey("notifier", NotifyWriter)
 MAILER: web.AppKey[Mailer] = web.AppKey("mailer", Mailer)
 # Fire-and-forget work started by handlers (reset mails); awaited on shutdown so none is lost.
 # The clock every handler reads "now" from (tests pass a fixed one to create_app).

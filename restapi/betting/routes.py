@@ -10,8 +10,7 @@ from aiohttp_apigami import docs, querystring_schema, request_schema, response_s
 from restapi.auth.principal import principal, require_role
 from restapi.betting import schemas as s
 from restapi.betting import service, settlement, slip
-from restapi.betting.notifier import notifier_ctx
-from restapi.keys import CLOCK, NOTIFIER, PG, REDIS, SETTINGS, SWITCHES
+from restapi.keys import CLOCK, PG, REDIS, SETTINGS, SWITCHES
 from restapi.openapi import BEARER, BODY, QUERY, error_responses
 from restapi.replica import read_pool
 from shared.errors import BadRequest, NotFound
@@ -134,7 +133,7 @@ async def place_bet(request: web.Request) -> web.Response:
     who = await require_role(request, "player")
     key = idempotency_key(request)
     app = request.app
-    status, body = await service.place_bet(app[PG], app[NOTIFIER], app[SETTINGS], who.user_id, key,
+    status, body = await service.place_bet(app[PG], app[REDIS], app[SETTINGS], who.user_id, key,
                                            service.bet_request(request[BODY]), app[CLOCK](), app[SWITCHES].board)
     return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if status == 200 else None)
 
@@ -209,7 +208,6 @@ async def correct_score(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Register the betting routes and the writer of their notifications."""
-    app.cleanup_ctx.append(notifier_ctx(NOTIFIER, lambda a: a[REDIS]))
+    """Register the betting routes."""
     app.router.add_routes(routes)
 

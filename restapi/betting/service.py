@@ -8,8 +8,7 @@ price policy, the stake limits and the credit, insert the bet, its legs and the 
 the key unused. Two round trips in all (``shared.db.Transaction``): BEGIN with the lock and every
 read (``queries.OPEN_PLACEMENT``, read as ``rows.PlacementOpen``), then the inserts, the ledger entry
 and COMMIT in one message; the SQL halves are functions (sql/0015_placement_functions.sql) so
-PostgreSQL keeps their plans. The ``bet.accepted`` notification is queued for the app's notify
-writer (``restapi.betting.notifier``), so the answer waits for no Redis round trip after COMMIT.
+PostgreSQL keeps their plans.
 
 The account is locked first on purpose: the inserts take a KEY SHARE lock on the account through
 their foreign keys, and taking FOR UPDATE after that would deadlock two concurrent placements.
@@ -35,7 +34,6 @@ from redis.exceptions import RedisError
 from restapi import ledger
 from restapi.betting import pricing
 from restapi.betting import queries as q
-from restapi.betting.notifier import NotifyWriter
 from restapi.betting.rows import Bet, PlacementOpen
 from restapi.config import RestSettings
 from restapi.switches import store as switch_store
@@ -157,7 +155,7 @@ def _limits(settings: RestSettings, min_w: int | None, max_w: int | None, caps: 
                           sport_caps=pricing.sport_caps(caps, [leg.event for leg in legs]))
 
 
-async def place_bet(pool: aiopg.Pool, notifier: NotifyWriter, settings: RestSettings, user_id: int, key: str,
+async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user_id: int, key: str,
                     req: BetRequest, now: datetime, board: Board | None = None) -> tuple[int, dict[str, Any]]:
     """Place ``req`` once per (user, key) at ``now``: (201, the bet) the first time, (200, the same
     answer) on a retry.
@@ -188,8 +186,7 @@ async def place_bet(pool: aiopg.Pool, notifier: NotifyWriter, settings: RestSett
         await tx.commit(writes)
     BETS_PLACED.labels(req.bet_type).inc()
     BETS_STAKE.labels(req.bet_type).inc(req.stake_cents)
-    # Queued, not awaited: the answer does not wait for Redis (restapi.betting.notifier).
-    notifier.submit(user_id, "bet.accepted", {
+    await notify(redis, user_id, "bet.accepted", {
         "bet_id": body["id"], "type": body["type"], "stake_cents": body["stake_cents"],
         "potential_payout_cents": body["potential_payout_cents"], "available_cents": body["available_cents"]})
     return 201, body

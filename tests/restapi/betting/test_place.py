@@ -8,7 +8,6 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from shared import streams
-from tests.helpers import wait_for
 from tests.restapi.betting.conftest import (
     AGENT,
     PLAYER,
@@ -46,8 +45,6 @@ async def test_straight_bet_is_booked_with_legs_ledger_entry_and_notification(
     assert await sql(book.dsn, "SELECT user_id, agent_id, status, sports FROM bets") == [
         (PLAYER, AGENT, "open", ["basketball", "basketball_nba"])]
 
-    # The notification is written after the answer (restapi.betting.notifier): wait for it.
-    await wait_for(lambda: redis.exists(streams.NOTIFY), what="the bet.accepted notification")
     entries = await redis.xrange(streams.NOTIFY)
     [note] = [streams.decode_notify(f) for _i, f in entries]
     assert note["user"] == PLAYER and note["kind"] == "bet.accepted" and note["data"]["bet_id"] == bet["id"]
