@@ -1,13 +1,17 @@
-"""Benchmark: catalog reads (sidebar, odds, event) req/s and p95 against a bare aiohttp hello-world in
-the same run, and the cache hit rate.
+"""Benchmark: catalog reads (sidebar, sports, odds, event) req/s and p95 against a bare aiohttp
+hello-world in the same run, and the cache hit rate.
 
-    .venv/bin/python bench/catalog.py [--seconds 3] [--concurrency 16] [--leagues 110]
+    .venv/bin/python bench/catalog.py [--seconds 3] [--concurrency 16] [--leagues 110] [--rounds 3]
 
 Starts embedded PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set), migrates a fresh
 database, fills it with two ingest ticks of the simulator (110 leagues), then runs restapi
 (``python -m restapi``) and a hello-world aiohttp server as separate processes on loopback. For each
 endpoint: a latency pass (one request at a time: p50/p95) and a throughput pass (``--concurrency``
-at once: req/s). Prints a table; writes bench/results/catalog.json.
+at once: req/s). The machine may be shared, so the hello-world throughput is measured right before
+and after each endpoint's pass and the ratio is taken against their mean; each round repeats every
+pass and the table shows the median ratio over ``--rounds``. Rows marked 304 send the body's ETag
+back in ``If-None-Match``, as a revalidating client does. Prints a table and the load average;
+writes bench/results/catalog.json.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -76,28 +81,30 @@ async def fill(db: str, redis_url: str, leagues: int) -> dict[str, str]:
     return {"event": event, "sidebar_leagues": str(sidebar_leagues)}
 
 
-async def latency(session: aiohttp.ClientSession, url: str, seconds: float) -> list[float]:
+async def latency(session: aiohttp.ClientSession, url: str, seconds: float, headers: dict[str, str],
+                  status: int) -> list[float]:
     times = []
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         t0 = time.perf_counter()
-        async with session.get(url) as resp:
+        async with session.get(url, headers=headers) as resp:
             await resp.read()
-            assert resp.status == 200, (url, resp.status)
+            assert resp.status == status, (url, resp.status)
         times.append(time.perf_counter() - t0)
     return times
 
 
-async def throughput(session: aiohttp.ClientSession, url: str, seconds: float, concurrency: int) -> float:
+async def throughput(session: aiohttp.ClientSession, url: str, seconds: float, concurrency: int,
+                     headers: dict[str, str] | None = None, status: int = 200) -> float:
     done = 0
     end = time.perf_counter() + seconds
 
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < end:
-            async with session.get(url) as resp:
+            async with session.get(url, headers=headers) as resp:
                 await resp.read()
-                assert resp.status == 200, (url, resp.status)
+                assert resp.status == status, (url, resp.status)
             done += 1
 
     t0 = time.perf_counter()
@@ -112,18 +119,37 @@ def cache_counts(base: str) -> tuple[float, float]:
     return hits, misses
 
 
-async def measure(targets: list[tuple[str, str]], seconds: float, concurrency: int) -> list[dict[str, Any]]:
-    rows = []
+async def measure(hello: str, targets: list[tuple[str, str, bool]], seconds: float, concurrency: int,
+                  rounds: int) -> list[dict[str, Any]]:
+    """Per target: latency, then throughput between two hello-world passes, ``rounds`` times."""
+    rows: dict[str, dict[str, Any]] = {}
     conn = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=conn) as session:
-        for name, url in targets:
-            await latency(session, url, 0.3)  # warm: connections, caches
-            lat = await latency(session, url, seconds)
-            rps = await throughput(session, url, seconds, concurrency)
-            rows.append({"endpoint": name, "url": url, "p50_ms": percentile(lat, 0.5) * 1000,
-                         "p95_ms": percentile(lat, 0.95) * 1000,
-                         "req_per_s": rps, "samples": len(lat)})
-    return rows
+        await throughput(session, hello, 0.5, concurrency)  # warm the connections
+        for _ in range(rounds):
+            for name, url, revalidate in targets:
+                headers: dict[str, str] = {}
+                if revalidate:
+                    async with session.get(url) as resp:
+                        headers = {"If-None-Match": resp.headers["ETag"]}
+                status = 304 if revalidate else 200
+                await latency(session, url, 0.3, headers, status)  # warm: connections, caches
+                lat = await latency(session, url, seconds, headers, status)
+                before = await throughput(session, hello, seconds, concurrency)
+                rps = await throughput(session, url, seconds, concurrency, headers, status)
+                after = await throughput(session, hello, seconds, concurrency)
+                row = rows.setdefault(name, {"endpoint": name, "url": url, "passes": []})
+                row["passes"].append({"p50_ms": percentile(lat, 0.5) * 1000,
+                                      "p95_ms": percentile(lat, 0.95) * 1000,
+                                      "req_per_s": rps, "hello_req_per_s": (before + after) / 2,
+                                      "ratio_vs_hello": rps / ((before + after) / 2), "samples": len(lat)})
+    out = []
+    for row in rows.values():
+        passes = row["passes"]
+        for field in ("p50_ms", "p95_ms", "req_per_s", "hello_req_per_s", "ratio_vs_hello"):
+            row[field] = statistics.median(p[field] for p in passes)
+        out.append(row)
+    return out
 
 
 def main() -> None:
@@ -131,6 +157,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--leagues", type=int, default=110)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data = ROOT / ".data" / f"bench-catalog-{os.getpid()}"
     servers: list[Any] = []
@@ -167,15 +194,22 @@ def main() -> None:
         wait_port("127.0.0.1", rest_port, 30)
         wait_port("127.0.0.1", hello_port, 30)
         rest = f"http://127.0.0.1:{rest_port}"
-        targets = [("hello-world (baseline)", f"http://127.0.0.1:{hello_port}/"),
-                   ("GET /shared/sidebar", f"{rest}/api/v1/shared/sidebar"),
-                   ("GET /shared/sports", f"{rest}/api/v1/shared/sports"),
-                   ("GET /betting/odds?league=basketball_nba", f"{rest}/api/v1/betting/odds?league=basketball_nba"),
-                   ("GET /betting/odds?sport=soccer&limit=50", f"{rest}/api/v1/betting/odds?sport=soccer&limit=50"),
-                   ("GET /betting/events/{id}", f"{rest}/api/v1/betting/events/{sample['event']}")]
+        hello = f"http://127.0.0.1:{hello_port}/"
+        odds = f"{rest}/api/v1/betting/odds?league=basketball_nba"
+        targets = [("GET /shared/sidebar", f"{rest}/api/v1/shared/sidebar", False),
+                   ("GET /shared/sports", f"{rest}/api/v1/shared/sports", False),
+                   ("GET /betting/odds?league=basketball_nba", odds, False),
+                   ("GET /betting/odds?sport=soccer&limit=50", f"{rest}/api/v1/betting/odds?sport=soccer&limit=50",
+                    False),
+                   ("GET /betting/events/{id}", f"{rest}/api/v1/betting/events/{sample['event']}", False),
+                   ("GET /betting/odds?league=basketball_nba 304", odds, True),
+                   ("GET /shared/sidebar 304", f"{rest}/api/v1/shared/sidebar", True)]
+        sizes = {name: len(urllib.request.urlopen(url, timeout=5).read()) for name, url, _ in targets}
+        load_before = os.getloadavg()
         h0, m0 = cache_counts(rest)
-        rows = uvloop.run(measure(targets, args.seconds, args.concurrency))
+        rows = uvloop.run(measure(hello, targets, args.seconds, args.concurrency, args.rounds))
         h1, m1 = cache_counts(rest)
+        load_after = os.getloadavg()
     finally:
         for p in procs:
             p.terminate()
@@ -188,20 +222,21 @@ def main() -> None:
             s.stop()
         shutil.rmtree(data, ignore_errors=True)
     hit_rate = (h1 - h0) / max(1.0, (h1 - h0) + (m1 - m0))
-    base = rows[0]
     print(f"\ncatalog bench: sidebar of {sample['sidebar_leagues']} leagues, {args.seconds:g}s per pass, "
-          f"concurrency {args.concurrency}\n")
-    print(f"{'endpoint':42} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>8} {'vs hello':>9}")
+          f"concurrency {args.concurrency}, median of {args.rounds} rounds\n")
+    print(f"{'endpoint':46} {'bytes':>7} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>8} {'hello/s':>8} {'vs hello':>9}")
     for r in rows:
-        r["ratio_vs_hello"] = r["req_per_s"] / base["req_per_s"]
-        print(f"{r['endpoint']:42} {r['p50_ms']:>7.2f} {r['p95_ms']:>7.2f} {r['req_per_s']:>8,.0f} "
-              f"{r['ratio_vs_hello']:>9.2f}")
+        r["bytes"] = 0 if r["endpoint"].endswith("304") else sizes[r["endpoint"]]
+        print(f"{r['endpoint']:46} {r['bytes']:>7} {r['p50_ms']:>7.2f} {r['p95_ms']:>7.2f} {r['req_per_s']:>8,.0f} "
+              f"{r['hello_req_per_s']:>8,.0f} {r['ratio_vs_hello']:>9.2f}")
     print(f"\ncache hit rate: {hit_rate:.1%} ({h1 - h0:.0f} hits, {m1 - m0:.0f} misses)")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     out = ROOT / "bench" / "results" / "catalog.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "cache_hit_rate": hit_rate,
                                "sidebar_leagues": int(sample["sidebar_leagues"]),
-                               "concurrency": args.concurrency, "seconds": args.seconds}, indent=2))
+                               "concurrency": args.concurrency, "seconds": args.seconds, "rounds": args.rounds,
+                               "loadavg_before": load_before, "loadavg_after": load_after}, indent=2))
     print(f"wrote {out.relative_to(ROOT)}")
 
 

@@ -7,7 +7,7 @@ Also the pieces every route group's handlers share: ``BEARER`` (the security mar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
 
 import orjson
@@ -31,6 +31,9 @@ SECURITY_SCHEMES: dict[str, dict[str, str]] = {
 # aiohttp's NotAppKeyWarning, which the test suite turns into an error. Use ``put_into`` with a
 # ``web.RequestKey`` of your own, or read ``request[VALIDATED]``.
 VALIDATED: web.RequestKey[Any] = web.RequestKey("validated", object)
+# Input locations whose parse result depends on the request text alone (see ``JsonParser.parse``).
+MEMO_LOCATIONS = frozenset({"querystring", "match_info"})
+MEMO_MAX = 4096
 # Where the route groups put validated input: the JSON body, the query string, the path parameters.
 BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("body", dict)
 QUERY: web.RequestKey[dict[str, Any]] = web.RequestKey("query", dict)
@@ -70,6 +73,32 @@ class JsonParser(AIOHTTPParser):
     a 5000-digit number into a ValueError: both 500s. orjson bounds nesting, refuses lone surrogates
     and invalid UTF-8, and reports them all as a decode error, answered here as 400 ``invalid_json``.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.memo: dict[tuple[object, str, object], Any] = {}
+
+    async def parse(self, argmap: Any, req: Any = None, *, location: str | None = None,
+                    unknown: str | None = core._UNKNOWN_DEFAULT_PARAM, validate: Any = None,
+                    error_status_code: int | None = None,
+                    error_headers: Mapping[str, str] | None = None) -> Any:
+        """webargs' parse; a schema marked ``memoize_input = True`` parses each distinct query string or
+        path once (its result depends on that text alone), so a hot read skips marshmallow. Failures
+        are never remembered, and each caller gets its own copy of the result."""
+        if (req is None or location not in MEMO_LOCATIONS or not getattr(argmap, "memoize_input", False)
+                or not isinstance(req, web.Request)):
+            return await super().parse(argmap, req, location=location, unknown=unknown, validate=validate,
+                                       error_status_code=error_status_code, error_headers=error_headers)
+        raw = req.query_string if location == "querystring" else tuple(req.match_info.items())
+        key = (argmap, location, raw)
+        data = self.memo.get(key)
+        if data is None:
+            data = await super().parse(argmap, req, location=location, unknown=unknown, validate=validate,
+                                       error_status_code=error_status_code, error_headers=error_headers)
+            if len(self.memo) >= MEMO_MAX:  # bounded: arbitrary query strings cannot grow it
+                self.memo.clear()
+            self.memo[key] = data
+        return dict(data) if isinstance(data, dict) else data
 
     async def load_json(self, req: web.Request, schema: Schema) -> Any:
         if not (req.body_exists and is_json_request(req)):

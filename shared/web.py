@@ -129,21 +129,27 @@ async def trace_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     finally:
         # The query string is left out on purpose: it may carry tickets or personal data.
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "ms": round((time.perf_counter() - start) * 1000, 2),
-                }
-            },
-        )
+        if access_log.isEnabledFor(logging.INFO):  # skips building the record's fields when off
+            _log_access(request, status, start)
         tracing.reset(token)
+
+
+def _log_access(request: web.Request, status: int, start: float) -> None:
+    """The access-log line of one request (method, path without its query, status, milliseconds)."""
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        status,
+        extra={
+            "fields": {
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "ms": round((time.perf_counter() - start) * 1000, 2),
+            }
+        },
+    )
 
 
 @web.middleware
@@ -156,10 +162,27 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = response.status
         return response
     finally:
-        service = request.app.get(SERVICE, "unknown")
-        route = _route_name(request)
-        HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-        HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - start)
+        children = _metric_children(request.app.get(SERVICE, "unknown"), request.method, _route_name(request),
+                                    status)
+        children[0].inc()
+        children[1].observe(time.perf_counter() - start)
+
+
+_CHILDREN: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+_CHILDREN_MAX = 4096
+
+
+def _metric_children(service: str, method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The labelled request counter and latency histogram, looked up once per label set (``labels()``
+    validates and takes a lock on each call). Routes are templates, so the label sets are few; a client
+    cannot grow this with made-up methods beyond ``_CHILDREN_MAX``."""
+    key = (service, method, route, status)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = (HTTP_REQUESTS.labels(service, method, route, str(status)), HTTP_LATENCY.labels(service, method, route))
+        if len(_CHILDREN) < _CHILDREN_MAX:
+            _CHILDREN[key] = found
+    return found
 
 
 @web.middleware

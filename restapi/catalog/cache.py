@@ -9,6 +9,10 @@ Redis failure falls back to the database (the cache is never required).
 In front of Redis sits a small per-process copy of the hottest bodies (same keys, so the same
 invalidation; at most ``LOCAL_TTL`` seconds and ``LOCAL_MAX`` entries): a hit then costs no Redis
 round trip, which is most of the CPU of a cached read.
+
+A body is encoded once per fill and kept with its ETag (a digest of the bytes), so a hit encodes
+nothing and a client that revalidates with ``If-None-Match`` gets a 304 with no body. The ETag
+depends on the bytes only: a new generation that yields the same body keeps the client's copy valid.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import collections
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -32,9 +37,50 @@ from shared.streams import parse_id, text
 log = logging.getLogger(__name__)
 
 CACHE_REQUESTS = Counter("catalog_cache_requests_total", "Catalog cache lookups", ["endpoint", "result"])
-PREFIX = "wb:cache:catalog"
+# v2: a value is the ETag, a newline, then the body (v1 values held the body alone).
+PREFIX = "wb:cache:catalog:v2"
 LOCAL_TTL = 2.0
 LOCAL_MAX = 512
+DIGEST_MAX = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """One encoded read: the JSON bytes and their strong ETag (quoted, as sent)."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Cached:
+        """The entry of freshly encoded ``body`` (hashes it once)."""
+        return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+    def pack(self) -> bytes:
+        """The Redis value: ETag, newline, body."""
+        return self.etag.encode() + b"\n" + self.body
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> Cached | None:
+        """An entry read back from Redis, or None when the value is not in this layout."""
+        etag, sep, body = raw.partition(b"\n")
+        if not sep or len(etag) != 26 or etag[:1] != b'"' or etag[-1:] != b'"':
+            return None
+        return cls(body, etag.decode("ascii"))
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 13.1.2: does an ``If-None-Match`` value name ``etag`` (weak comparison, or ``*``)?"""
+    value = if_none_match.strip()
+    if value == "*":
+        return True
+    for candidate in value.split(","):
+        tag = candidate.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag == etag:
+            return True
+    return False
 
 
 def _newer(a: str, b: str) -> bool:
@@ -42,7 +88,7 @@ def _newer(a: str, b: str) -> bool:
 
 
 class CatalogCache:
-    """Generations per league from the streams, and cached JSON bodies in Redis."""
+    """Generations per league from the streams, and cached JSON bodies (with their ETags) in Redis."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
@@ -51,10 +97,19 @@ class CatalogCache:
         self.all_gen = "0-0"
         self.invalidations = 0
         self.ready = asyncio.Event()  # set once the invalidator has read every stream's position
-        self.local: collections.OrderedDict[str, tuple[float, bytes]] = collections.OrderedDict()
-        self.inflight: dict[str, asyncio.Future[bytes]] = {}
+        self.local: collections.OrderedDict[str, tuple[float, Cached]] = collections.OrderedDict()
+        self.inflight: dict[str, asyncio.Future[Cached]] = {}
+        self.digests: dict[tuple[str, str], str] = {}
+        self.counters: dict[tuple[str, str], Any] = {}
 
-    def _local_get(self, key: str) -> bytes | None:
+    def _count(self, endpoint: str, result: str) -> None:
+        # A labelled child looked up once: ``labels()`` validates and locks on every call.
+        child = self.counters.get((endpoint, result))
+        if child is None:
+            child = self.counters[(endpoint, result)] = CACHE_REQUESTS.labels(endpoint, result)
+        child.inc()
+
+    def _local_get(self, key: str) -> Cached | None:
         entry = self.local.get(key)
         if entry is None:
             return None
@@ -63,8 +118,8 @@ class CatalogCache:
             return None
         return entry[1]
 
-    def _local_put(self, key: str, body: bytes, seconds: float) -> None:
-        self.local[key] = (time.monotonic() + min(seconds, LOCAL_TTL), body)
+    def _local_put(self, key: str, entry: Cached, seconds: float) -> None:
+        self.local[key] = (time.monotonic() + min(seconds, LOCAL_TTL), entry)
         self.local.move_to_end(key)
         while len(self.local) > LOCAL_MAX:
             self.local.popitem(last=False)
@@ -88,43 +143,53 @@ class CatalogCache:
         self.invalidations += 1
 
     @staticmethod
-    def key(endpoint: str, gen: str, params: dict[str, Any]) -> str:
+    def key(endpoint: str, gen: str, params: Mapping[str, Any]) -> str:
         """The Redis key of one read: endpoint, generation and a digest of the parameters."""
-        digest = hashlib.blake2b(orjson.dumps(params, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+        return f"{PREFIX}:{endpoint}:{gen}:{_digest(params)}"
+
+    def key_for(self, endpoint: str, gen: str, raw: str, params: Mapping[str, Any]) -> str:
+        """``key()``, with the digest remembered by the raw request text the parameters were parsed from
+        (the same text always parses to the same parameters), so a repeated read hashes nothing."""
+        digest = self.digests.get((endpoint, raw))
+        if digest is None:
+            if len(self.digests) >= DIGEST_MAX:  # bounded: arbitrary query strings cannot grow it
+                self.digests.clear()
+            digest = self.digests[(endpoint, raw)] = _digest(params)
         return f"{PREFIX}:{endpoint}:{gen}:{digest}"
 
     async def get_or_load(self, endpoint: str, key: str, ttl: float | Callable[[Any], float],
-                          load: Callable[[], Awaitable[Any]]) -> tuple[bytes, bool]:
-        """The cached JSON body under ``key``, or ``load()`` encoded and stored; (body, hit)."""
+                          load: Callable[[], Awaitable[Any]]) -> tuple[Cached, bool]:
+        """The cached entry under ``key``, or ``load()`` encoded and stored; (entry, hit)."""
         local = self._local_get(key)
         if local is not None:
-            CACHE_REQUESTS.labels(endpoint, "hit").inc()
+            self._count(endpoint, "hit")
             return local, True
         cached: Any
         try:
             cached = await self.redis.get(key)
         except (redis.exceptions.RedisError, OSError):
             cached = None
-            CACHE_REQUESTS.labels(endpoint, "error").inc()
-        if cached is not None:
-            CACHE_REQUESTS.labels(endpoint, "hit").inc()
+            self._count(endpoint, "error")
+        entry = Cached.unpack(bytes(cached)) if cached is not None else None
+        if entry is not None:
+            self._count(endpoint, "hit")
             try:
                 remaining = await self.redis.pttl(key)
             except (redis.exceptions.RedisError, OSError):
                 remaining = 0
             if remaining > 0:
-                self._local_put(key, bytes(cached), remaining / 1000)
-            return bytes(cached), True
-        CACHE_REQUESTS.labels(endpoint, "miss").inc()
+                self._local_put(key, entry, remaining / 1000)
+            return entry, True
+        self._count(endpoint, "miss")
         pending = self.inflight.get(key)
         if pending is not None:  # the same read is being loaded: share it (single-flight)
             return await asyncio.shield(pending), False
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Cached] = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
             data = await load()
-            body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-            future.set_result(body)
+            entry = Cached.of(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+            future.set_result(entry)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so an unshared failure is not reported as unhandled
@@ -132,12 +197,16 @@ class CatalogCache:
         finally:
             del self.inflight[key]
         seconds = ttl(data) if callable(ttl) else ttl
-        self._local_put(key, body, seconds)
+        self._local_put(key, entry, seconds)
         try:
-            await self.redis.set(key, body, px=max(1, int(seconds * 1000)))
+            await self.redis.set(key, entry.pack(), px=max(1, int(seconds * 1000)))
         except (redis.exceptions.RedisError, OSError):
             pass
-        return body, False
+        return entry, False
+
+
+def _digest(params: Mapping[str, Any]) -> str:
+    return hashlib.blake2b(orjson.dumps(params, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
 
 
 class Invalidator:

@@ -1,6 +1,8 @@
 """Catalog handlers: GET /api/v1/shared/{sports, sports/{sport}/leagues, sidebar},
 GET /api/v1/betting/odds and GET /api/v1/betting/events/{event_id}. Every read goes through the
-Redis cache (``X-Cache: hit|miss`` says which)."""
+Redis cache (``X-Cache: hit|miss`` says which) and answers pre-encoded bytes with an ETag: a client
+sending it back in ``If-None-Match`` gets a 304 while the body is unchanged. The data is public, so
+no token is checked on these paths."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from aiohttp_apigami import docs, match_info_schema, querystring_schema, respons
 
 from restapi.catalog import schemas as s
 from restapi.catalog import service
-from restapi.catalog.cache import CatalogCache, Invalidator, invalidator_ctx
+from restapi.catalog.cache import Cached, CatalogCache, Invalidator, etag_matches, invalidator_ctx
 from restapi.keys import CATALOG_CACHE, PG_READ, REDIS, SETTINGS
 from restapi.openapi import PATH, QUERY
 
@@ -21,8 +23,14 @@ ERRORS = {404: {"description": "Unknown sport, league or event", "schema": s.Err
           422: {"description": "Invalid filter", "schema": s.ErrorOut}}
 
 
-def _body(body: bytes, hit: bool) -> web.Response:
-    return web.Response(body=body, content_type="application/json", headers={"X-Cache": "hit" if hit else "miss"})
+def _body(request: web.Request, entry: Cached, hit: bool) -> web.Response:
+    # no-cache: a browser may keep the body but asks each time, and the ETag turns that into a 304.
+    headers = {"ETag": entry.etag, "Cache-Control": "no-cache", "X-Cache": "hit" if hit else "miss"}
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and etag_matches(if_none_match, entry.etag):
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = "application/json"
+    return web.Response(body=entry.body, headers=headers)
 
 
 def _ttls(app: web.Application) -> dict[str, float]:
@@ -33,9 +41,9 @@ def _ttls(app: web.Application) -> dict[str, float]:
 
 async def _catalog_read(request: web.Request, endpoint: str, params: dict[str, Any], load: Any) -> web.Response:
     cache = request.app[CATALOG_CACHE]
-    key = cache.key(endpoint, cache.generation(None, catalog=True), params)
-    body, hit = await cache.get_or_load(endpoint, key, request.app[SETTINGS].cache_ttl_catalog, load)
-    return _body(body, hit)
+    key = cache.key_for(endpoint, cache.generation(None, catalog=True), request.path, params)
+    entry, hit = await cache.get_or_load(endpoint, key, request.app[SETTINGS].cache_ttl_catalog, load)
+    return _body(request, entry, hit)
 
 
 @routes.get("/api/v1/shared/sports")
@@ -102,9 +110,9 @@ async def get_odds(request: web.Request) -> web.Response:
         present = {ev["status"] for ev in data["events"]} or set(f["statuses"])
         return min(ttls[st] for st in present)
 
-    key = cache.key("odds", cache.generation(params["league"]), params)
-    body, hit = await cache.get_or_load("odds", key, ttl, load)
-    return _body(body, hit)
+    key = cache.key_for("odds", cache.generation(params["league"]), request.query_string, params)
+    entry, hit = await cache.get_or_load("odds", key, ttl, load)
+    return _body(request, entry, hit)
 
 
 @routes.get("/api/v1/betting/events/{event_id}")
@@ -122,9 +130,9 @@ async def get_event(request: web.Request) -> web.Response:
     async def load() -> dict[str, Any]:
         return await service.event(pool, event_id)
 
-    key = cache.key("event", cache.generation(None), {"event": event_id})
-    body, hit = await cache.get_or_load("event", key, lambda d: ttls[d["status"]], load)
-    return _body(body, hit)
+    key = cache.key_for("event", cache.generation(None), event_id, {"event": event_id})
+    entry, hit = await cache.get_or_load("event", key, lambda d: ttls[d["status"]], load)
+    return _body(request, entry, hit)
 
 
 def setup(app: web.Application) -> None:

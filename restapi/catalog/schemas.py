@@ -14,6 +14,8 @@ STATUSES = ("live", "upcoming", "scheduled")
 class OddsQuery(Schema):
     """Filters of GET /api/v1/betting/odds."""
 
+    memoize_input = True  # parsed once per distinct query string (restapi.openapi.JsonParser)
+
     class Meta:
         unknown = EXCLUDE
 
@@ -47,10 +49,12 @@ class OddsQuery(Schema):
 
 
 class SportPath(Schema):
+    memoize_input = True
     sport = fields.String(required=True, validate=KEY)
 
 
 class EventPath(Schema):
+    memoize_input = True
     event_id = fields.String(required=True, validate=EVENT_ID)
 
 

@@ -8,14 +8,12 @@ from typing import Any
 
 import pytest
 
-from ingest.differ import diff_event
-from ingest.publisher import make_batch
-from ingest.store import StoreBatch
 from restapi.catalog import service
 from restapi.keys import CATALOG_CACHE
 from shared.redis import create_client
 from tests.helpers import scaled, wait_for
 from tests.restapi.catalog.conftest import Filled
+from tests.restapi.catalog.helpers import move_price
 
 
 def _counter(metrics: str, endpoint: str, result: str) -> float:
@@ -48,22 +46,8 @@ async def test_a_new_stream_entry_invalidates_reads_of_its_league(filled: Filled
     assert (await client.get(f"/api/v1/betting/odds?league={league}")).headers["X-Cache"] == "hit"
 
     # Ingest moves a price of one NBA game: in PostgreSQL, then on the stream.
-    poller = filled.pipeline.poller
-    eid, ev = next((k, v) for k, v in poller.state[league].items() if v["odds"])
-    book = next(iter(ev["odds"]))
-    market = next(iter(ev["odds"][book]))
-    outcome, quote = next(iter(ev["odds"][book][market].items()))
-    new_price = quote["price"] + 5 if quote["price"] != -105 else 100
-    moved = {**ev, "odds": {**ev["odds"], book: {**ev["odds"][book],
-                                                  market: {**ev["odds"][book][market],
-                                                           outcome: {**quote, "price": new_price}}}}}
-    changes = diff_event(eid, ev, moved, poller.provider.now_ms())
-    poller.state[league] = {**poller.state[league], eid: moved}
-    await filled.pipeline.store.write(StoreBatch(league, {}, changes))
-    gen = cache.generation(league)
-    assert poller.publisher is not None
-    await poller.publisher.publish(make_batch(league, changes, poller.state[league]))
-    await wait_for(lambda: cache.generation(league) != gen, what="invalidation")
+    moved = await move_price(filled, cache, league)
+    eid, book, market, outcome, new_price = moved.event, moved.book, moved.market, moved.outcome, moved.price
 
     fresh = await client.get(f"/api/v1/betting/odds?league={league}&event={eid}")
     assert fresh.headers["X-Cache"] == "miss"
