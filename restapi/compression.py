@@ -7,12 +7,17 @@ read them through a length that depends on attacker-chosen text in the same body
 
 from __future__ import annotations
 
+import gzip
+from collections import OrderedDict
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 # Below this size gzip's header and the client's inflate cost more than the bytes they save.
 MIN_BYTES = 1024
 SECRET_PREFIXES = ("/api/v1/auth/",)
+GZIP_MEMO_MAX = 256  # pre-encoded cached bodies (catalog reads) whose gzip form is kept
+_gzip_memo: OrderedDict[str, bytes] = OrderedDict()
 
 
 def compressible(path: str, content_type: str, size: int, accept_encoding: str) -> bool:
@@ -33,3 +38,23 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
             resp.headers["Vary"] = "Accept-Encoding"
             resp.enable_compression(web.ContentCoding.gzip)
     return resp
+
+
+def accepts_gzip(request: web.Request) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def gzip_once(key: str, body: bytes) -> bytes:
+    """``body`` gzipped, compressed once per ``key`` (a cached body's ETag) and then served from memory.
+
+    The middleware compresses each answer anew; a cached read answering the same 190 KB many times a
+    second would spend most of its time there, so it sends these bytes itself."""
+    packed = _gzip_memo.get(key)
+    if packed is None:
+        packed = gzip.compress(body, compresslevel=6, mtime=0)
+        _gzip_memo[key] = packed
+        if len(_gzip_memo) > GZIP_MEMO_MAX:
+            _gzip_memo.popitem(last=False)
+    else:
+        _gzip_memo.move_to_end(key)
+    return packed

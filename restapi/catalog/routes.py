@@ -14,6 +14,7 @@ from aiohttp_apigami import docs, match_info_schema, querystring_schema, respons
 from restapi.catalog import schemas as s
 from restapi.catalog import service
 from restapi.catalog.cache import Cached, CatalogCache, Invalidator, etag_matches, invalidator_ctx
+from restapi.compression import MIN_BYTES, accepts_gzip, gzip_once
 from restapi.keys import CATALOG_CACHE, PG_READ, REDIS, SETTINGS
 from restapi.openapi import PATH, QUERY
 
@@ -25,11 +26,19 @@ ERRORS = {404: {"description": "Unknown sport, league or event", "schema": s.Err
 
 def _body(request: web.Request, entry: Cached, hit: bool) -> web.Response:
     # no-cache: a browser may keep the body but asks each time, and the ETag turns that into a 304.
-    headers = {"ETag": entry.etag, "Cache-Control": "no-cache", "X-Cache": "hit" if hit else "miss"}
+    # The gzip form is another representation, so it has its own ETag (RFC 9110 8.8.3); a 304 answers
+    # either one the client holds.
+    gz = len(entry.body) >= MIN_BYTES and accepts_gzip(request)
+    etag = entry.etag[:-1] + '-gz"' if gz else entry.etag
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Cache": "hit" if hit else "miss",
+               "Vary": "Accept-Encoding"}
     if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and etag_matches(if_none_match, entry.etag):
+    if if_none_match is not None and etag_matches(if_none_match, etag):
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = "application/json"
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=gzip_once(entry.etag, entry.body), headers=headers)
     return web.Response(body=entry.body, headers=headers)
 
 

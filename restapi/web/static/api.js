@@ -88,7 +88,12 @@ export async function accessToken() {
   return access;
 }
 
+// Set while logging out: requests of the page still in flight then answer 401 (their session was just
+// revoked) and must not send the player to log in again with a "next" back to where they left.
+let loggingOut = false;
+
 export function toLogin() {
+  if (loggingOut) return;
   const next = location.pathname + location.search;
   clearSession();
   if (location.pathname !== "/login") location.assign(`/login?next=${encodeURIComponent(next)}`);
@@ -105,6 +110,7 @@ export function requireLogin(area) {
 }
 
 export async function logout() {
+  loggingOut = true;
   try { await api("/api/v1/auth/logout", { method: "POST" }); } catch { /* the session ends here anyway */ }
   clearSession();
   localStorage.removeItem("wb.slip"); // the picks are this player's: not for whoever uses the phone next
