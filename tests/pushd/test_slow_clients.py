@@ -15,6 +15,7 @@ import pytest
 
 from pushd.app import create_app
 from pushd.config import PushSettings
+from pushd.front import PushRunner
 from shared.config import load
 from shared.service import start_server
 from shared.web import bound_port
@@ -35,7 +36,8 @@ async def start_push(push_env: dict[str, str]) -> AsyncIterator[StartPush]:
 
     async def start(**overrides: Any) -> int:
         settings = load(PushSettings, push_env, port=0, node_id="slow", **overrides)
-        runner = await start_server(create_app(settings), "127.0.0.1", 0, settings.conn_limits())
+        runner = await start_server(create_app(settings), "127.0.0.1", 0, settings.conn_limits(),
+                                    runner_cls=PushRunner)
         runners.append(runner)
         return bound_port(runner)
 
