@@ -274,6 +274,7 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
         series = sorted((x[0], x[1]) for s in stats for x in s["lat"])
         row: dict[str, Any] = {
             "server": kind, "n": n, "procs": len(server.procs), "connected": connected,
+            "failed": sum(d["failed"] for d in ready), "loadavg_1m": round(os.getloadavg()[0], 2),
             "connect_s": round(connect_s, 1),
             "rss_kb_per_socket": round((rss_kb - base_rss) / max(1, connected), 2),
             "entries_per_s": round(rate, 2), "frames": frames,
