@@ -117,6 +117,9 @@ def start_server(kind: str, n: int, args: argparse.Namespace, redis_url: str, ke
                    "PUSHD_NODE_ID": f"soak-{i}", "AUTH_KEYS_DIR": str(keys), "LOG_LEVEL": "WARNING",
                    "PUSHD_HELLO_TIMEOUT": "60", "PUSHD_PING_INTERVAL": "120", "PUSHD_READ_BLOCK_MS": "1000"}
             env["PUSHD_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
+            # Thousands of hellos in flight each wait for a Redis connection (ticket, denylist): with 32 a
+            # busy box passed the pool's 5 s wait and answered "unavailable"; Redis takes 128 per node easily.
+            env["PUSHD_REDIS_MAX_CONNECTIONS"] = str(args.redis_conns)
             procs.append(subprocess.Popen([sys.executable, "-m", "pushd"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL))
     elif kind == "node":
@@ -136,12 +139,14 @@ class Gens:
 
     def __init__(self, server: Server, n: int, args: argparse.Namespace, run: str, topics: list[str]) -> None:
         count = args.gens or max(1, math.ceil(n / 6000))
+        self.timeout = args.ready_timeout + 60
         self.procs: list[asyncio.subprocess.Process] = []
         self.plan = []
         for g in range(count):
             share = n // count + (1 if g < n % count else 0)
             cfg = {"host": "127.0.0.1", "port": server.port, "n": share, "gen": g, "run": run, "topics": topics,
-                   "src": f"127.0.0.{2 + g % 19}", "concurrency": args.concurrency, "ready_timeout": 180}
+                   "src": f"127.0.0.{2 + g % 19}", "concurrency": args.concurrency,
+                   "ready_timeout": args.ready_timeout}
             self.plan.append(cfg)
 
     async def start(self) -> list[dict[str, Any]]:
@@ -156,7 +161,7 @@ class Gens:
         for p in self.procs:
             assert p.stdout is not None
             while True:
-                line = await asyncio.wait_for(p.stdout.readline(), 240)
+                line = await asyncio.wait_for(p.stdout.readline(), self.timeout)
                 if not line:
                     raise RuntimeError(f"load generator exited before {event}")
                 doc = orjson.loads(line)
@@ -429,6 +434,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--procs", type=int, default=0, help="pushd processes (0: max(2, N/15000))")
     ap.add_argument("--gens", type=int, default=0, help="load generator processes (0: N/6000)")
     ap.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per load generator")
+    ap.add_argument("--ready-timeout", type=float, default=180,
+                    help="seconds a load generator waits for all its sockets to be subscribed")
+    ap.add_argument("--redis-conns", type=int, default=128, help="PUSHD_REDIS_MAX_CONNECTIONS of each pushd")
     ap.add_argument("--budget", type=float, default=540, help="seconds after which no new run starts")
     ap.add_argument("--redis-url", default="", help="use this Redis (default: an embedded one)")
     ap.add_argument("--no-storm", action="store_true", help="skip the reconnect storm")
