@@ -33,11 +33,12 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import percentile  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
 from restapi.app import create_app  # noqa: E402
 from restapi.config import RestSettings  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.config import load  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 
 GEN_USERS = """
@@ -81,12 +82,6 @@ UPDATE users u SET balance_cents = t.bal, ledger_seq = t.seq, last_bet_at = t.la
  WHERE u.id = t.account_id;
 ANALYZE;
 """
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) in milliseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] * 1000
 
 
 async def timed(n: int, budget: float, call: Any) -> list[float]:
@@ -180,7 +175,8 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = {k: v for k, v in results.items() if not isinstance(v, list)}
     for name, values in results.items():
         if isinstance(values, list) and values:
-            summary[name] = {"n": len(values), "p50_ms": round(pct(values, 50), 2), "p95_ms": round(pct(values, 95), 2),
+            summary[name] = {"n": len(values), "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+                             "p95_ms": round(percentile(values, 0.95) * 1000, 2),
                              "mean_ms": round(statistics.fmean(values) * 1000, 2)}
     base_ledger = summary["baseline_count_ledger"]["p95_ms"]
     base_users = summary["baseline_count_users"]["p95_ms"]

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import wait_ready  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared import migrate  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared.tokens import KeyRing, Verifier, access_claims  # noqa: E402
 
 PASSWORD = "player-pass-123"

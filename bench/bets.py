@@ -28,7 +28,6 @@ import random
 import re
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,9 +43,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import wait_ready  # noqa: E402
+from bench.common import percentile, wait_ready  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, wheel_pg_bin  # noqa: E402
 from shared import migrate  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 
 EVENTS = 30
@@ -187,8 +186,8 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
     """p50 / p99 / max in milliseconds."""
     if len(latencies) < 2:
         return {"p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
-    q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "max_ms": max(latencies) * 1000}
+    return {"p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+            "max_ms": max(latencies) * 1000}
 
 
 async def update_loop(dsn: str, seconds: float, concurrency: int, postmaster: int | None) -> dict[str, Any]:
@@ -231,7 +230,7 @@ COMMIT;
 
 def pgbench_binary() -> Path | None:
     """The pgbench of the embedded PostgreSQL, else one on PATH, else None."""
-    binary = _pg_bin() / "pgbench"
+    binary = wheel_pg_bin() / "pgbench"
     if binary.exists():
         return binary
     found = shutil.which("pgbench")

@@ -32,6 +32,8 @@ import aiohttp  # noqa: E402
 import psycopg2  # noqa: E402
 import uvloop  # noqa: E402
 
+from bench.common import percentile  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, wait_port  # noqa: E402
 from ingest.config import IngestSettings  # noqa: E402
 from ingest.daemon import OddsPipeline  # noqa: E402
 from ingest.providers.simulator import Simulator  # noqa: E402
@@ -39,7 +41,6 @@ from shared import migrate  # noqa: E402
 from shared.config import load  # noqa: E402
 from shared.daemon import DaemonContext  # noqa: E402
 from shared.db import create_pool  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port, wait_port  # noqa: E402
 from shared.redis import create_client  # noqa: E402
 from shared.tokens import KeyRing  # noqa: E402
 
@@ -104,11 +105,6 @@ async def throughput(session: aiohttp.ClientSession, url: str, seconds: float, c
     return done / (time.perf_counter() - t0)
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
-
-
 def cache_counts(base: str) -> tuple[float, float]:
     text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
     hits = sum(float(v) for v in re.findall(r'catalog_cache_requests_total{[^}]*result="hit"} ([0-9.e+]+)', text))
@@ -124,7 +120,8 @@ async def measure(targets: list[tuple[str, str]], seconds: float, concurrency: i
             await latency(session, url, 0.3)  # warm: connections, caches
             lat = await latency(session, url, seconds)
             rps = await throughput(session, url, seconds, concurrency)
-            rows.append({"endpoint": name, "url": url, "p50_ms": pct(lat, 0.5) * 1000, "p95_ms": pct(lat, 0.95) * 1000,
+            rows.append({"endpoint": name, "url": url, "p50_ms": percentile(lat, 0.5) * 1000,
+                         "p95_ms": percentile(lat, 0.95) * 1000,
                          "req_per_s": rps, "samples": len(lat)})
     return rows
 

@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bets import board_of, make_slip, seed  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared import migrate, pushticket  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared.supervise import Supervisor  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import subprocess
 import time
 
 import aiohttp
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-quantile (0 <= q <= 1) of ``values``, interpolated between the nearest ranks; NaN when empty.
+
+    The same as ``statistics.quantiles(values, n=100, method="inclusive")[k - 1]`` for q = k / 100.
+    """
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 async def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import ipaddress
 import os
 import random
 import ssl
@@ -46,35 +44,13 @@ from rolling_deploy import Nginx, Node, roll, upstreams_text  # noqa: E402
 from rolling_deploy import wait_ready as node_ready  # noqa: E402
 
 from bench.bets import board_of, make_slip, seed  # noqa: E402
+from devtools.certs import throwaway_cert  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared import migrate, pushticket, streams  # noqa: E402
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from shared.tokens import KeyRing, access_claims  # noqa: E402
 
 LEAGUE = "basketball_nba"
 TEMPLATE = ROOT / "deploy" / "nginx" / "wagerbabe.conf.template"
-
-
-def throwaway_cert(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (cert, key)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(start).not_valid_after(start + dt.timedelta(days=36500))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    c, k = folder / "front.crt", folder / "front.key"
-    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
-    return c, k
 
 
 class Processes:

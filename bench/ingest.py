@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 import uvloop  # noqa: E402
 
+from devtools.devservers import EmbeddedRedis  # noqa: E402
 from ingest.differ import diff  # noqa: E402
 from ingest.model import Snapshot, league_from_api, new_event, odds_from_api, parse_time_ms, status_for  # noqa: E402
 from ingest.providers.simulator import Simulator  # noqa: E402
 from ingest.publisher import Publisher, make_batch  # noqa: E402
 from shared import streams  # noqa: E402
-from shared.devservers import EmbeddedRedis  # noqa: E402
 from shared.redis import create_client  # noqa: E402
 
 MARKETS = ("h2h", "spreads", "totals")

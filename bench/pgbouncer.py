@@ -25,13 +25,13 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.devservers import EmbeddedPostgres, _pg_bin  # noqa: E402
-from shared.pgbouncer import PgBouncer  # noqa: E402
+from devtools.devservers import EmbeddedPostgres, wheel_pg_bin  # noqa: E402
+from devtools.pgbouncer import PgBouncer  # noqa: E402
 
 
 def pgbench(url: str, *args: str, timeout: float = 600) -> dict[str, float]:
     """Run pgbench; its tps, average latency (ms) and failed transactions."""
-    proc = subprocess.run([str(_pg_bin() / "pgbench"), *args, "-M", "simple", "-n", url], capture_output=True,
+    proc = subprocess.run([str(wheel_pg_bin() / "pgbench"), *args, "-M", "simple", "-n", url], capture_output=True,
                           text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"pgbench failed: {proc.stderr[-2000:]}")
@@ -92,7 +92,7 @@ def main() -> None:
         bouncer = PgBouncer(root / "bouncer", direct, pool_size=args.pool, max_client_conn=args.clients + 100)
         bouncer.start()
         pooled = bouncer.url_for(direct)
-        subprocess.run([str(_pg_bin() / "pgbench"), "-i", "-s", "20", "-q", direct], check=True,
+        subprocess.run([str(wheel_pg_bin() / "pgbench"), "-i", "-s", "20", "-q", direct], check=True,
                        capture_output=True)
         common = ["-c", str(args.compare_clients), "-j", "2", "-T", str(args.seconds)]
         # Alternate direct and pooled runs so load from elsewhere on the machine hits both alike.

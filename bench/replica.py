@@ -22,8 +22,8 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.devservers import EmbeddedPostgres  # noqa: E402
-from shared.standby import make_standby  # noqa: E402
+from devtools.devservers import EmbeddedPostgres  # noqa: E402
+from devtools.standby import make_standby  # noqa: E402
 
 LAG_SQL = """
 SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0

@@ -24,12 +24,12 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.devservers import EmbeddedPostgres  # noqa: E402
+from devtools.restore import restore_to  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.backup.barman import Barman  # noqa: E402
-from shared.backup.restore import restore_to  # noqa: E402
 from shared.backup.settings import BackupSettings  # noqa: E402
 from shared.config import load  # noqa: E402
-from shared.devservers import EmbeddedPostgres  # noqa: E402
 
 
 def bulk_sql(n: int) -> list[str]:

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.redisha import RedisHA  # noqa: E402
 from shared.redis import create_client  # noqa: E402
-from shared.redisha import RedisHA  # noqa: E402
 
 
 async def one(down_after_ms: int) -> dict[str, float]:

@@ -35,10 +35,12 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
-from shared import pushticket
-from shared.devservers import EmbeddedRedis, free_port, wait_port
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile  # noqa: E402
+from devtools.devservers import EmbeddedRedis, free_port, wait_port  # noqa: E402
+from shared import pushticket  # noqa: E402
 
 PEERS = ROOT / "bench" / "peers"
 RESULTS = ROOT / "bench" / "results"
@@ -225,13 +227,6 @@ async def drive(server: Server, r: aioredis.Redis | None, topics: list[str], rat
     return sent
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
-
-
 async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, keys: Path) -> dict[str, Any]:
     topics = [f"sport:soak_{i}" for i in range(args.sports)]
     r = aioredis.Redis.from_url(redis_url) if kind == "pushd" else None
@@ -283,8 +278,8 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
             "connect_s": round(connect_s, 1),
             "rss_kb_per_socket": round((rss_kb - base_rss) / max(1, connected), 2),
             "entries_per_s": round(rate, 2), "frames": frames,
-            "frames_per_s": round(frames / args.seconds), "p50_ms": round(pct(lat, 0.5), 1),
-            "p99_ms": round(pct(lat, 0.99), 1), "max_ms": round(max(lat) if lat else float("nan"), 1),
+            "frames_per_s": round(frames / args.seconds), "p50_ms": round(percentile(lat, 0.5), 1),
+            "p99_ms": round(percentile(lat, 0.99), 1), "max_ms": round(max(lat) if lat else float("nan"), 1),
             "cpu_us_per_frame": round((cpu1 - cpu0) / max(1, frames) * 1e6, 2),
             "cpu_cores": round((cpu1 - cpu0) / (w1 - w0), 2),
             "loadgen_cores": round((gcpu1 - gcpu0) / (w1 - w0), 2), "gaps": sum(s["gaps"] for s in stats),
@@ -298,7 +293,8 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
                                                                     "gaps")}
             row["storm"]["seconds"] = round(max(s["seconds"] for s in storm), 2)
             took = sorted(t for s in storm for t in s["took"])
-            row["storm"]["p50_s"], row["storm"]["p90_s"] = round(pct(took, 0.5), 2), round(pct(took, 0.9), 2)
+            row["storm"]["p50_s"] = round(percentile(took, 0.5), 2)
+            row["storm"]["p90_s"] = round(percentile(took, 0.9), 2)
         return row
     finally:
         await gens.stop()
@@ -349,7 +345,7 @@ def svg(rows: list[dict[str, Any]]) -> str:
         buckets: dict[int, list[float]] = {}
         for t, lat in r["series"]:
             buckets.setdefault(int(t * 4), []).append(lat)
-        series.append((f"{r['server']} n={r['n']}", [(k / 4, pct(v, 0.99)) for k, v in sorted(buckets.items())]))
+        series.append((f"{r['server']} n={r['n']}", [(k / 4, percentile(v, 0.99)) for k, v in sorted(buckets.items())]))
     tmax = max((p[0] for _, pts in series for p in pts), default=1) or 1
     lmax = max((p[1] for _, pts in series for p in pts), default=1) or 1
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '

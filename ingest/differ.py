@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from ingest.model import EventState, Snapshot
 
@@ -75,7 +75,8 @@ def apply_one(ch: Change, snap: Snapshot) -> None:
         return
     if kind == "event":
         previous = snap.get(eid)
-        snap[eid] = {**copy.deepcopy(ch["data"]), "odds": previous["odds"] if previous else {}}
+        # ``data`` is the event's header (every EventState key but ``odds``), as ``header`` built it.
+        snap[eid] = cast(EventState, {**copy.deepcopy(ch["data"]), "odds": previous["odds"] if previous else {}})
         return
     event = snap.get(eid)
     if event is None:

@@ -10,9 +10,43 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
-EventState = dict[str, Any]
+
+class Quote(TypedDict):
+    """One book's price for one outcome: American ``price``, ``point`` (spreads, totals), ``t`` ms it last moved."""
+
+    price: int
+    point: float | None
+    t: int
+
+
+class MarketFlags(TypedDict):
+    """Whether a market takes bets, and whether it stays open once the game is live."""
+
+    open: bool
+    live: bool
+
+
+# book -> market -> outcome -> quote
+Odds = dict[str, dict[str, dict[str, Quote]]]
+
+
+class EventState(TypedDict):
+    """One event as ``snap:{league}`` holds it (shared/streams.py documents the JSON)."""
+
+    id: str
+    sport: str
+    league: str
+    home: str
+    away: str
+    commence: str
+    status: str
+    scores: dict[str, int] | None
+    markets: dict[str, MarketFlags]
+    odds: Odds
+
+
 Snapshot = dict[str, EventState]
 
 MARKETS = ("h2h", "spreads", "totals")
@@ -105,21 +139,21 @@ def _point(value: Any) -> float | None:
     return None
 
 
-def odds_from_api(raw: dict[str, Any], markets: tuple[str, ...] = MARKETS) -> dict[str, Any]:
+def odds_from_api(raw: dict[str, Any], markets: tuple[str, ...] = MARKETS) -> Odds:
     """The ``odds`` part of an event state from one ``/odds`` event: book -> market -> outcome."""
-    books: dict[str, Any] = {}
+    books: Odds = {}
     for bm in raw.get("bookmakers") or ():
         book = str(bm.get("key") or "")
         if not book:
             continue
         book_t = parse_time_ms(bm["last_update"]) if bm.get("last_update") else 0
-        by_market: dict[str, Any] = {}
+        by_market: dict[str, dict[str, Quote]] = {}
         for mk in bm.get("markets") or ():
             key = mk.get("key")
             if key not in markets:
                 continue
             t = parse_time_ms(mk["last_update"]) if mk.get("last_update") else book_t
-            outcomes = {}
+            outcomes: dict[str, Quote] = {}
             for oc in mk.get("outcomes") or ():
                 price = valid_price(oc.get("price"))
                 if price is None or not oc.get("name"):

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from ingest.differ import carry_forward, diff_event, header
+from ingest.differ import carry_forward, diff, header
 from ingest.metrics import CALLS_SAVED, CALLS_SKIPPED, FEED_INTERVAL, FEED_UPDATED
 from ingest.model import (
     AWAITING,
@@ -204,12 +204,9 @@ class Poller:
         results = self._advance(league, new, touched, now)
         if not touched:
             return None
-        changes: list[dict[str, Any]] = []
-        for eid in sorted(touched):
-            if eid in new:
-                changes.extend(diff_event(eid, old.get(eid), new[eid], now))
-            elif eid in old:
-                changes.append({"event": eid, "kind": "removed", "t": now})
+        # Only the touched events can differ: diff those (removals included), not the whole league.
+        changes = diff({eid: old[eid] for eid in touched if eid in old},
+                       {eid: new[eid] for eid in touched if eid in new}, now)
         self.state[key] = new
         if not changes and not results:
             return None
@@ -249,9 +246,8 @@ class Poller:
             return
         if ev["status"] not in OPEN_STATUSES:
             return
-        changed = {k: fresh[k] for k in ("home", "away", "commence") if fresh[k] != ev[k]}
-        if changed:
-            new[eid] = {**ev, **changed}
+        if (fresh["home"], fresh["away"], fresh["commence"]) != (ev["home"], ev["away"], ev["commence"]):
+            new[eid] = {**ev, "home": fresh["home"], "away": fresh["away"], "commence": fresh["commence"]}
             touched.add(eid)
 
     async def _odds(self, league: League, req: OddsRequest, new: Snapshot, touched: set[str], now: int) -> None:

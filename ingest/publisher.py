@@ -29,6 +29,7 @@ from ingest.metrics import BUFFERED, CHANGES, DROPPED, PUBLISHED, RESULTS, SINK_
 from ingest.model import Snapshot
 from shared import streams
 from shared.redis import Redis
+from shared.streams import parse_id, text
 
 log = logging.getLogger(__name__)
 RESULTS_MAXLEN = 100_000
@@ -51,13 +52,6 @@ def make_batch(league: str, changes: list[dict[str, Any]], state: Snapshot,
     touched = {c["event"] for c in changes}
     updates = {eid: (orjson.dumps(state[eid]) if eid in state else None) for eid in touched}
     return Batch(league, changes, updates, results or [])
-
-
-def parse_id(stream_id: bytes | str) -> tuple[int, int]:
-    """``'1732-5'`` -> ``(1732, 5)``."""
-    s = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
-    ms, _, seq = s.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class Publisher:
@@ -88,7 +82,7 @@ class Publisher:
             log.warning("redis unavailable while loading %s (%s); it will be resynced", league, exc)
             self.resync_needed.add(league)
             return {}
-        fields: dict[str, Any] = {(k.decode() if isinstance(k, bytes) else k): v for k, v in raw.items()}
+        fields: dict[str, Any] = {text(k): v for k, v in raw.items()}
         epoch = fields.pop(streams.SNAP_EPOCH, None)
         offset = fields.pop(streams.SNAP_OFFSET, None)
         if not fields and epoch is None:

@@ -210,7 +210,7 @@ class Store:
                     await cur.execute(q.UPSERT_EVENTS, _events_params(headers))
                     await cur.execute(q.UPSERT_MARKETS, _markets_params(headers))
                     await cur.execute(q.DELETE_EVENT_ODDS, {"events": [h["id"] for h in headers]})
-                    rows = [{"event": eid, "book": b, "market": m, "outcome": o, **qt}
+                    rows: list[dict[str, Any]] = [{"event": eid, "book": b, "market": m, "outcome": o, **qt}
                             for eid, ev in state.items() for b, ms in ev.get("odds", {}).items()
                             for m, os_ in ms.items() for o, qt in os_.items()]
                     books = {r["book"] for r in rows} - self._known_books

@@ -16,6 +16,9 @@ from typing import Any
 
 import orjson
 
+from shared.errors import BadRequest
+from shared.streams import parse_id
+
 # Close codes (RFC 6455 range 4000-4999 is ours).
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -34,14 +37,19 @@ _EPOCH = re.compile(r"^[A-Za-z0-9_\-]{0,64}$")
 OPS = ("hello", "sub", "unsub", "ping", "refresh")
 
 
-class ProtocolError(Exception):
-    """A client mistake: answered with an ``error`` frame (``close`` set: then closed with that code)."""
+class ProtocolError(BadRequest):
+    """A client mistake: answered with an ``error`` frame (``close`` set: then closed with that code).
+
+    Before ``hello`` succeeds every error ends the socket, with ``ws_close``: 4001 unless ``close`` says.
+    """
+
+    ws_close = CLOSE_UNAUTHORIZED
 
     def __init__(self, code: str, message: str, *, req_id: Any = None, close: int | None = None,
                  topic: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
+        if close:
+            self.ws_close = close
         self.req_id = req_id
         self.close = close
         self.topic = topic
@@ -100,8 +108,7 @@ def split_topic(topic: str) -> tuple[str, str]:
 
 def offset_key(offset: str) -> tuple[int, int]:
     """A stream id as a sortable pair."""
-    ms, _, seq = offset.partition("-")
-    return int(ms), int(seq or 0)
+    return parse_id(offset)
 
 
 def _req_id(doc: dict[str, Any]) -> int | str:

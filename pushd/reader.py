@@ -23,6 +23,7 @@ from pushd import protocol as p
 from pushd.hub import Hub
 from shared import streams
 from shared.redis import Redis
+from shared.streams import text
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,6 @@ EpochChanged = Callable[[str], Awaitable[None]]
 
 
 BROADCAST_USER = 0  # a notify entry for user 0 goes to every socket
-
-
-def _s(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
-
 
 class Reader:
     """Reads every stream once for the node and hands each entry's frames to the hub."""
@@ -66,14 +62,14 @@ class Reader:
             info = await self.redis.xinfo_stream(stream)
         except rexc.ResponseError:  # no such stream yet: everything it will hold is new
             return "0-0"
-        return _s(info["last-generated-id"])
+        return text(info["last-generated-id"])
 
     async def scan(self) -> None:
         """Find sport streams and snapshots created since the last scan; check every known epoch."""
         found: set[str] = set()
         for pattern in ("odds:*", "snap:*"):
             async for key in self.redis.scan_iter(match=pattern, count=1000):
-                found.add(_s(key).partition(":")[2])
+                found.add(text(key).partition(":")[2])
         for sport in found - set(self.epochs):
             await self.ensure_sport(sport)
         await self.check_epochs()
@@ -87,14 +83,14 @@ class Reader:
         if not exists:
             return False
         last = await self._last_id(stream)
-        epoch = _s(await self.redis.hget(streams.snap_key(sport), streams.SNAP_EPOCH) or b"")
+        epoch = text(await self.redis.hget(streams.snap_key(sport), streams.SNAP_EPOCH) or b"")
         events = await self.redis.hkeys(streams.snap_key(sport))
         if sport in self.epochs:  # another caller won the race while we awaited: keep its offset
             return True
         self.epochs[sport] = epoch
         self.offsets[stream] = last
         for ev in events:
-            name = _s(ev)
+            name = text(ev)
             if not name.startswith("_"):
                 self.event_sport[name] = sport
         log.info("reading %s from %s (epoch %s)", stream, last, epoch or "-")
@@ -108,7 +104,7 @@ class Reader:
             await self.scan()
             for known in list(self.epochs):
                 for ev in await self.redis.hkeys(streams.snap_key(known)):
-                    name = _s(ev)
+                    name = text(ev)
                     if not name.startswith("_"):
                         self.event_sport.setdefault(name, known)
             sport = self.event_sport.get(event)
@@ -129,9 +125,9 @@ class Reader:
                 pipe.xinfo_stream(streams.odds_stream(sport))
             replies = await pipe.execute(raise_on_error=False)
         for i, sport in enumerate(sports):
-            epoch, info = _s(replies[2 * i] or b""), replies[2 * i + 1]
+            epoch, info = text(replies[2 * i] or b""), replies[2 * i + 1]
             stream = streams.odds_stream(sport)
-            end = _s(info["last-generated-id"]) if isinstance(info, dict) else "0-0"
+            end = text(info["last-generated-id"]) if isinstance(info, dict) else "0-0"
             mine = self.offsets.get(stream, "0-0")
             if epoch != self.epochs.get(sport):
                 log.warning("epoch of %s changed (%s -> %s): resyncing subscribers", sport,
@@ -171,7 +167,7 @@ class Reader:
                 backoff = 0.05
                 reborn = False
                 for key, entries in resp or ():
-                    reborn = self.dispatch(_s(key), entries) or reborn
+                    reborn = self.dispatch(text(key), entries) or reborn
                 if reborn:  # a stream came back to life: snapshot its subscribers now, not at the next scan
                     await self.check_epochs()
             except REDIS_DOWN as exc:
@@ -192,17 +188,17 @@ class Reader:
         not fanned out, and the caller checks the epochs so subscribers get the new life's snapshot."""
         if stream == streams.NOTIFY:
             for entry_id, fields in entries:
-                self._notify(_s(entry_id), fields)
-                self.offsets[stream] = _s(entry_id)
+                self._notify(text(entry_id), fields)
+                self.offsets[stream] = text(entry_id)
             return False
         sport = stream.partition(":")[2]
         if sport in self.epochs and not self.epochs[sport]:
-            self.offsets[stream] = _s(entries[-1][0]) if entries else self.offsets.get(stream, "0-0")
+            self.offsets[stream] = text(entries[-1][0]) if entries else self.offsets.get(stream, "0-0")
             return True
         topic = "sport:" + sport
         now = time.time()
         for entry_id, fields in entries:
-            offset = _s(entry_id)
+            offset = text(entry_id)
             self.offsets[stream] = offset
             raw = fields.get(b"changes", b"[]")
             key = p.offset_key(offset)
@@ -237,7 +233,7 @@ class Reader:
     def _notify(self, offset: str, fields: dict[bytes, bytes]) -> None:
         try:
             user = int(fields[b"user"])
-            kind = _s(fields[b"kind"])
+            kind = text(fields[b"kind"])
             data = fields.get(b"data", b"{}")
         except (KeyError, ValueError):
             log.error("notify entry %s is malformed; skipped", offset)

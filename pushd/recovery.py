@@ -27,6 +27,7 @@ from pushd.hub import Conn, Hub, Key
 from pushd.reader import REDIS_DOWN, Reader
 from shared import streams
 from shared.redis import Redis
+from shared.streams import text
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,6 @@ class Recovered:
     covered: Key
     frames: tuple[bytes, ...]
 
-
-def _s(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 class _Flight:
@@ -108,7 +106,7 @@ class Recovery:
                                               count=self.replay_limit + 2)
         except REDIS_DOWN:
             entries = None
-        in_stream = bool(entries) and _s(entries[0][0]) == since.offset
+        in_stream = bool(entries) and text(entries[0][0]) == since.offset
         if entries is None or not in_stream or len(entries) - 1 > self.replay_limit:
             # Not recoverable (trimmed, unknown, too far behind or Redis down): go live; the client
             # refetches what it needs over REST.
@@ -119,9 +117,9 @@ class Recovery:
         user = str(conn.user_id).encode()
         covered = p.offset_key(since.offset)
         for entry_id, fields in entries[1:]:
-            covered = p.offset_key(_s(entry_id))
+            covered = p.offset_key(text(entry_id))
             if fields.get(b"user") == user:
-                frames.append(p.user_frame(conn.user_id, _s(entry_id), _s(fields.get(b"kind", b"")),
+                frames.append(p.user_frame(conn.user_id, text(entry_id), text(fields.get(b"kind", b"")),
                                            fields.get(b"data", b"{}")))
         metrics.RESUMES.labels("replayed").inc()
         if not self.hub.finish_pending(conn, topic, covered, frames, self._reader_at(None)):
@@ -183,11 +181,11 @@ class Recovery:
             pipe.hmget(streams.snap_key(sport), [streams.SNAP_EPOCH, streams.SNAP_OFFSET])
             pipe.xrange(streams.odds_stream(sport), min=since.offset, max="+", count=self.replay_limit + 2)
             (epoch_b, snap_offset_b), entries = await pipe.execute()
-        epoch = _s(epoch_b or b"")
+        epoch = text(epoch_b or b"")
         if since.epoch != epoch:
             return None
-        in_stream = bool(entries) and _s(entries[0][0]) == since.offset
-        if not in_stream and since.offset != _s(snap_offset_b or b""):
+        in_stream = bool(entries) and text(entries[0][0]) == since.offset
+        if not in_stream and since.offset != text(snap_offset_b or b""):
             return None  # trimmed away, or an offset this stream never had
         after = entries[1:] if in_stream else entries
         if len(after) > self.replay_limit:
@@ -195,7 +193,7 @@ class Recovery:
         frames: list[bytes] = []
         covered = p.offset_key(since.offset)
         for entry_id, fields in after:
-            offset = _s(entry_id)
+            offset = text(entry_id)
             covered = p.offset_key(offset)
             raw = fields.get(b"changes", b"[]")
             if event is None:
@@ -216,7 +214,7 @@ class Recovery:
             fetched: Any = await self.redis.hmget(key, [event, streams.SNAP_EPOCH, streams.SNAP_OFFSET])
             value, epoch_b, offset_b = fetched
             events = [value] if value is not None else []
-        epoch, offset = _s(epoch_b or b""), _s(offset_b or b"0-0")
+        epoch, offset = text(epoch_b or b""), text(offset_b or b"0-0")
         if not epoch:
             # No life of this stream exists yet (Redis lost its data, ingest has not republished):
             # say so instead of presenting an empty board; the reader snapshots when the epoch appears.

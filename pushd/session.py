@@ -1,6 +1,6 @@
 """What a socket says: hello within the timeout, then sub/unsub/ping/refresh until it closes.
 
-``pushd.front`` owns the bytes and calls in here with each complete text frame.
+``pushd.front`` owns the bytes and calls in here with each complete frame.
 
 Every client mistake is answered with an ``error`` frame (the socket stays open) or, for abuse
 and failed authentication, a close code; none of them logs an exception.
@@ -19,11 +19,12 @@ from aiohttp import web
 
 from pushd import metrics
 from pushd import protocol as p
+from pushd.auth import Identity
 from pushd.hub import Conn
 from pushd.keys import NODE
 from pushd.node import Node
 from pushd.reader import REDIS_DOWN
-from shared.errors import Unauthorized, Unavailable
+from shared.errors import AppError, Unauthorized, Unavailable
 from shared.web import json_response
 
 log = logging.getLogger(__name__)
@@ -64,22 +65,13 @@ async def hello(node: Node, conn: Conn, data: bytes) -> None:
         cmd = p.parse(data, max_topics=node.settings.max_topics)
         if not isinstance(cmd, p.Hello):
             raise p.ProtocolError("auth_required", "Say hello with a token first", close=p.CLOSE_UNAUTHORIZED)
-        identity = await node.auth.authenticate(cmd.token)
-    except p.ProtocolError as exc:
-        metrics.CLIENT_ERRORS.labels(exc.code).inc()
-        node.hub.send(conn, p.error_frame(exc.code, exc.message, exc.req_id))
-        _close(node, conn, exc.close or p.CLOSE_UNAUTHORIZED, exc.code)
-        return
-    except Unauthorized as exc:
-        metrics.CLIENT_ERRORS.labels(exc.code).inc()
-        node.hub.send(conn, p.error_frame(exc.code, exc.message))
+        identity = await _authenticate(node, cmd.token)
+    except AppError as exc:  # ProtocolError, Unauthorized or Unavailable: answer, then close with its code
+        if exc.status < 500:
+            metrics.CLIENT_ERRORS.labels(exc.code).inc()
+        node.hub.send(conn, p.error_frame(exc.code, exc.message,
+                                          exc.req_id if isinstance(exc, p.ProtocolError) else None))
         _close(node, conn, exc.ws_close, exc.code)
-        return
-    except REDIS_DOWN as exc:
-        log.warning("hello: credentials check failed: %r", exc)
-        err = Unavailable("Cannot check credentials right now; retry shortly")
-        node.hub.send(conn, p.error_frame(err.code, err.message))
-        _close(node, conn, err.ws_close, err.code)
         return
     if conn.closed:  # the client went away while we checked
         return
@@ -89,6 +81,15 @@ async def hello(node: Node, conn: Conn, data: bytes) -> None:
     node.hub.subscribe_live(conn, f"user:{identity.user_id}")
     node.hub.send(conn, p.welcome_frame(conn.session, node.node_id, node.settings.ping_interval, identity.user_id,
                                         identity.expires_at))
+
+
+async def _authenticate(node: Node, token: str) -> Identity:
+    """``node.auth.authenticate``, with Redis being down raised as ``Unavailable`` like any other AppError."""
+    try:
+        return await node.auth.authenticate(token)
+    except REDIS_DOWN as exc:
+        log.warning("credentials check failed: %r", exc)
+        raise Unavailable("Cannot check credentials right now; retry shortly") from None
 
 
 def _arm_expiry(node: Node, conn: Conn, expires_at: float | None) -> None:
@@ -116,12 +117,9 @@ def _expire(node: Node, conn: Conn) -> None:
 async def _refresh(node: Node, conn: Conn, cmd: p.Refresh) -> None:
     """Move the socket to newer credentials of the same user (a new expiry, a new token to revoke)."""
     try:
-        identity = await node.auth.authenticate(cmd.token)
-    except Unauthorized as exc:
+        identity = await _authenticate(node, cmd.token)
+    except (Unauthorized, Unavailable) as exc:  # the socket stays open on its current credentials
         raise p.ProtocolError(exc.code, exc.message, req_id=cmd.req_id) from None
-    except REDIS_DOWN:
-        raise p.ProtocolError("unavailable", "Cannot check credentials right now; retry shortly",
-                              req_id=cmd.req_id) from None
     if identity.user_id != conn.user_id:
         raise p.ProtocolError("forbidden", "These credentials belong to another user", req_id=cmd.req_id)
     if conn.closed:

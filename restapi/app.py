@@ -6,19 +6,20 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from restapi import agent, replica
+from restapi import replica
+from restapi.agent import routes as agent_routes
+from restapi.auth import routes as auth_routes
 from restapi.auth.origins import PublicOrigins
-from restapi.auth.routes import setup_auth
-from restapi.betting.routes import setup_betting
+from restapi.betting import routes as betting_routes
 from restapi.catalog import routes as catalog_routes
 from restapi.config import RestSettings
 from restapi.headers import setup_security_headers
 from restapi.keys import CLOCK, KEYRING, ORIGINS, PG, REDIS, SETTINGS, SWITCHES, VERIFIER
 from restapi.openapi import setup_openapi
+from restapi.switches import routes as switches_routes
 from restapi.switches.live import watcher_ctx
-from restapi.switches.routes import setup_switches
-from restapi.user.routes import setup_user
-from restapi.web import setup as setup_web
+from restapi.user import routes as user_routes
+from restapi.web import routes as web_routes
 from shared import VERSION
 from shared.clock import Clock, utc_now
 from shared.connguard import body_timeout_middleware
@@ -57,12 +58,8 @@ def create_app(settings: RestSettings, clock: Clock = utc_now) -> web.Applicatio
         app, {"postgres": pg_check(PG), "redis": redis_check(REDIS)}, timeout=settings.ready_timeout
     )
     setup_openapi(app, VERSION)
-    # Route groups register themselves here, one line each (auth, user, catalog, betting, agent).
-    agent.setup(app)
-    catalog_routes.setup(app)
-    setup_auth(app)
-    setup_user(app)
-    setup_betting(app)
-    setup_web(app)
-    setup_switches(app)
+    # Every route group is a restapi/<group>/routes.py with a ``setup(app)``; a new group adds one name here.
+    for group in (agent_routes, catalog_routes, auth_routes, user_routes, betting_routes, web_routes,
+                  switches_routes):
+        group.setup(app)
     return app

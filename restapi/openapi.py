@@ -1,17 +1,24 @@
-"""OpenAPI 3 for restapi via aiohttp-apigami: spec at /docs/openapi.json, Swagger UI at /docs."""
+"""OpenAPI 3 for restapi via aiohttp-apigami: spec at /docs/openapi.json, Swagger UI at /docs.
+
+Also the pieces every route group's handlers share: ``BEARER`` (the security marker),
+``error_responses`` (documents the error shape per status) and the typed request keys
+``BODY``/``QUERY``/``PATH`` that validated input goes under (``put_into=``).
+"""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import orjson
 from aiohttp import web
-from aiohttp_apigami import setup_aiohttp_apispec, validation_middleware
+from aiohttp_apigami import response_schema, setup_aiohttp_apispec, validation_middleware
 from aiohttp_apigami.constants import APISPEC_PARSER, SWAGGER_DICT
 from marshmallow import Schema, ValidationError
 from webargs import core
 from webargs.aiohttpparser import AIOHTTPParser, is_json_request
 
+from restapi.fields import ErrorSchema
 from shared.errors import BadRequest, ValidationFailed
 
 SPEC_URL = "/docs/openapi.json"
@@ -24,6 +31,21 @@ SECURITY_SCHEMES: dict[str, dict[str, str]] = {
 # aiohttp's NotAppKeyWarning, which the test suite turns into an error. Use ``put_into`` with a
 # ``web.RequestKey`` of your own, or read ``request[VALIDATED]``.
 VALIDATED: web.RequestKey[Any] = web.RequestKey("validated", object)
+# Where the route groups put validated input: the JSON body, the query string, the path parameters.
+BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("body", dict)
+QUERY: web.RequestKey[dict[str, Any]] = web.RequestKey("query", dict)
+PATH: web.RequestKey[dict[str, Any]] = web.RequestKey("path", dict)
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def error_responses(*codes: int) -> Callable[[H], H]:
+    """Document the error shape for each status in ``codes`` (``response_schema(ErrorSchema, code)``)."""
+    def wrap(handler: H) -> H:
+        for code in codes:
+            handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
+        return handler
+    return wrap
 
 
 def validation_error(error: ValidationError, req: web.Request, schema: Any, *args: Any, **kw: Any) -> NoReturn:
@@ -72,6 +94,7 @@ def setup_openapi(app: web.Application, version: str) -> None:
         static_path="/docs/static",
         openapi_version="3.0.2",
         error_callback=validation_error,
+        request_data_name=VALIDATED,  # type: ignore[arg-type]  # apigami types it str; a RequestKey works
         info={"description": "Pay-per-head sportsbook backend. Errors are always "
                              '`{"error", "message", "details"}`.'},
     )

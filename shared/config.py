@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared.errors import AppError
+
 T = TypeVar("T")
 
 _NO_DEFAULT = object()
@@ -24,8 +26,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-class ConfigError(ValueError):
+class ConfigError(AppError, ValueError):
     """A settings variable is missing or malformed; the message names it."""
+
+    code, default_message = "config_error", "Invalid configuration"
 
 
 def setting(
@@ -147,7 +151,7 @@ class CommonSettings:
 
 
 def describe(*classes: type[Any]) -> str:
-    """Markdown table of every variable of ``classes`` (used for the README)."""
+    """Markdown table of every variable of ``classes`` (``python -m devtools.settings_table`` prints it)."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     seen: set[str] = set()
     for cls in classes:
@@ -175,15 +179,3 @@ def exit_on_config_error(exc: ConfigError) -> typing.NoReturn:
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2)
 
-
-def _all_settings() -> list[type[Any]]:
-    from ingest.config import IngestSettings
-    from pushd.config import PushSettings
-    from restapi.config import RestSettings
-    from shared.backup.settings import BackupSettings
-
-    return [RestSettings, PushSettings, IngestSettings, BackupSettings]
-
-
-if __name__ == "__main__":
-    print(describe(*_all_settings()))

@@ -3,7 +3,9 @@
     AppError (500 internal)
     ├── BadRequest (400 bad_request)
     │   ├── ValidationFailed (422 validation_error)
-    │   └── PayloadTooLarge (413 payload_too_large)
+    │   │   └── shared.odds.OddsError (422, code per instance: invalid_odds, parlay_too_long, ...)
+    │   ├── PayloadTooLarge (413 payload_too_large)
+    │   └── pushd.protocol.ProtocolError (400, code per instance; a WebSocket client's mistake)
     ├── Unauthorized (401 unauthorized)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
@@ -12,8 +14,10 @@
     ├── Conflict (409 conflict)
     │   └── PriceChanged (409 price_changed)
     ├── RateLimited (429 rate_limited)
-    └── Unavailable (503 unavailable)
+    ├── Unavailable (503 unavailable)
+    └── shared.config.ConfigError (500 config_error; a setting is missing or malformed at start-up)
 
+OddsError and ConfigError are also ValueErrors, as they were before they joined the tree.
 restapi's middleware maps each class to ``{"error": code, "message", "details"}`` with its status;
 pushd maps the same classes to WebSocket close codes (``ws_close``).
 """

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from shared.errors import ValidationFailed
+
 LegResult = Literal["pending", "won", "lost", "push", "void"]
 SETTLED_RESULTS: tuple[LegResult, ...] = ("won", "lost", "push", "void")
 
@@ -25,13 +27,11 @@ MIN_AMERICAN = 100  # |odds| below 100 do not exist in American notation
 MAX_AMERICAN = 1_000_000
 
 
-class OddsError(ValueError):
+class OddsError(ValidationFailed, ValueError):
     """Odds, stakes or a combination of selections that cannot be priced."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 def check_american(odds: int) -> int:

@@ -90,8 +90,15 @@ class Change:
     t: int  # ms since the epoch when the book last changed this price (or ingest first saw it)
 
 
-def _s(value: Any) -> str:
+def text(value: Any) -> str:
+    """A Redis reply (bytes, or anything else) as ``str``: bytes are decoded as UTF-8."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def parse_id(stream_id: bytes | str) -> tuple[int, int]:
+    """A stream entry id as a sortable pair: ``'1732-5'`` -> ``(1732, 5)``; a bare ``'1732'`` is ``(1732, 0)``."""
+    ms, _, seq = text(stream_id).partition("-")
+    return int(ms), int(seq or 0)
 
 
 def encode_odds(changes: list[dict[str, Any]] | list[Change], *, ts: int | None = None) -> dict[str, bytes]:
@@ -107,11 +114,11 @@ def encode_odds(changes: list[dict[str, Any]] | list[Change], *, ts: int | None 
 
 def decode_odds(fields: dict[Any, Any]) -> dict[str, Any]:
     """An ``odds:{sport}`` entry as ``{v, ts, trace, changes}``."""
-    f = {_s(k): v for k, v in fields.items()}
+    f = {text(k): v for k, v in fields.items()}
     return {
-        "v": int(_s(f.get("v", VERSION))),
-        "ts": int(_s(f.get("ts", 0))),
-        "trace": _s(f.get("trace", "")),
+        "v": int(text(f.get("v", VERSION))),
+        "ts": int(text(f.get("ts", 0))),
+        "trace": text(f.get("trace", "")),
         "changes": orjson.loads(f["changes"]) if "changes" in f else [],
     }
 
@@ -138,13 +145,13 @@ async def notify(redis: Redis, user_id: int, kind: str, data: dict[str, Any]) ->
 
 def decode_notify(fields: dict[Any, Any]) -> dict[str, Any]:
     """A ``notify`` entry as ``{v, ts, trace, user, kind, data}``."""
-    f = {_s(k): v for k, v in fields.items()}
+    f = {text(k): v for k, v in fields.items()}
     return {
-        "v": int(_s(f.get("v", VERSION))),
-        "ts": int(_s(f.get("ts", 0))),
-        "trace": _s(f.get("trace", "")),
-        "user": int(_s(f["user"])),
-        "kind": _s(f["kind"]),
+        "v": int(text(f.get("v", VERSION))),
+        "ts": int(text(f.get("ts", 0))),
+        "trace": text(f.get("trace", "")),
+        "user": int(text(f["user"])),
+        "kind": text(f["kind"]),
         "data": orjson.loads(f["data"]) if "data" in f else {},
     }
 
@@ -167,7 +174,7 @@ def encode_result(event: str, sport: str, status: str, home: int | None, away: i
 
 def decode_result(fields: dict[Any, Any]) -> dict[str, Any]:
     """A ``results`` entry as ``{v, ts, trace, event, sport, status, home, away}``."""
-    f = {_s(k): _s(v) for k, v in fields.items()}
+    f = {text(k): text(v) for k, v in fields.items()}
     return {
         "v": int(f.get("v", VERSION)),
         "ts": int(f.get("ts", 0)),

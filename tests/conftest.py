@@ -21,8 +21,8 @@ import pytest
 import redis as redis_sync
 from aiosmtpd.controller import Controller
 
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared import migrate
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared.tokens import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent

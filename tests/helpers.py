@@ -8,15 +8,19 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from email.message import Message
 from typing import Any
 
 import orjson
+from aiohttp import web
 from aiosmtpd.handlers import Message as MessageHandler
 
+from shared.connguard import ConnLimits, GuardedRunner
 from shared.logging import JsonFormatter
+from shared.service import start_server
+from shared.web import bound_port
 from tests.conftest import TIMEOUT_FACTOR
 
 
@@ -101,3 +105,25 @@ async def slow_request(port: int, first: bytes, trickle: bytes, every: float, ti
         task.cancel()
         writer.close()
     return data, closed
+
+
+Serve = Callable[..., Awaitable[int]]  # (app, limits, runner_cls=GuardedRunner) -> port
+
+
+@asynccontextmanager
+async def served() -> AsyncIterator[Serve]:
+    """``serve(app, limits)`` starts ``app`` as ``python -m <service>`` does (``shared.service.start_server``
+    with its slow-client limits) on a free port and returns the port; every server stops on exit."""
+    runners = []
+
+    async def serve(app: web.Application, limits: ConnLimits,
+                    runner_cls: type[GuardedRunner] = GuardedRunner) -> int:
+        runner = await start_server(app, "127.0.0.1", 0, limits, runner_cls=runner_cls)
+        runners.append(runner)
+        return bound_port(runner)
+
+    try:
+        yield serve
+    finally:
+        for runner in runners:
+            await runner.cleanup()

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.devservers import free_port
+from devtools.devservers import free_port
 
 
 class CutProxy:

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from restapi.auth.fields import Password, Text, utc
+from restapi.fields import Password, Text, utc
 
 MAX_CENTS = 10**12  # ten billion dollars: a typo guard, far above any real book
 Cents = fields.Integer  # alias to read the schemas as money
@@ -33,7 +33,7 @@ def _positive(**kw: Any) -> fields.Integer:
 
 
 class UtcDateTime(fields.AwareDateTime):
-    """An ISO 8601 date-time with a zone, returned in UTC (see ``restapi.auth.fields.utc``)."""
+    """An ISO 8601 date-time with a zone, returned in UTC (see ``restapi.fields.utc``)."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(default_timezone=None, **kw)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from restapi.auth.fields import printable
+from restapi.fields import printable
 from restapi.keys import ORIGINS
 from shared.errors import Forbidden
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from restapi.auth.fields import printable
+from restapi.fields import printable
 from restapi.keys import SETTINGS
 from shared.errors import Forbidden
 from shared.web import Handler, error_response

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -14,11 +14,11 @@ from aiohttp_apigami import docs, request_schema, response_schema
 from restapi.auth import cookies, reset, service
 from restapi.auth import schemas as s
 from restapi.auth.cors import cors_middleware
-from restapi.auth.fields import ErrorSchema, client_ip, printable
 from restapi.auth.principal import principal, principal_and_get
 from restapi.auth.queries import SELECT_USER
+from restapi.fields import client_ip, printable
 from restapi.keys import CLOCK, KEYRING, MAILER, ORIGINS, PG, REDIS, SETTINGS, SWITCHES, TASKS
-from restapi.openapi import BEARER as BEARER  # re-exported: other route groups import it from here
+from restapi.openapi import BEARER, BODY, PATH, error_responses
 from shared import pushticket, ratelimit
 from shared.errors import NotFound, Unauthorized
 from shared.mail import Mailer
@@ -26,11 +26,8 @@ from shared.web import error_middleware, json_response
 
 log = logging.getLogger(__name__)
 
-H = TypeVar("H", bound=Callable[..., Any])
-# Validated input goes under typed request keys of our own (``put_into``), whatever the app default is.
-BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("auth_body", dict)
-PATH: web.RequestKey[dict[str, Any]] = web.RequestKey("auth_path", dict)
 PREFIX = "/api/v1/auth"
+routes = web.RouteTableDef()
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -55,25 +52,13 @@ def _client(request: web.Request, device: str) -> service.Client:
                           device=device)
 
 
-def error_responses(*codes: int) -> Callable[[H], H]:
-    """Document the error shape for each status in ``codes`` (``response_schema(ErrorSchema, code)``)."""
-    def wrap(handler: H) -> H:
-        for code in codes:
-            handler = response_schema(ErrorSchema, code, description="Error (see `error` for the reason)")(handler)
-        return handler
-    return wrap
-
-
-# The name route groups written against an earlier version of this module import.
-_errors = error_responses
-
-
 def _background(app: web.Application, coro: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(coro)
     app[TASKS].add(task)
     task.add_done_callback(app[TASKS].discard)
 
 
+@routes.post(f"{PREFIX}/signup")
 @docs(tags=["auth"], summary="Create a player account and log it in",
       description="The player joins the book of the agent whose login is `agent`. Answers like login.")
 @request_schema(s.SignupIn, required=True, put_into=BODY)  # type: ignore[arg-type]
@@ -99,6 +84,7 @@ def _tokens_answer(request: web.Request, issued: service.Issued, cookie: bool, s
     return response
 
 
+@routes.post(f"{PREFIX}/login")
 @docs(tags=["auth"], summary="Log in with login name or email",
       description="Opens a session for this device. Failed attempts are limited per IP and per account "
                   "(429 with Retry-After; see docs/security.md). With `cookie: true` (the web app) the refresh "
@@ -116,6 +102,7 @@ async def login(request: web.Request) -> web.Response:
     return _tokens_answer(request, issued, d["cookie"], user=user)
 
 
+@routes.post(f"{PREFIX}/refresh")
 @docs(tags=["auth"], summary="Rotate a refresh token",
       description="Spends the refresh token and returns a new pair. Presenting a spent token revokes the "
                   "whole session (`refresh_token_reused`). Deactivated accounts get 403. Without "
@@ -136,6 +123,7 @@ async def refresh(request: web.Request) -> web.Response:
     return _tokens_answer(request, issued, cookie)
 
 
+@routes.post(f"{PREFIX}/logout")
 @docs(tags=["auth"], summary="Log out this device", security=BEARER,
       description="Revokes this session's refresh tokens and denylists the access token until it expires.",
       responses={204: {"description": "Logged out"}})
@@ -148,6 +136,7 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+@routes.post(f"{PREFIX}/logout-all")
 @docs(tags=["auth"], summary="Log out every device", security=BEARER,
       description="Revokes every session of the user and denylists their access tokens.")
 @response_schema(s.RevokedOut, 200)
@@ -160,6 +149,7 @@ async def logout_all(request: web.Request) -> web.Response:
     return json_response({"revoked": count})
 
 
+@routes.get(f"{PREFIX}/me", allow_head=False)
 @docs(tags=["auth"], summary="The caller", security=BEARER,
       description="Answered from a short Redis cache (AUTH_ME_CACHE_TTL seconds).")
 @response_schema(s.UserOut, 200)
@@ -180,6 +170,7 @@ async def me(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
+@routes.get(f"{PREFIX}/sessions", allow_head=False)
 @docs(tags=["auth"], summary="The caller's active sessions (devices)", security=BEARER)
 @response_schema(s.SessionsOut, 200)
 @error_responses(401, 429)
@@ -188,6 +179,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     return json_response({"sessions": await service.sessions(_deps(request), who.user_id, who.session_id)})
 
 
+@routes.delete(f"{PREFIX}/sessions/{{session_id}}")
 @docs(tags=["auth"], summary="Revoke one of the caller's sessions", security=BEARER,
       description="Its refresh tokens stop working and its current access token is denylisted.",
       responses={204: {"description": "Revoked"}})
@@ -201,6 +193,7 @@ async def revoke_session(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@routes.post(f"{PREFIX}/password-reset/request")
 @docs(tags=["auth"], summary="Ask for a password reset link",
       description="Answers 202 the same way whether or not an account has the email; the link (valid "
                   "30 minutes, single use) is mailed in the background. Limited per IP.")
@@ -227,6 +220,7 @@ async def _mail_reset(deps: service.Deps, mailer: Mailer, email: str, base: str)
         log.exception("password reset mail failed")
 
 
+@routes.post(f"{PREFIX}/password-reset/confirm")
 @docs(tags=["auth"], summary="Set a new password with a reset token",
       description="Spends the token, changes the password and logs out every device.")
 @request_schema(s.ResetConfirmIn, required=True, put_into=BODY)  # type: ignore[arg-type]
@@ -238,6 +232,7 @@ async def reset_confirm(request: web.Request) -> web.Response:
     return json_response({"message": "Password changed; log in again on every device."})
 
 
+@routes.post(f"{PREFIX}/push-ticket")
 @docs(tags=["auth"], summary="A single-use ticket for pushd", security=BEARER,
       description="Say hello to pushd with this ticket instead of the access token, so the token never "
                   "appears in a URL. Valid AUTH_PUSH_TICKET_TTL seconds, once.")
@@ -251,6 +246,7 @@ async def push_ticket(request: web.Request) -> web.Response:
     return json_response({"ticket": ticket, "expires_in": ttl}, headers=NO_STORE)
 
 
+@routes.get("/.well-known/jwks.json", allow_head=False)
 @docs(tags=["auth"], summary="Public keys that verify access tokens (JWKS)",
       description="Every key that may have signed a live token; pick one by the token's `kid`.")
 @response_schema(s.JwksOut, 200)
@@ -268,24 +264,12 @@ async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait(list(tasks), timeout=settings.shutdown_timeout)
 
 
-def setup_auth(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     """Register the auth routes, the JWKS document and the CORS middleware (GETs without HEAD: the spec
     would otherwise list a HEAD twin of each with a body it never has)."""
     app.cleanup_ctx.append(_tasks_ctx)
     mws = app.middlewares
     # Just outside the error middleware, so error answers carry CORS headers too.
     mws.insert(mws.index(error_middleware) if error_middleware in mws else 0, cors_middleware)
-    r = app.router
-    r.add_post(f"{PREFIX}/signup", signup)
-    r.add_post(f"{PREFIX}/login", login)
-    r.add_post(f"{PREFIX}/refresh", refresh)
-    r.add_post(f"{PREFIX}/logout", logout)
-    r.add_post(f"{PREFIX}/logout-all", logout_all)
-    r.add_get(f"{PREFIX}/me", me, allow_head=False)
-    r.add_get(f"{PREFIX}/sessions", list_sessions, allow_head=False)
-    r.add_delete(f"{PREFIX}/sessions/{{session_id}}", revoke_session)
-    r.add_post(f"{PREFIX}/password-reset/request", reset_request)
-    r.add_post(f"{PREFIX}/password-reset/confirm", reset_confirm)
-    r.add_post(f"{PREFIX}/push-ticket", push_ticket)
-    r.add_get("/.well-known/jwks.json", jwks, allow_head=False)
+    app.router.add_routes(routes)
 

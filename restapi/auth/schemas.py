@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from restapi.auth.fields import LOGIN_RE, Email, Password, Text
+from restapi.fields import LOGIN_RE, Email, Password, Text
 
 ACCESS_EXAMPLE = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI1MTIwMDAwIiwidHlwIjoiSldUIn0.eyJzdWIiOiI3In0.c2ln"
 REFRESH_EXAMPLE = "q8cYd3v1mJ0q2m3bJtS9C5p2pPZ3w1kYxk8mKqS9dXo"

@@ -28,6 +28,7 @@ from restapi.config import RestSettings
 from shared import streams
 from shared.clock import Clock, utc_now
 from shared.daemon import DaemonContext
+from shared.streams import text
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Grader:
             nxt, claimed, *_ = await self.redis.xautoclaim(
                 streams.RESULTS, GROUP, self.consumer, min_idle_time=idle_ms, start_id=self.claim_cursor,
                 count=self.settings.grader_batch)
-            self.claim_cursor = nxt.decode() if isinstance(nxt, bytes) else str(nxt)
+            self.claim_cursor = text(nxt)
             await self.handle(list(claimed))
             if self.claim_cursor == "0-0":
                 break

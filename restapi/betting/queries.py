@@ -6,15 +6,15 @@ from __future__ import annotations
 # function bet_offers in sql/0015_placement_functions.sql).
 SELECT_OFFERS = "SELECT bet_offers(%(events)s::text[], %(markets)s::text[], %(outcomes)s::text[])"
 
-# The first round trip of a placement, two statements in one message: BEGIN, then the read half of
-# sql/0015_placement_functions.sql (lock the account, read it, the key's stored answer and the offers).
-BEGIN_PLACEMENT = """
-BEGIN;
+# The first round trip of a placement (sent after BEGIN in one message by shared.db.Transaction.begin):
+# the read half of sql/0015_placement_functions.sql (lock the account, read it, the key's stored answer
+# and the offers), read as rows.PlacementOpen.
+OPEN_PLACEMENT = """
 SELECT * FROM bet_placement_open(%(user_id)s, %(key)s, %(events)s::text[], %(markets)s::text[], %(outcomes)s::text[])
 """
 
 # The write half: bet, legs and the stored answer (sent with the ledger's APPEND and COMMIT in the
-# second and last round trip; placed_at is the transaction's now(), the time BEGIN_PLACEMENT returned).
+# second and last round trip; placed_at is the transaction's now(), the time OPEN_PLACEMENT returned).
 INSERT_BET = """
 SELECT bet_insert(%(bet_id)s, %(user_id)s, %(agent_id)s, %(bet_type)s, %(stake_cents)s, %(potential_payout_cents)s,
                   %(sports)s::text[], %(legs)s::jsonb, %(key)s, %(request_hash)s, %(response)s::jsonb)

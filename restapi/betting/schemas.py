@@ -9,8 +9,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from restapi.auth.fields import Text, utc
 from restapi.betting.pricing import MARKETS
+from restapi.fields import Text, utc
 from shared.odds import MAX_AMERICAN, MIN_AMERICAN
 
 BOOK_RE = r"^[a-z0-9_]+$"

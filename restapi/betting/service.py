@@ -5,9 +5,10 @@ ledger posting of the account queues here, so a retry with the same key waits fo
 still in flight, then finds its stored answer and replays it), read the current lines, check the
 price policy, the stake limits and the credit, insert the bet, its legs and the answer to the key
 (unique per user), and post the ``bet_risk`` ledger entry. A refused request rolls back and leaves
-the key unused. Two round trips in all: BEGIN with the lock and every read
-(``queries.BEGIN_PLACEMENT``), then the inserts, the ledger entry and COMMIT in one message; the
-SQL halves are functions (sql/0015_placement_functions.sql) so PostgreSQL keeps their plans.
+the key unused. Two round trips in all (``shared.db.Transaction``): BEGIN with the lock and every
+read (``queries.OPEN_PLACEMENT``, read as ``rows.PlacementOpen``), then the inserts, the ledger entry
+and COMMIT in one message; the SQL halves are functions (sql/0015_placement_functions.sql) so
+PostgreSQL keeps their plans.
 
 The account is locked first on purpose: the inserts take a KEY SHARE lock on the account through
 their foreign keys, and taking FOR UPDATE after that would deadlock two concurrent placements.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -28,17 +28,18 @@ from typing import Any
 
 import aiopg
 import orjson
-import psycopg2
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from restapi import ledger
 from restapi.betting import pricing
 from restapi.betting import queries as q
+from restapi.betting.rows import Bet, PlacementOpen
 from restapi.config import RestSettings
 from restapi.switches import store as switch_store
 from restapi.switches.model import Board, Leg
 from shared import streams
+from shared.db import Cursor, Statement, Transaction
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.odds import parlay_payout, straight_payout
 from shared.redis import Redis
@@ -96,7 +97,7 @@ def _offer_params(picks: Sequence[pricing.Pick]) -> dict[str, list[str]]:
             "outcomes": [p.outcome for p in picks]}
 
 
-async def load_offers(cur: Any, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
+async def load_offers(cur: Cursor, picks: Sequence[pricing.Pick]) -> dict[tuple[str, str, str], pricing.Offer]:
     """What the catalog says now about each pick, in one query."""
     await cur.execute(q.SELECT_OFFERS, _offer_params(picks))
     (rows,) = await cur.fetchone()
@@ -121,21 +122,21 @@ def leg_json(row: Sequence[Any]) -> dict[str, Any]:
             "point_seen": _num(point_seen), "live": live, "result": result, "graded_at": _iso(graded_at)}
 
 
-def bet_json(row: Sequence[Any], legs: list[dict[str, Any]]) -> dict[str, Any]:
-    """A ``BET_COLUMNS`` row and its legs as API JSON."""
-    bet_id, _user, bet_type, status, stake, potential, payout, placed, settled, regraded = row[:10]
-    return {"id": bet_id, "type": bet_type, "status": status, "stake_cents": stake,
-            "potential_payout_cents": potential, "payout_cents": payout, "placed_at": _iso(placed),
-            "settled_at": _iso(settled), "regraded_at": _iso(regraded), "legs": legs}
+def bet_json(bet: Bet, legs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A bet and its legs as API JSON."""
+    return {"id": bet.id, "type": bet.bet_type, "status": bet.status, "stake_cents": bet.stake_cents,
+            "potential_payout_cents": bet.potential_payout_cents, "payout_cents": bet.payout_cents,
+            "placed_at": _iso(bet.placed_at), "settled_at": _iso(bet.settled_at),
+            "regraded_at": _iso(bet.regraded_at), "legs": legs}
 
 
-async def fetch_legs(cur: Any, bet_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+async def fetch_legs(cur: Cursor, bet_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The legs of ``bet_ids`` as JSON, by bet id."""
     legs: dict[int, list[dict[str, Any]]] = {b: [] for b in bet_ids}
     if bet_ids:
         await cur.execute(q.SELECT_LEGS, {"bet_ids": bet_ids})
-        for row in await cur.fetchall():
-            legs[row[0]].append({**leg_json(row[1:-1]), "book_title": row[-1]})
+        for bet_id, *leg, book_title in await cur.fetchall():
+            legs[bet_id].append({**leg_json(leg), "book_title": book_title})
     return legs
 
 
@@ -164,30 +165,25 @@ async def place_bet(pool: aiopg.Pool, redis: Redis, settings: RestSettings, user
     board = board or Board()
     pricing.check_shape(req.bet_type, list(req.picks), settings.betting_max_legs)
     digest = req.digest()
-    async with pool.acquire() as conn, conn.cursor() as cur:
-        try:
-            await cur.execute(q.BEGIN_PLACEMENT, {"user_id": user_id, "key": key, **_offer_params(req.picks)})
-            account = await cur.fetchone()
-            if account is None:
-                raise NotFound("This account no longer exists", code="user_not_found")
-            stored_hash, stored = account[14], account[15]
-            if stored is not None:
-                if stored_hash != digest:
-                    raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
-                                           code="idempotency_key_reused")
-                await cur.execute("COMMIT")
-                return 200, stored
-            # A master agent's switches cover its tree: look the chain up only when one is thrown.
-            chain = await switch_store.master_chain(cur, account[2]) if board.has_tree_switches else ()
-            body, writes = _place(settings, user_id, key, digest, req, account, now, board, chain)
-            # The inserts, the ledger entry and COMMIT in one message: if a statement fails, the
-            # ones after it (COMMIT included) do not run and the ROLLBACK below ends the transaction.
-            await cur.execute(b";".join([cur.mogrify(sql, params) for sql, params in writes] + [b"COMMIT"]).decode())
-        except BaseException:
-            if not conn.closed:
-                with contextlib.suppress(psycopg2.Error):
-                    await cur.execute("ROLLBACK")
-            raise
+    async with pool.acquire() as conn, conn.cursor() as cur, Transaction(cur) as tx:
+        await tx.begin(q.OPEN_PLACEMENT, {"user_id": user_id, "key": key, **_offer_params(req.picks)})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound("This account no longer exists", code="user_not_found")
+        account = PlacementOpen._make(row)
+        if account.response is not None:
+            if account.request_hash != digest:
+                raise ValidationFailed("This Idempotency-Key was used for a different bet; use a new key",
+                                       code="idempotency_key_reused")
+            await tx.commit()
+            return 200, account.response
+        # A master agent's switches cover its tree: look the chain up only when one is thrown (a player
+        # always has an agent; anyone else is refused by _place).
+        chain: Sequence[int] = ()
+        if board.has_tree_switches and account.agent_id is not None:
+            chain = await switch_store.master_chain(cur, account.agent_id)
+        body, writes = _place(settings, user_id, key, digest, req, account, now, board, chain)
+        await tx.commit(writes)
     BETS_PLACED.labels(req.bet_type).inc()
     BETS_STAKE.labels(req.bet_type).inc(req.stake_cents)
     await notify(redis, user_id, "bet.accepted", {
@@ -220,38 +216,38 @@ def event_name(legs: list[Any]) -> str:
 
 
 def _place(settings: RestSettings, user_id: int, key: str, digest: str, req: BetRequest,
-           account: tuple[Any, ...], now: datetime, board: Board | None = None,
-           chain: Sequence[int] = ()) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+           account: PlacementOpen, now: datetime, board: Board | None = None,
+           chain: Sequence[int] = ()) -> tuple[dict[str, Any], list[Statement]]:
     """The answer to a placement and the statements that book it, or the 4xx that refuses it (no I/O)."""
-    (status, role, agent_id, min_w, max_w, credit_limit, balance, risk, seq, head, policy, caps, bet_id, placed_at,
-     _hash, _stored, offer_rows) = account
-    if status != "active":
+    a = account
+    if a.status != "active":
         raise Forbidden("This account is not active; contact your agent", code="account_inactive")
-    if role != "player":
+    if a.role != "player":
         raise Forbidden("Only players place bets", code="wrong_role")
-    offers = parse_offers(req.picks, offer_rows)
+    offers = parse_offers(req.picks, a.offers)
     if board is not None:  # before prices: a suspended line is refused as suspended, not as moved
         board.check_bet(req.bet_type, switch_legs(req.picks, offers, now), chain)
-    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, policy, now)
+    legs = pricing.accept_legs(list(req.picks), offers, settings.betting_books, a.accept_price_changes, now)
     prices = [leg.price for leg in legs]
     potential = (straight_payout(req.stake_cents, prices[0]) if req.bet_type == "straight"
                  else parlay_payout(req.stake_cents, prices))
-    pricing.check_limits(req.stake_cents, potential, _limits(settings, min_w, max_w, caps, legs))
+    pricing.check_limits(req.stake_cents, potential,
+                         _limits(settings, a.min_wager_cents, a.max_wager_cents, a.sport_caps, legs))
     leagues = sorted({leg.event.league for leg in legs})
     posting = ledger.prepare(  # raises InsufficientCredit before anything is written
-        ledger.Tip(user_id, balance, credit_limit, risk, seq, head), amount_cents=0, risk_cents=req.stake_cents,
-        kind="bet_risk", ref_type="bet", ref_id=bet_id, actor_id=user_id,
+        ledger.Tip(user_id, a.balance_cents, a.credit_limit_cents, a.pending_risk_cents, a.ledger_seq, a.ledger_head),
+        amount_cents=0, risk_cents=req.stake_cents, kind="bet_risk", ref_type="bet", ref_id=a.bet_id, actor_id=user_id,
         meta={"sport": leagues[0] if len(leagues) == 1 else "mixed", "bet_type": req.bet_type,
               "event": event_name(legs)})
     leg_rows = [[i + 1, leg.event.id, leg.event.sport, leg.event.league, leg.event.home_team, leg.event.away_team,
                  leg.event.commence_time, leg.pick.market, leg.pick.outcome, leg.point, leg.book, leg.price,
                  leg.pick.price, leg.pick.point, leg.live, "pending", None] for i, leg in enumerate(legs)]
-    body = bet_json([bet_id, user_id, req.bet_type, "open", req.stake_cents, potential, None, placed_at, None, None],
-                    [leg_json(r) for r in leg_rows])
-    body["available_cents"] = ledger.available_cents(posting.balance_after, credit_limit, posting.risk_after)
+    body = bet_json(Bet(a.bet_id, user_id, req.bet_type, "open", req.stake_cents, potential, None, a.placed_at, None,
+                        None), [leg_json(r) for r in leg_rows])
+    body["available_cents"] = ledger.available_cents(posting.balance_after, a.credit_limit_cents, posting.risk_after)
     # Points go as strings: exact decimals, read back as numeric.
     leg_objects = [dict(zip(LEG_FIELDS, row, strict=False)) for row in leg_rows]
-    bet = {"bet_id": bet_id, "user_id": user_id, "agent_id": agent_id, "bet_type": req.bet_type,
+    bet = {"bet_id": a.bet_id, "user_id": user_id, "agent_id": a.agent_id, "bet_type": req.bet_type,
            "stake_cents": req.stake_cents, "potential_payout_cents": potential,
            "sports": sorted({k for leg in legs for k in (leg.event.sport, leg.event.league)}),
            "legs": orjson.dumps(leg_objects, default=str).decode(),
@@ -267,7 +263,7 @@ async def get_bet(pool: aiopg.Pool, user_id: int, bet_id: int) -> dict[str, Any]
         if row is None:
             raise NotFound("No such bet", code="bet_not_found")
         legs = await fetch_legs(cur, [bet_id])
-    return bet_json(row, legs[bet_id])
+    return bet_json(Bet._make(row), legs[bet_id])
 
 
 def encode_cursor(bet_id: int) -> str:
@@ -298,7 +294,7 @@ async def history(pool: aiopg.Pool, user_id: int, filters: dict[str, Any], page_
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(q.SELECT_HISTORY, params)
         rows = await cur.fetchall()
-        page = rows[:limit]
-        legs = await fetch_legs(cur, [r[0] for r in page])
-    return {"bets": [bet_json(r, legs[r[0]]) for r in page],
-            "next_cursor": encode_cursor(page[-1][0]) if len(rows) > limit else None}
+        page = [Bet._make(row) for row in rows[:limit]]
+        legs = await fetch_legs(cur, [bet.id for bet in page])
+    return {"bets": [bet_json(bet, legs[bet.id]) for bet in page],
+            "next_cursor": encode_cursor(page[-1].id) if len(rows) > limit else None}

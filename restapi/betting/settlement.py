@@ -26,8 +26,10 @@ import orjson
 from restapi import ledger
 from restapi.betting import queries as q
 from restapi.betting.grading import FinalScore, GradingError, grade
+from restapi.betting.rows import Bet, LockedBet, SettleLeg
 from restapi.betting.service import bet_json, fetch_legs, notify
 from shared.clock import utc_now
+from shared.db import Cursor
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.odds import Leg, settle
 from shared.redis import Redis
@@ -75,34 +77,39 @@ def _meta(bet_type: str, leagues: set[str]) -> dict[str, str]:
     return {"sport": next(iter(leagues)) if len(leagues) == 1 else "mixed", "bet_type": bet_type}
 
 
-async def _leg_results(cur: Any, bet_ids: list[int]) -> dict[int, list[tuple[int, int, str, str]]]:
-    legs: dict[int, list[tuple[int, int, str, str]]] = {b: [] for b in bet_ids}
+async def _leg_results(cur: Cursor, bet_ids: list[int]) -> dict[int, list[SettleLeg]]:
+    legs: dict[int, list[SettleLeg]] = {b: [] for b in bet_ids}
     await cur.execute(SELECT_LEG_RESULTS, {"bet_ids": bet_ids})
-    for bet_id, leg_no, price, result, league in await cur.fetchall():
-        legs[bet_id].append((leg_no, price, result, league))
+    for row in await cur.fetchall():
+        leg = SettleLeg._make(row)
+        legs[leg.bet_id].append(leg)
     return legs
 
 
-async def settle_bets(cur: Any, bet_ids: Sequence[int]) -> list[Settled]:
+async def _lock_bets(cur: Cursor, bet_ids: Sequence[int]) -> list[LockedBet]:
+    """Lock ``bet_ids`` (in id order, see the lock order above) and read them."""
+    await cur.execute(q.LOCK_BETS, {"bet_ids": sorted(bet_ids)})
+    return [LockedBet._make(row) for row in await cur.fetchall()]
+
+
+async def settle_bets(cur: Cursor, bet_ids: Sequence[int]) -> list[Settled]:
     """Settle each open bet of ``bet_ids`` whose outcome is known; post its ledger entry."""
     if not bet_ids:
         return []
-    await cur.execute(q.LOCK_BETS, {"bet_ids": sorted(bet_ids)})
-    bets = [r for r in await cur.fetchall() if r[3] == "open"]
-    legs = await _leg_results(cur, [r[0] for r in bets])
+    bets = [bet for bet in await _lock_bets(cur, bet_ids) if bet.status == "open"]
+    legs = await _leg_results(cur, [bet.id for bet in bets])
     todo = []
-    for row in bets:
-        bet_id, user_id, bet_type, _status, stake = row[:5]
-        outcome = settle(stake, [Leg(price, result) for _n, price, result, _l in legs[bet_id]])  # type: ignore[arg-type]
+    for bet in bets:
+        outcome = settle(bet.stake_cents, [Leg(leg.price, leg.result) for leg in legs[bet.id]])
         if outcome is not None:
-            todo.append((user_id, bet_id, bet_type, stake, outcome, {lg for *_x, lg in legs[bet_id]}))
+            todo.append((bet, outcome, {leg.league for leg in legs[bet.id]}))
     settled = []
-    for user_id, bet_id, bet_type, stake, (status, payout), leagues in sorted(todo, key=lambda t: (t[0], t[1])):
-        await cur.execute(q.SETTLE_BET, {"bet_id": bet_id, "status": status, "payout_cents": payout})
-        kind, amount, risk = ledger_move(status, stake, payout)
-        entry = await ledger.post(cur, account_id=user_id, amount_cents=amount, risk_cents=risk, kind=kind,
-                                  ref_type="bet", ref_id=bet_id, meta=_meta(bet_type, leagues))
-        settled.append(Settled(bet_id, user_id, status, stake, payout, entry.balance_after))
+    for bet, (status, payout), leagues in sorted(todo, key=lambda t: (t[0].user_id, t[0].id)):
+        await cur.execute(q.SETTLE_BET, {"bet_id": bet.id, "status": status, "payout_cents": payout})
+        kind, amount, risk = ledger_move(status, bet.stake_cents, payout)
+        entry = await ledger.post(cur, account_id=bet.user_id, amount_cents=amount, risk_cents=risk, kind=kind,
+                                  ref_type="bet", ref_id=bet.id, meta=_meta(bet.bet_type, leagues))
+        settled.append(Settled(bet.id, bet.user_id, status, bet.stake_cents, payout, entry.balance_after))
     return settled
 
 
@@ -190,22 +197,23 @@ async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, re
                                    code="event_not_started",
                                    details={"legs": [{"leg_no": n, "event_id": e} for n, e in early]})
             await cur.execute(q.LOCK_BET_LEGS, {"bet_id": bet_id})
-            await cur.execute(q.LOCK_BETS, {"bet_ids": [bet_id]})
-            row = await cur.fetchone()
-            bet_type, status, stake, payout, user_id = row[2], row[3], row[4], row[6], row[1]
+            (bet,) = await _lock_bets(cur, [bet_id])
+            bet_type, status, stake, payout, user_id = (bet.bet_type, bet.status, bet.stake_cents, bet.payout_cents,
+                                                        bet.user_id)
             legs = (await _leg_results(cur, [bet_id]))[bet_id]
-            unknown = sorted(set(results) - {n for n, *_r in legs})
+            unknown = sorted(set(results) - {leg.leg_no for leg in legs})
             if unknown:
                 raise ValidationFailed("No such leg on this bet", code="unknown_leg",
                                        details={"legs": unknown, "leg_count": len(legs)})
-            before = {"status": status, "payout_cents": payout, "legs": {str(n): r for n, _p, r, _l in legs}}
-            new_legs = [(n, p, results.get(n, r), lg) for n, p, r, lg in legs]
-            leagues = {lg for *_x, lg in legs}
-            outcome = settle(stake, [Leg(p, r) for _n, p, r, _l in new_legs])  # type: ignore[arg-type]
-            for n, _p, r, _l in new_legs:
-                await cur.execute(q.SET_LEG_RESULT, {"bet_id": bet_id, "leg_no": n, "result": r})
+            before = {"status": status, "payout_cents": payout, "legs": {str(leg.leg_no): leg.result for leg in legs}}
+            new_legs = [leg._replace(result=results.get(leg.leg_no, leg.result)) for leg in legs]  # type: ignore[arg-type]
+            leagues = {leg.league for leg in legs}
+            outcome = settle(stake, [Leg(leg.price, leg.result) for leg in new_legs])
+            for leg in new_legs:
+                await cur.execute(q.SET_LEG_RESULT, {"bet_id": bet_id, "leg_no": leg.leg_no, "result": leg.result})
             changed = outcome != (None if status == "open" else (status, payout))
             if changed and status != "open":
+                assert payout is not None, "a settled bet has its payout"  # CHECK bets_settled_has_payout
                 kind, amount, risk = ledger_move(status, stake, payout)
                 await ledger.post(cur, account_id=user_id, amount_cents=-amount, risk_cents=-risk, kind=kind,
                                   ref_type="bet", ref_id=bet_id, actor_id=actor_id, memo=f"regrade: {reason}",
@@ -216,13 +224,12 @@ async def regrade(pool: aiopg.Pool, redis: Redis, actor_id: int, bet_id: int, re
                 settled = await settle_bets(cur, [bet_id])
             await cur.execute(q.MARK_REGRADED, {"bet_id": bet_id})
             after = {"status": outcome[0] if outcome else "open", "payout_cents": outcome[1] if outcome else None,
-                     "legs": {str(n): r for n, _p, r, _l in new_legs}, "reason": reason}
+                     "legs": {str(leg.leg_no): leg.result for leg in new_legs}, "reason": reason}
             await cur.execute(q.INSERT_AUDIT, {"actor_id": actor_id, "action": "bet.regrade", "bet_id": bet_id,
                                                "before": orjson.dumps(before).decode(),
                                                "after": orjson.dumps(after).decode()})
             await cur.execute(q.SELECT_OWN_BET, {"bet_id": bet_id, "user_id": user_id})
-            bet_row = await cur.fetchone()
-            body = bet_json(bet_row, (await fetch_legs(cur, [bet_id]))[bet_id])
+            body = bet_json(Bet._make(await cur.fetchone()), (await fetch_legs(cur, [bet_id]))[bet_id])
     for s in settled:
         await notify(redis, s.user_id, "bet.graded", {**s.notice(), "regraded": True})
     if changed and not settled:

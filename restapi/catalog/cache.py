@@ -27,6 +27,7 @@ from aiohttp import web
 from prometheus_client import Counter
 
 from shared.redis import Redis
+from shared.streams import parse_id, text
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,7 @@ LOCAL_MAX = 512
 
 
 def _newer(a: str, b: str) -> bool:
-    am, _, aseq = a.partition("-")
-    bm, _, bseq = b.partition("-")
-    return (int(am), int(aseq or 0)) > (int(bm), int(bseq or 0))
+    return parse_id(a) > parse_id(b)
 
 
 class CatalogCache:
@@ -153,7 +152,7 @@ class Invalidator:
     async def _discover(self) -> None:
         redis = self.cache.redis
         async for raw in redis.scan_iter(match="odds:*", count=500):
-            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            name = text(raw)
             if name in self.offsets:
                 continue
             top: Any = await redis.xrevrange(name, count=1)
@@ -179,7 +178,7 @@ class Invalidator:
                 streams_: Any = self.offsets
                 replies: Any = await self.cache.redis.xread(streams_, block=self.block_ms, count=1000)
                 for stream, entries in replies or ():
-                    name = stream.decode() if isinstance(stream, bytes) else str(stream)
+                    name = text(stream)
                     league = name.split(":", 1)[1]
                     for entry_id, fields in entries:
                         eid = entry_id.decode()

@@ -13,7 +13,9 @@ from restapi.catalog import schemas as s
 from restapi.catalog import service
 from restapi.catalog.cache import CatalogCache, Invalidator, invalidator_ctx
 from restapi.keys import CATALOG_CACHE, PG_READ, REDIS, SETTINGS
+from restapi.openapi import PATH, QUERY
 
+routes = web.RouteTableDef()
 TAG = ["catalog"]
 ERRORS = {404: {"description": "Unknown sport, league or event", "schema": s.ErrorOut},
           422: {"description": "Invalid filter", "schema": s.ErrorOut}}
@@ -36,6 +38,7 @@ async def _catalog_read(request: web.Request, endpoint: str, params: dict[str, A
     return _body(body, hit)
 
 
+@routes.get("/api/v1/shared/sports")
 @docs(tags=TAG, summary="Sports with bettable games",
       description="American sports first (NFL, NBA, MLB, NHL), then by number of games.")
 @response_schema(s.SportsOut, 200)
@@ -48,12 +51,13 @@ async def get_sports(request: web.Request) -> web.Response:
     return await _catalog_read(request, "sports", {}, load)
 
 
+@routes.get("/api/v1/shared/sports/{sport}/leagues")
 @docs(tags=TAG, summary="Bettable leagues of one sport", responses=ERRORS)
-@match_info_schema(s.SportPath)
+@match_info_schema(s.SportPath, put_into=PATH)  # type: ignore[arg-type]
 @response_schema(s.LeaguesOut, 200)
 async def get_leagues(request: web.Request) -> web.Response:
     pool = request.app[PG_READ]  # public data: the replica when there is one
-    sport = request["match_info"]["sport"]
+    sport = request[PATH]["sport"]
 
     async def load() -> dict[str, Any]:
         return {"sport": sport, "leagues": await service.leagues(pool, sport)}
@@ -61,6 +65,7 @@ async def get_leagues(request: web.Request) -> web.Response:
     return await _catalog_read(request, "leagues", {"sport": sport}, load)
 
 
+@routes.get("/api/v1/shared/sidebar")
 @docs(tags=TAG, summary="Sidebar: sports -> leagues with game counts",
       description="From the `sidebar` materialized view, refreshed by ingest after changes. American first.")
 @response_schema(s.SidebarOut, 200)
@@ -73,13 +78,14 @@ async def get_sidebar(request: web.Request) -> web.Response:
     return await _catalog_read(request, "sidebar", {}, load)
 
 
+@routes.get("/api/v1/betting/odds")
 @docs(tags=TAG, summary="Current odds of events, from every book",
       description="Live games first, then by start time. Each price carries its book's `last_update`.",
       responses=ERRORS)
-@querystring_schema(s.OddsQuery)
+@querystring_schema(s.OddsQuery, put_into=QUERY)  # type: ignore[arg-type]
 @response_schema(s.OddsOut, 200)
 async def get_odds(request: web.Request) -> web.Response:
-    f = request["querystring"]
+    f = request[QUERY]
     pool = request.app[PG_READ]  # public data: the replica when there is one
     cache = request.app[CATALOG_CACHE]
     params = {"sport": f.get("sport"), "league": f.get("league"), "event": f.get("event"),
@@ -101,13 +107,14 @@ async def get_odds(request: web.Request) -> web.Response:
     return _body(body, hit)
 
 
+@routes.get("/api/v1/betting/events/{event_id}")
 @docs(tags=TAG, summary="One event with its odds",
       responses={404: ERRORS[404], 422: {"description": "Not an event id (1-64 of A-Z a-z 0-9 _ -)",
                                          "schema": s.ErrorOut}})
-@match_info_schema(s.EventPath)
+@match_info_schema(s.EventPath, put_into=PATH)  # type: ignore[arg-type]
 @response_schema(s.EventOut, 200)
 async def get_event(request: web.Request) -> web.Response:
-    event_id = request["match_info"]["event_id"]
+    event_id = request[PATH]["event_id"]
     pool = request.app[PG_READ]  # public data: the replica when there is one
     cache = request.app[CATALOG_CACHE]
     ttls = _ttls(request.app)
@@ -129,8 +136,5 @@ def setup(app: web.Application) -> None:
 
     app.cleanup_ctx.append(cache_ctx)
     app.cleanup_ctx.append(invalidator_ctx(lambda a: Invalidator(a[CATALOG_CACHE])))
-    app.router.add_get("/api/v1/shared/sports", get_sports)
-    app.router.add_get("/api/v1/shared/sports/{sport}/leagues", get_leagues)
-    app.router.add_get("/api/v1/shared/sidebar", get_sidebar)
-    app.router.add_get("/api/v1/betting/odds", get_odds)
-    app.router.add_get("/api/v1/betting/events/{event_id}", get_event)
+    app.router.add_routes(routes)
+

@@ -60,6 +60,7 @@ from typing import Any
 import orjson
 import psycopg2.extensions
 
+from shared.db import Cursor
 from shared.errors import Conflict, NotFound
 from shared.money import dollars
 
@@ -177,7 +178,7 @@ def chain_hash(prev_hash: str, payload: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + payload).hexdigest()
 
 
-async def _in_transaction(cur: Any) -> bool:
+async def _in_transaction(cur: Cursor) -> bool:
     status = await cur.connection.get_transaction_status()
     return status in (psycopg2.extensions.TRANSACTION_STATUS_INTRANS,
                       psycopg2.extensions.TRANSACTION_STATUS_ACTIVE)
@@ -221,7 +222,7 @@ def _chained(tip: Tip, fields: dict[str, Any]) -> Posting:
     return Posting(prev_hash=tip.head, hash=chain_hash(tip.head, canonical(**fields)), **fields)
 
 
-async def lock(cur: Any, account_id: int) -> Tip:
+async def lock(cur: Cursor, account_id: int) -> Tip:
     """Lock the account row until the transaction ends and read its ``Tip`` (404 if unknown)."""
     await cur.execute(LOCK_ACCOUNT, {"account_id": account_id})
     row = await cur.fetchone()
@@ -230,7 +231,7 @@ async def lock(cur: Any, account_id: int) -> Tip:
     return Tip(account_id, *row)
 
 
-async def append(cur: Any, posting: Posting) -> Entry:
+async def append(cur: Cursor, posting: Posting) -> Entry:
     """Write a prepared entry (the caller holds the account row locked since its ``Tip`` was read)."""
     await cur.execute(APPEND, posting.params())
     (entry_id,) = await cur.fetchone()
@@ -238,7 +239,7 @@ async def append(cur: Any, posting: Posting) -> Entry:
 
 
 async def post(
-    cur: Any, *, account_id: int, amount_cents: int, kind: str, risk_cents: int = 0,
+    cur: Cursor, *, account_id: int, amount_cents: int, kind: str, risk_cents: int = 0,
     ref_type: str | None = None, ref_id: str | int | None = None, actor_id: int | None = None,
     memo: str = "", meta: dict[str, str] | None = None, override: bool = False,
     at: datetime | None = None,
@@ -258,7 +259,7 @@ async def post(
                                      override=override, at=at))
 
 
-async def adopt_balance(cur: Any, *, account_id: int, actor_id: int | None = None,
+async def adopt_balance(cur: Cursor, *, account_id: int, actor_id: int | None = None,
                         at: datetime | None = None) -> Entry | None:
     """Give an account that has a balance but no ledger entries its ``opening_balance`` entry.
 

@@ -7,16 +7,16 @@ from aiohttp import web
 from aiohttp_apigami import docs, request_schema, response_schema
 from marshmallow import Schema, fields, validate
 
-from restapi.auth.fields import StrictBool, Text
 from restapi.auth.principal import principal
-from restapi.auth.routes import BODY, error_responses
+from restapi.fields import StrictBool, Text
 from restapi.keys import CLOCK, PG, REDIS, SWITCHES
-from restapi.openapi import BEARER
+from restapi.openapi import BEARER, BODY, error_responses
 from restapi.switches import store
 from restapi.switches.model import SCOPES
 from shared.web import json_response
 
 PREFIX = "/api/v1/switches"
+routes = web.RouteTableDef()
 
 
 class SwitchIn(Schema):
@@ -63,6 +63,7 @@ class ActiveOut(Schema):
     switches = fields.List(fields.Nested(SwitchOut))
 
 
+@routes.get(PREFIX, allow_head=False)
 @docs(tags=["switches"], summary="The caller's kill switches and their recent changes (admin, master agent)",
       security=BEARER)
 @response_schema(OverviewOut, 200)
@@ -72,6 +73,7 @@ async def get_overview(request: web.Request) -> web.Response:
     return json_response(await store.overview(request.app[PG], who.user_id))
 
 
+@routes.put(PREFIX)
 @docs(tags=["switches"], summary="Throw or release a kill switch (admin: the house; master agent: its tree)",
       security=BEARER,
       description="Audited, effective on every API process within a second and pushed to every socket. While "
@@ -89,6 +91,7 @@ async def put_switch(request: web.Request) -> web.Response:
                                                 d["target"], d["suspended"], d["reason"], request.app[CLOCK]()))
 
 
+@routes.get(f"{PREFIX}/active", allow_head=False)
 @docs(tags=["switches"], summary="The thrown switches that apply to the caller", security=BEARER)
 @response_schema(ActiveOut, 200)
 @error_responses(401, 404, 429)
@@ -98,8 +101,6 @@ async def get_active(request: web.Request) -> web.Response:
     return json_response({"switches": await store.applying(request.app[PG], board, who.user_id)})
 
 
-def setup_switches(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     """Register the kill switch routes."""
-    app.router.add_get(PREFIX, get_overview, allow_head=False)
-    app.router.add_put(PREFIX, put_switch)
-    app.router.add_get(f"{PREFIX}/active", get_active, allow_head=False)
+    app.router.add_routes(routes)

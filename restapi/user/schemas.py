@@ -6,7 +6,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from restapi.auth.fields import Email, StrictBool, Text
+from restapi.fields import Email, StrictBool, Text
 from restapi.user.service import ODDS_FORMATS, PRICE_CHANGE_POLICIES, valid_timezone
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()-]{4,24}$")

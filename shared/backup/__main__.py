@@ -1,16 +1,16 @@
-"""``python -m shared.backup {run,backup,check,list,switch-wal,restore}``: Barman glue (see docs/operations.md)."""
+"""``python -m shared.backup {run,backup,check,list,switch-wal}``: Barman glue (see docs/operations.md).
+
+Restoring into a scratch instance is ``python -m devtools.restore`` (it starts a PostgreSQL).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
-from pathlib import Path
 
 from shared import logging as jlog
 from shared.backup import job
 from shared.backup.barman import Barman, BarmanError
-from shared.backup.restore import restore_to
 from shared.backup.settings import BackupSettings
 from shared.config import ConfigError, exit_on_config_error, load
 from shared.service import run_daemon
@@ -25,11 +25,6 @@ def main() -> None:
     sub.add_parser("check", help="barman check (exit 1 when a check fails)")
     sub.add_parser("list", help="list the backups")
     sub.add_parser("switch-wal", help="close the current WAL segment and wait until it is archived")
-    r = sub.add_parser("restore", help="recover to an instant into a new folder and start it there")
-    r.add_argument("--to", required=True, type=datetime.fromisoformat,
-                   help="ISO time with zone, e.g. 2026-11-29T08:00Z")
-    r.add_argument("--dest", required=True, type=Path, help="new folder for the restored cluster")
-    r.add_argument("--port", type=int, default=0, help="port of the restored server (0: a free one)")
     args = parser.parse_args()
     try:
         settings = load(BackupSettings)
@@ -54,10 +49,6 @@ def main() -> None:
                 print(item.backup_id, item.backup_type, item.status, end)
         elif args.command == "switch-wal":
             barman.switch_wal()
-        elif args.command == "restore":
-            server = restore_to(barman, args.to, args.dest, args.port or None)
-            print(f"restored to {args.to.isoformat()}: {server.url} (data in {server.data_dir}; "
-                  f"stop it with `pg_ctl stop -D {server.data_dir}`)")
     except BarmanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg2.extensions
 
 from shared.backup.settings import BackupSettings
-from shared.devservers import PG_SYSTEM_USER, _pg_bin
+from shared.pgbin import PG_SYSTEM_USER, wheel_pg_bin
 
 
 class BarmanError(RuntimeError):
@@ -77,7 +77,7 @@ class Barman:
         dsn = database_url or settings.database_direct_url or settings.database_url
         if not dsn:
             raise BarmanError("DATABASE_URL is not set: Barman needs the PostgreSQL to back up")
-        pg_bin = settings.backup_pg_bin or str(_pg_bin())
+        pg_bin = settings.backup_pg_bin or str(wheel_pg_bin())
         for path in (self.home, self.incoming, self.spool, self.home / "log", self.home / "catalogue"):
             path.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:

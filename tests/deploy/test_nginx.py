@@ -12,8 +12,8 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from devtools.devservers import free_port
 from shared import pushticket, streams
-from shared.devservers import free_port
 from tests.deploy.frontdoor import FrontDoor, throwaway_cert
 from tests.deploy.helpers import env_with, service
 from tests.helpers import wait_for

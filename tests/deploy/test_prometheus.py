@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import yaml
 
-from shared.devservers import free_port
+from devtools.devservers import free_port
 from tests.conftest import ROOT
 from tests.deploy.helpers import (
     PROMETHEUS,

@@ -7,13 +7,13 @@ from typing import Any
 
 import orjson
 
+from devtools.devservers import EmbeddedRedis
 from ingest.differ import apply
 from ingest.pipeline import Poller
 from ingest.providers.simulator import Simulator
 from ingest.publisher import Publisher
 from ingest.scheduler import Scheduler, Tiers
 from shared import streams
-from shared.devservers import EmbeddedRedis
 from shared.redis import Redis, create_client
 from tests.helpers import wait_for
 

@@ -11,7 +11,7 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
-from shared.devservers import free_port
+from devtools.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 from tests.helpers import scaled, wait_for
 from tests.pushd.conftest import Connect, StartNode, issue_ticket

@@ -8,8 +8,8 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from devtools.devservers import EmbeddedRedis
 from shared import streams
-from shared.devservers import EmbeddedRedis
 from tests.helpers import wait_for
 from tests.pushd.conftest import Connect, StartNode, change, issue_ticket, publish
 

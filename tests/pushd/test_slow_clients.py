@@ -17,10 +17,8 @@ from pushd.app import create_app
 from pushd.config import PushSettings
 from pushd.front import PushRunner
 from shared.config import load
-from shared.service import start_server
-from shared.web import bound_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
-from tests.helpers import slow_request
+from tests.helpers import served, slow_request
 
 SLOW = min(10.0, 0.4 * TIMEOUT_FACTOR)
 DEPLOY = ROOT / "deploy"
@@ -32,18 +30,12 @@ UPGRADE = (b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Up
 @pytest.fixture
 async def start_push(push_env: dict[str, str]) -> AsyncIterator[StartPush]:
     """Start pushd as ``python -m pushd`` serves it (``shared.service.start_server``, with its limits)."""
-    runners = []
+    async with served() as serve:
+        async def start(**overrides: Any) -> int:
+            settings = load(PushSettings, push_env, port=0, node_id="slow", **overrides)
+            return await serve(create_app(settings), settings.conn_limits(), PushRunner)
 
-    async def start(**overrides: Any) -> int:
-        settings = load(PushSettings, push_env, port=0, node_id="slow", **overrides)
-        runner = await start_server(create_app(settings), "127.0.0.1", 0, settings.conn_limits(),
-                                    runner_cls=PushRunner)
-        runners.append(runner)
-        return bound_port(runner)
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 async def test_a_handshake_trickling_its_headers_gets_408_and_is_closed(start_push: StartPush) -> None:

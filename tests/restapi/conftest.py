@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.devrun import answers_200
-from shared.devservers import free_port
+from devtools.devrun import answers_200
+from devtools.devservers import free_port
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 from tests.helpers import Inbox, scaled
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
+from devtools.devservers import EmbeddedRedis
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
-from shared.devservers import EmbeddedRedis
 from tests.helpers import captured_json_logs
 
 TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

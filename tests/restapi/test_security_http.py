@@ -20,11 +20,10 @@ from aiohttp.test_utils import TestClient
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
-from shared.service import start_server
 from shared.tokens import KeyRing, access_claims
-from shared.web import MAX_ID, bound_port, parse_id
+from shared.web import MAX_ID, parse_id
 from tests.conftest import TIMEOUT_FACTOR
-from tests.helpers import slow_request, wait_for
+from tests.helpers import served, slow_request, wait_for
 from tests.restapi.agent.conftest import BOOK
 
 # Ids that are not a bigint in canonical ASCII: Unicode digits (int() fails on "³", and turns "٣" and
@@ -138,17 +137,12 @@ StartRest = Callable[..., Awaitable[int]]
 @pytest.fixture
 async def start_rest(base_env: dict[str, str]) -> AsyncIterator[StartRest]:
     """Start restapi as ``python -m restapi`` serves it (``shared.service.start_server``, with its limits)."""
-    runners = []
+    async with served() as serve:
+        async def start(**overrides: Any) -> int:
+            settings = load(RestSettings, base_env, port=0, **overrides)
+            return await serve(create_app(settings), settings.conn_limits())
 
-    async def start(**overrides: Any) -> int:
-        settings = load(RestSettings, base_env, port=0, **overrides)
-        runner = await start_server(create_app(settings), "127.0.0.1", 0, settings.conn_limits())
-        runners.append(runner)
-        return bound_port(runner)
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 async def test_slow_headers_get_408_and_the_connection_closes(start_rest: StartRest) -> None:

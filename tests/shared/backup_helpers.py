@@ -11,11 +11,11 @@ from typing import Any
 
 import psycopg2
 
+from devtools.devservers import EmbeddedPostgres
 from shared import migrate
 from shared.backup.barman import Barman
 from shared.backup.settings import BackupSettings
 from shared.config import load
-from shared.devservers import EmbeddedPostgres
 
 
 @dataclass

@@ -9,13 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from devtools.devservers import EmbeddedPostgres, free_port
 from restapi.app import create_app
 from restapi.config import RestSettings
 from restapi.ledger.verify import verify
 from shared.backup import job
 from shared.config import load
 from shared.db import create_pool
-from shared.devservers import EmbeddedPostgres, free_port
 from shared.tokens import KeyRing, access_claims
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 from tests.restapi.betting.conftest import BOOK_SQL, INSERT_PRICE, PRICES, straight
@@ -73,7 +73,7 @@ async def test_restore_to_t_brings_back_exactly_the_money_committed_before_t(
 
         dest, port = data_root / f"restored-{os.getpid()}-{t.timestamp():.0f}", free_port()
         env = {**os.environ, **src.env}
-        proc = subprocess.run([sys.executable, "-m", "shared.backup", "restore", "--to", t.isoformat(),
+        proc = subprocess.run([sys.executable, "-m", "devtools.restore", "--to", t.isoformat(),
                                "--dest", str(dest), "--port", str(port)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600 * TIMEOUT_FACTOR)
         restored = EmbeddedPostgres(dest, port)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.devservers import free_port
+from devtools.devservers import free_port
 from shared.errors import Unavailable
 from shared.mail import Mailer
 from tests.helpers import Inbox, wait_for

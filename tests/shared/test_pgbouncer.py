@@ -12,13 +12,13 @@ import psycopg2
 import pytest
 import redis.asyncio as aioredis
 
+from devtools.pgbouncer import PgBouncer
 from restapi.app import create_app
 from restapi.betting.settlement import grade_event
 from restapi.config import RestSettings
 from restapi.ledger.verify import verify
 from shared.config import load
 from shared.db import create_pool
-from shared.pgbouncer import PgBouncer
 from shared.tokens import KeyRing, access_claims
 from tests.restapi.betting.conftest import BOOK_SQL, INSERT_PRICE, PRICES, straight
 from tests.shared.backup_helpers import query

@@ -1,13 +1,13 @@
-"""The README's configuration table lists exactly the variables the settings classes read."""
+"""docs/configuration.md's settings table lists exactly the variables the settings classes read."""
 
 from __future__ import annotations
 
-from shared.config import _all_settings, describe
+from devtools.settings_table import table
 from tests.conftest import ROOT
 
 
-def test_readme_settings_table_is_current() -> None:
-    text = (ROOT / "README.md").read_text()
+def test_configuration_settings_table_is_current() -> None:
+    text = (ROOT / "docs" / "configuration.md").read_text()
     start = text.index("<!-- settings-table:start -->") + len("<!-- settings-table:start -->")
-    table = text[start:text.index("<!-- settings-table:end -->")].strip()
-    assert table == describe(*_all_settings()), "README table is stale: paste `python -m shared.config`"
+    current = text[start:text.index("<!-- settings-table:end -->")].strip()
+    assert current == table(), "docs/configuration.md table is stale: paste `python -m devtools.settings_table`"

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from devtools.devservers import EmbeddedPostgres
+from devtools.standby import make_standby, promote
 from restapi.app import create_app
 from restapi.config import RestSettings
 from restapi.ledger.verify import verify
@@ -15,8 +17,6 @@ from restapi.replica import replica_lag
 from shared import migrate
 from shared.config import load
 from shared.db import create_pool
-from shared.devservers import EmbeddedPostgres
-from shared.standby import make_standby, promote
 from shared.tokens import KeyRing, access_claims
 from tests.helpers import wait_for
 from tests.restapi.betting.conftest import BOOK_SQL, INSERT_PRICE, PRICES, straight

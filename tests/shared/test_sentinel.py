@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from devtools.redisha import RedisHA
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
 from shared.redis import create_client, parse_sentinel_url
-from shared.redisha import RedisHA
 from shared.tokens import KeyRing, access_claims
 from tests.helpers import wait_for
 

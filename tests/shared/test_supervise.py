@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devservers import free_port, pid_alive
+from devtools.devservers import free_port, pid_alive
 from shared.supervise import PortInUse, Supervisor, check_ports, read_procfile
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 

@@ -19,11 +19,11 @@ import psycopg2
 import pytest
 import redis as redis_sync
 
+from devtools.devservers import PG_SYSTEM_USER, EmbeddedRedis, free_port, wait_port
+from devtools.pgbouncer import PgBouncer
 from restapi.app import create_app
 from restapi.config import RestSettings
 from shared.config import load
-from shared.devservers import PG_SYSTEM_USER, EmbeddedRedis, free_port, wait_port
-from shared.pgbouncer import PgBouncer
 from shared.tokens import KeyRing, access_claims
 from tests.conftest import TIMEOUT_FACTOR
 from tests.restapi.betting.conftest import BOOK_SQL, INSERT_PRICE, PRICES, straight

@@ -171,7 +171,7 @@ async def test_principal_and_get_reads_the_key_with_or_without_a_cached_principa
 
 
 def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies() -> None:
-    from restapi.auth.fields import client_ip
+    from restapi.fields import client_ip
 
     trusted = ("10.0.0.1", "10.0.0.2")
     assert client_ip("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"  # a client cannot pick its IP

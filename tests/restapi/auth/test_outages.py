@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from shared.devservers import EmbeddedRedis
+from devtools.devservers import EmbeddedRedis
 from tests.helpers import wait_for
 from tests.proxy import CutProxy
 from tests.restapi.auth.conftest import PLAYER_PASSWORD, bearer, login, make_client

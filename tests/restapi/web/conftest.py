@@ -23,6 +23,7 @@ import orjson
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from devtools.devservers import free_port
 from ingest.config import IngestSettings
 from ingest.daemon import OddsPipeline
 from ingest.providers.simulator import Simulator
@@ -31,7 +32,6 @@ from shared import streams
 from shared.config import load
 from shared.daemon import DaemonContext
 from shared.db import create_pool
-from shared.devservers import free_port
 from shared.redis import create_client
 from tests.conftest import ROOT
 from tests.helpers import wait_for

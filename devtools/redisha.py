@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis as redis_sync
 
-from shared.devservers import free_port, redis_server_path, wait_port
+from devtools.devservers import free_port, redis_server_path, wait_port
 
 MASTER = "wagerbabe"
 

@@ -2,7 +2,7 @@
 
 ``Text`` refuses NUL characters and lone surrogates (PostgreSQL and UTF-8 cannot store them, and
 letting them through would turn bad input into a 500), trims surrounding whitespace and caps the
-length. Other route groups may reuse these.
+length. Every route group uses these.
 """
 
 from __future__ import annotations

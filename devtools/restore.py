@@ -1,21 +1,29 @@
 """Point-in-time recovery into a scratch instance: ``barman recover --target-time``, then start and promote.
 
+``python -m devtools.restore --to 2026-11-29T08:30:00+00:00 --dest /srv/restored [--port 5499]``
+(settings as for ``python -m shared.backup``). It lives in devtools because it starts a PostgreSQL
+the way the development servers do.
+
 The restored cluster never archives (``archive_mode=off``), so a drill cannot write into the
 catalogue it was restored from.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg2
 
+from devtools.devservers import PG_SYSTEM_USER, EmbeddedPostgres
 from shared.backup.barman import Barman, BarmanError
-from shared.devservers import PG_SYSTEM_USER, EmbeddedPostgres
+from shared.backup.settings import BackupSettings
+from shared.config import ConfigError, exit_on_config_error, load
 
 
 def pick_backup(barman: Barman, target: datetime) -> str:
@@ -76,3 +84,29 @@ def wait_promoted(url: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise BarmanError(f"the restored server did not finish recovery in {timeout:g}s")
         time.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.restore", description=__doc__)
+    parser.add_argument("--to", required=True, type=datetime.fromisoformat,
+                        help="ISO time with zone, e.g. 2026-11-29T08:00Z")
+    parser.add_argument("--dest", required=True, type=Path, help="new folder for the restored cluster")
+    parser.add_argument("--port", type=int, default=0, help="port of the restored server (0: a free one)")
+    args = parser.parse_args()
+    try:
+        settings = load(BackupSettings)
+    except ConfigError as exc:
+        exit_on_config_error(exc)
+    barman = Barman.from_settings(settings)
+    try:
+        barman.write_config(settings)
+        server = restore_to(barman, args.to, args.dest, args.port or None)
+    except (BarmanError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"restored to {args.to.isoformat()}: {server.url} (data in {server.data_dir}; "
+          f"stop it with `pg_ctl stop -D {server.data_dir}`)")
+
+
+if __name__ == "__main__":
+    main()

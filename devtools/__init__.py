@@ -1,0 +1,1 @@
+"""Development tools: never imported by a service (tests/test_imports.py checks it)."""
