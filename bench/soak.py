@@ -119,6 +119,9 @@ def start_server(kind: str, n: int, args: argparse.Namespace, redis_url: str, ke
                    "PUSHD_NODE_ID": f"soak-{i}", "AUTH_KEYS_DIR": str(keys), "LOG_LEVEL": "WARNING",
                    "PUSHD_HELLO_TIMEOUT": "60", "PUSHD_PING_INTERVAL": "120", "PUSHD_READ_BLOCK_MS": "1000"}
             env["PUSHD_MAX_CONNS_PER_IP"] = "0"  # the load generator is one address: no per-address cap
+            # Thousands of hellos in flight each wait for a Redis connection (ticket, denylist): with 32 a
+            # busy box passed the pool's 5 s wait and answered "unavailable"; Redis takes 128 per node easily.
+            env["PUSHD_REDIS_MAX_CONNECTIONS"] = str(args.redis_conns)
             procs.append(subprocess.Popen([sys.executable, "-m", "pushd"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL))
     elif kind == "node":
@@ -138,12 +141,14 @@ class Gens:
 
     def __init__(self, server: Server, n: int, args: argparse.Namespace, run: str, topics: list[str]) -> None:
         count = args.gens or max(1, math.ceil(n / 6000))
+        self.timeout = args.ready_timeout + 60
         self.procs: list[asyncio.subprocess.Process] = []
         self.plan = []
         for g in range(count):
             share = n // count + (1 if g < n % count else 0)
             cfg = {"host": "127.0.0.1", "port": server.port, "n": share, "gen": g, "run": run, "topics": topics,
-                   "src": f"127.0.0.{2 + g % 19}", "concurrency": args.concurrency, "ready_timeout": 180}
+                   "src": f"127.0.0.{2 + g % 19}", "concurrency": args.concurrency,
+                   "ready_timeout": args.ready_timeout}
             self.plan.append(cfg)
 
     async def start(self) -> list[dict[str, Any]]:
@@ -158,7 +163,7 @@ class Gens:
         for p in self.procs:
             assert p.stdout is not None
             while True:
-                line = await asyncio.wait_for(p.stdout.readline(), 240)
+                line = await asyncio.wait_for(p.stdout.readline(), self.timeout)
                 if not line:
                     raise RuntimeError(f"load generator exited before {event}")
                 doc = orjson.loads(line)
@@ -222,6 +227,23 @@ async def drive(server: Server, r: aioredis.Redis | None, topics: list[str], rat
     return sent
 
 
+async def make_tickets(r: aioredis.Redis, plan: list[dict[str, Any]], run: str) -> None:
+    """Tickets for every generator (30% spare for the storm), in pipelines of 5,000: one pipeline of
+    130,000 SETs timed out writing to Redis on a loaded box."""
+    exp = int(time.time()) + 3600
+    # With the access token they were bought with: pushd checks its denylist entry at hello and
+    # arms a timer for its expiry on each socket.
+    claims = orjson.dumps({"sub": "1", "role": "player", "agent_id": None, "exp": exp, "jti": f"soak-{run}",
+                           "token_exp": exp + 3600})
+    keys = [pushticket.key(f"pt_soak_{run}_{cfg['gen']}_{i}") for cfg in plan
+            for i in range(1, int(cfg["n"] * 1.3) + 10)]
+    for start in range(0, len(keys), 5000):
+        async with r.pipeline(transaction=False) as pipe:
+            for key in keys[start:start + 5000]:
+                pipe.set(key, claims, ex=3600)
+            await pipe.execute()
+
+
 async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, keys: Path) -> dict[str, Any]:
     topics = [f"sport:soak_{i}" for i in range(args.sports)]
     r = aioredis.Redis.from_url(redis_url) if kind == "pushd" else None
@@ -237,18 +259,9 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
                                                                         orjson.dumps(ch), ch[0]["event"]])
     server = start_server(kind, n, args, redis_url, keys)
     gens = Gens(server, n, args, run, topics)
-    if r is not None:  # single-use push tickets, as restapi would issue them
-        exp = int(time.time()) + 3600
-        # With the access token they were bought with: pushd checks its denylist entry at hello and
-        # arms a timer for its expiry on each socket.
-        claims = orjson.dumps({"sub": "1", "role": "player", "agent_id": None, "exp": exp, "jti": f"soak-{run}",
-                               "token_exp": exp + 3600})
-        async with r.pipeline(transaction=False) as pipe:
-            for cfg in gens.plan:
-                for i in range(1, int(cfg["n"] * 1.3) + 10):
-                    pipe.set(pushticket.key(f"pt_soak_{run}_{cfg['gen']}_{i}"), claims, ex=3600)
-            await pipe.execute()
     try:
+        if r is not None:  # single-use push tickets, as restapi would issue them
+            await make_tickets(r, gens.plan, run)
         base_rss = server.rss_kb()
         t0 = time.monotonic()
         ready = await gens.start()
@@ -269,6 +282,7 @@ async def run_one(kind: str, n: int, args: argparse.Namespace, redis_url: str, k
         series = sorted((x[0], x[1]) for s in stats for x in s["lat"])
         row: dict[str, Any] = {
             "server": kind, "n": n, "procs": len(server.procs), "connected": connected,
+            "failed": sum(d["failed"] for d in ready), "loadavg_1m": round(os.getloadavg()[0], 2),
             "connect_s": round(connect_s, 1),
             "rss_kb_per_socket": round((rss_kb - base_rss) / max(1, connected), 2),
             "entries_per_s": round(rate, 2), "frames": frames,
@@ -424,6 +438,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--procs", type=int, default=0, help="pushd processes (0: max(2, N/15000))")
     ap.add_argument("--gens", type=int, default=0, help="load generator processes (0: N/6000)")
     ap.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per load generator")
+    ap.add_argument("--ready-timeout", type=float, default=180,
+                    help="seconds a load generator waits for all its sockets to be subscribed")
+    ap.add_argument("--redis-conns", type=int, default=128, help="PUSHD_REDIS_MAX_CONNECTIONS of each pushd")
     ap.add_argument("--budget", type=float, default=540, help="seconds after which no new run starts")
     ap.add_argument("--redis-url", default="", help="use this Redis (default: an embedded one)")
     ap.add_argument("--no-storm", action="store_true", help="skip the reconnect storm")

@@ -6,6 +6,7 @@ import argparse
 
 from pushd.app import create_app
 from pushd.config import PushSettings
+from pushd.front import PushRunner
 from shared import logging as jlog
 from shared.config import ConfigError, exit_on_config_error, load
 from shared.service import serve
@@ -23,7 +24,8 @@ def main() -> None:
         exit_on_config_error(exc)
     jlog.configure("pushd", settings.log_level)
     serve(create_app(settings), settings.host, settings.port, settings.drain_window + 5,
-          reuse_port=settings.reuse_port, limits=settings.conn_limits(), backlog=2048)
+          reuse_port=settings.reuse_port, limits=settings.conn_limits(), backlog=2048,
+          runner_cls=PushRunner)
 
 
 if __name__ == "__main__":

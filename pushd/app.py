@@ -10,7 +10,7 @@ from aiohttp import web
 from pushd.config import PushSettings
 from pushd.keys import NODE, REDIS, SETTINGS
 from pushd.node import drain_on_shutdown, node_ctx, redis_pool
-from pushd.session import ws_handler
+from pushd.session import ws_refused
 from shared.connguard import body_timeout_middleware
 from shared.health import redis_check
 from shared.web import SERVICE, add_health_routes, harden_responses, standard_middlewares
@@ -34,19 +34,29 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         await pool.disconnect()
 
 
+async def _one_request_per_connection(request: web.Request, response: web.StreamResponse) -> None:
+    """Close the connection after each plain HTTP answer: ``pushd.front`` tells a socket from a request
+    when a connection opens, so a client that reused a kept-alive connection for its upgrade would
+    reach aiohttp, which serves no sockets. Health checks and scrapes are rare; sockets are not."""
+    response.force_close()
+    response.headers["Connection"] = "close"  # said too: the hook runs after aiohttp chose the headers
+
+
 def create_app(settings: PushSettings) -> web.Application:
     """Build a pushd node; no I/O happens until it starts.
 
+    Serve it with ``pushd.front.PushRunner``, which answers WebSocket upgrades on ``/ws``.
     Everything it serves comes from Redis; PostgreSQL only answers whether a token is revoked when
     Redis does not know (``shared.denylist``).
     """
     app = web.Application(middlewares=[*standard_middlewares(), body_timeout_middleware(settings.body_timeout)])
     harden_responses(app)
+    app.on_response_prepare.append(_one_request_per_connection)
     app[SERVICE] = "pushd"
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_redis_ctx)
     app.cleanup_ctx.append(node_ctx)
     app.on_shutdown.append(drain_on_shutdown)
     add_health_routes(app, {"redis": redis_check(REDIS), "reader": _reader_check}, timeout=settings.ready_timeout)
-    app.router.add_get("/ws", ws_handler)
+    app.router.add_get("/ws", ws_refused)  # upgrades are taken by pushd.front first
     return app

@@ -17,8 +17,6 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from aiohttp import web
-
 from pushd import metrics
 from pushd import protocol as p
 
@@ -30,12 +28,11 @@ Key = tuple[int, int]  # a stream id as a sortable pair
 class Conn:
     """One authenticated socket. Small on purpose: no task, queue or buffer of its own."""
 
-    __slots__ = ("ws", "transport", "user_id", "session", "topics", "closed", "win_start", "win_count", "win_subs",
-                 "jti", "expiry")
+    __slots__ = ("transport", "user_id", "session", "topics", "closed", "win_start", "win_count", "win_subs",
+                 "jti", "expiry", "slot", "pinged")
 
-    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, user_id: int, session: str,
+    def __init__(self, transport: asyncio.Transport, user_id: int = 0, session: str = "",
                  jti: str | None = None) -> None:
-        self.ws = ws
         self.transport = transport
         self.user_id = user_id
         self.session = session
@@ -46,6 +43,8 @@ class Conn:
         self.win_subs = 0  # sub frames in the current rate window (each may cost a snapshot)
         self.jti = jti  # the access token behind the socket (restapi may revoke it)
         self.expiry: asyncio.TimerHandle | None = None  # closes the socket when that token expires
+        self.slot = 0  # its turn on the node's ping wheel (``pushd.front.ping_wheel``)
+        self.pinged = False  # a ping went out and no pong came back yet
 
 
 class Hub:
@@ -58,10 +57,14 @@ class Hub:
         self.pending: dict[str, dict[Conn, list[tuple[Key, bytes]]]] = {}
         self.catchup: dict[str, dict[Conn, Key]] = {}
         self.conns: set[Conn] = set()
-        self._closing: set[asyncio.Task[None]] = set()
+        self._added = 0
+        self._closing: set[Conn] = set()  # kicked sockets whose transport has not closed yet
+        self._all_closed: asyncio.Event | None = None
 
     # ---- membership ----
     def add(self, conn: Conn) -> None:
+        self._added += 1
+        conn.slot = self._added % 16  # spreads sockets over the node's ping wheel
         self.conns.add(conn)
         metrics.CONNECTIONS.inc()
 
@@ -221,20 +224,30 @@ class Hub:
             return
         conn.closed = True
         self.remove(conn)
-        task = asyncio.ensure_future(self._close(conn, code, reason))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
-        asyncio.get_running_loop().call_later(grace, _abort, conn.transport)
+        t = conn.transport
+        if t.is_closing():
+            return
+        # The client answers with its own close frame and the socket closes then (``pushd.front``); one
+        # that does not (not reading, gone) is aborted after ``grace``.
+        with contextlib.suppress(RuntimeError, ConnectionError):
+            t.write(p.close_frame(code, reason))
+        self._closing.add(conn)
+        asyncio.get_running_loop().call_later(grace, _abort, t)
 
-    @staticmethod
-    async def _close(conn: Conn, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await conn.ws.close(code=code, message=reason.encode())
+    def lost(self, conn: Conn) -> None:
+        """``conn``'s transport closed: forget it (``wait_closed`` ends when no kicked socket is left)."""
+        self.remove(conn)
+        self._closing.discard(conn)
+        if not self._closing and self._all_closed is not None:
+            self._all_closed.set()
 
     async def wait_closed(self, timeout: float) -> None:
-        """Wait (bounded) for every close started by ``kick``."""
+        """Wait (bounded) until every socket closed by ``kick`` has closed its transport."""
         if self._closing:
-            await asyncio.wait(list(self._closing), timeout=timeout)
+            self._all_closed = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_closed.wait(), timeout)
+            self._all_closed = None
 
 
 def _abort(transport: asyncio.Transport) -> None:

@@ -89,6 +89,29 @@ class Node:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.heartbeat_interval)
 
+    async def ping_wheel(self, stop: asyncio.Event) -> None:
+        """Ping every socket once per ``ping_interval``, a sixteenth of them at a time, and close (4008)
+        one whose pong has not come back half an interval later: it is not reading. One loop for
+        the whole node instead of a heartbeat timer per socket."""
+        ticks = 16
+        step = self.settings.ping_interval / ticks
+        ping = p.ws_frame(b"", 0x9)
+        tick = 0
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), step)
+            tick += 1
+            due, check = tick % ticks, (tick - ticks // 2) % ticks
+            for conn in list(self.hub.conns):
+                if conn.slot == check and conn.pinged:
+                    metrics.SLOW_CLOSES.inc()
+                    metrics.CLOSES.labels(str(p.CLOSE_SLOW)).inc()
+                    self.hub.kick(conn, p.CLOSE_SLOW, "no pong: not reading", grace=1.0)
+                elif conn.slot == due and not conn.closed:
+                    conn.pinged = True
+                    with contextlib.suppress(RuntimeError, ConnectionError):
+                        conn.transport.write(ping)
+
     async def drain(self) -> None:
         """Tell every client to reconnect after a jittered delay spread over the window, then close 1012."""
         self.draining = True
@@ -131,7 +154,8 @@ async def node_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning("Redis unreachable at start; the reader keeps retrying")
     stop = asyncio.Event()
     tasks = [asyncio.create_task(node.reader.run(stop), name="pushd-reader"),
-             asyncio.create_task(node.heartbeat(stop), name="pushd-heartbeat")]
+             asyncio.create_task(node.heartbeat(stop), name="pushd-heartbeat"),
+             asyncio.create_task(node.ping_wheel(stop), name="pushd-ping-wheel")]
     try:
         yield
     finally:

@@ -1,4 +1,6 @@
-"""The WebSocket endpoint: hello within the timeout, then sub/unsub/ping until the socket closes.
+"""What a socket says: hello within the timeout, then sub/unsub/ping/refresh until it closes.
+
+``pushd.front`` owns the bytes and calls in here with each complete frame.
 
 Every client mistake is answered with an ``error`` frame (the socket stays open) or, for abuse
 and failed authentication, a close code; none of them logs an exception.
@@ -7,12 +9,13 @@ and failed authentication, a close code; none of them logs an exception.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Coroutine
+from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from pushd import metrics
 from pushd import protocol as p
@@ -29,87 +32,55 @@ log = logging.getLogger(__name__)
 RATE_WINDOW = 10.0
 
 
-class PushSocket(web.WebSocketResponse):
-    """aiohttp's socket, except that a client that stops answering pings is counted and closed as a
-    slow consumer (4008): it is not reading, so its buffers only grow. aiohttp would just drop it as
-    an abnormal closure (1006) that no metric shows."""
-
-    def _pong_not_received(self) -> None:
-        req = self._req
-        if req is not None and req.transport is not None and not self.closed:
-            metrics.SLOW_CLOSES.inc()
-            metrics.CLOSES.labels(str(p.CLOSE_SLOW)).inc()
-            with contextlib.suppress(Exception):  # best effort: a client that reads sees why
-                req.transport.write(p.close_frame(p.CLOSE_SLOW, "no pong: not reading"))
-        super()._pong_not_received()
-
-
-async def ws_handler(request: web.Request) -> web.StreamResponse:
-    """``GET /ws``: one client socket for its whole life."""
+async def ws_refused(request: web.Request) -> web.StreamResponse:
+    """``GET /ws`` that ``pushd.front`` did not take: a draining node (503) or not a valid upgrade (400)."""
     node = request.app[NODE]
-    s = node.settings
     if node.draining:
         return json_response({"error": "unavailable", "message": "Node is draining; reconnect elsewhere",
                               "details": {}}, status=503)
-    ws = PushSocket(heartbeat=s.ping_interval, max_msg_size=s.max_frame_bytes, compress=False, timeout=5.0)
-    await ws.prepare(request)
-    transport = request.transport
-    if transport is None:
-        return ws
-    conn = await _hello(node, ws, transport)
-    if conn is None:
-        return ws
-    try:
-        async for msg in ws:
-            if conn.closed:  # being closed by the hub: let its close (and code) finish
-                continue
-            if msg.type is WSMsgType.TEXT:
-                await _on_text(node, conn, msg.data)
-            elif msg.type is WSMsgType.BINARY:
-                _error(node, conn, p.ProtocolError("bad_frame", "Send JSON text frames, not binary"))
-            elif msg.type is WSMsgType.ERROR:
-                break
-    finally:
-        node.hub.remove(conn)
-    return ws
+    return json_response({"error": "bad_request", "message": "This address takes WebSocket upgrades only "
+                          "(RFC 6455, version 13)", "details": {}}, status=400)
 
 
-async def _close(ws: web.WebSocketResponse, code: int, reason: str) -> None:
+def _close(node: Node, conn: Conn, code: int, reason: str) -> None:
     metrics.CLOSES.labels(str(code)).inc()
-    await ws.close(code=code, message=reason.encode())
+    node.hub.kick(conn, code, reason)
 
 
-async def _hello(node: Node, ws: web.WebSocketResponse, transport: asyncio.Transport) -> Conn | None:
-    """Wait for ``hello`` and authenticate it; on any failure answer, close and return None."""
+def hello_timeout(node: Node, conn: Conn) -> None:
+    """No ``hello`` in time: say so and close 4001."""
+    node.hub.send(conn, p.error_frame("auth_timeout", "No hello within the time allowed"))
+    _close(node, conn, p.CLOSE_UNAUTHORIZED, "hello timeout")
+
+
+def hello_binary(node: Node, conn: Conn) -> None:
+    """A binary first frame: say so and close 4001."""
+    node.hub.send(conn, p.error_frame("bad_frame", "Send JSON text frames, not binary"))
+    _close(node, conn, p.CLOSE_UNAUTHORIZED, "hello required")
+
+
+async def hello(node: Node, conn: Conn, data: bytes) -> None:
+    """Authenticate the first frame, ``hello``; welcome the socket, or answer and close it."""
     try:
-        msg = await ws.receive(timeout=node.settings.hello_timeout)
-    except TimeoutError:
-        transport.write(p.error_frame("auth_timeout", "No hello within the time allowed"))
-        await _close(ws, p.CLOSE_UNAUTHORIZED, "hello timeout")
-        return None
-    if msg.type is not WSMsgType.TEXT:
-        if msg.type is WSMsgType.BINARY:
-            transport.write(p.error_frame("bad_frame", "Send JSON text frames, not binary"))
-            await _close(ws, p.CLOSE_UNAUTHORIZED, "hello required")
-        return None
-    try:
-        cmd = p.parse(msg.data, max_topics=node.settings.max_topics)
+        cmd = p.parse(data, max_topics=node.settings.max_topics)
         if not isinstance(cmd, p.Hello):
             raise p.ProtocolError("auth_required", "Say hello with a token first", close=p.CLOSE_UNAUTHORIZED)
         identity = await _authenticate(node, cmd.token)
     except AppError as exc:  # ProtocolError, Unauthorized or Unavailable: answer, then close with its code
         if exc.status < 500:
             metrics.CLIENT_ERRORS.labels(exc.code).inc()
-        transport.write(p.error_frame(exc.code, exc.message, exc.req_id if isinstance(exc, p.ProtocolError) else None))
-        await _close(ws, exc.ws_close, exc.code)
-        return None
-    conn = Conn(ws, transport, identity.user_id, secrets.token_urlsafe(12), identity.jti)
+        node.hub.send(conn, p.error_frame(exc.code, exc.message,
+                                          exc.req_id if isinstance(exc, p.ProtocolError) else None))
+        _close(node, conn, exc.ws_close, exc.code)
+        return
+    if conn.closed:  # the client went away while we checked
+        return
+    conn.user_id, conn.session, conn.jti = identity.user_id, secrets.token_urlsafe(12), identity.jti
     node.hub.add(conn)
     _arm_expiry(node, conn, identity.expires_at)
     node.hub.subscribe_live(conn, f"user:{identity.user_id}")
     node.hub.send(conn, p.welcome_frame(conn.session, node.node_id, node.settings.ping_interval, identity.user_id,
                                         identity.expires_at))
-    return conn
 
 
 async def _authenticate(node: Node, token: str) -> Identity:
@@ -166,7 +137,16 @@ def _error(node: Node, conn: Conn, exc: p.ProtocolError) -> None:
         node.hub.kick(conn, exc.close, exc.code)
 
 
-async def _on_text(node: Node, conn: Conn, data: str) -> None:
+def on_binary(node: Node, conn: Conn) -> None:
+    """A binary frame after hello: an error frame, the socket stays open."""
+    _error(node, conn, p.ProtocolError("bad_frame", "Send JSON text frames, not binary"))
+
+
+def on_text(node: Node, conn: Conn, data: bytes) -> Coroutine[Any, Any, None] | None:
+    """Handle one text frame after hello; what needs Redis (sub, refresh) is returned to be awaited.
+
+    Frames that need no I/O (ping, unsub, every mistake) are answered at once, so a socket costs
+    no task unless it is subscribing or refreshing."""
     now = time.monotonic()
     if now - conn.win_start > RATE_WINDOW:
         conn.win_start, conn.win_count, conn.win_subs = now, 0, 0
@@ -174,7 +154,7 @@ async def _on_text(node: Node, conn: Conn, data: str) -> None:
     if conn.win_count > node.settings.max_client_frames:
         _error(node, conn, p.ProtocolError("rate_limited", "Too many frames; slow down",
                                            close=p.CLOSE_RATE_LIMITED))
-        return
+        return None
     try:
         cmd = p.parse(data, max_topics=node.settings.max_topics)
         if isinstance(cmd, p.Hello):
@@ -182,7 +162,7 @@ async def _on_text(node: Node, conn: Conn, data: str) -> None:
         if isinstance(cmd, p.Ping):
             node.hub.send(conn, p.pong_frame(cmd.req_id))
         elif isinstance(cmd, p.Refresh):
-            await _refresh(node, conn, cmd)
+            return _guarded(node, conn, _refresh(node, conn, cmd))
         elif isinstance(cmd, p.Unsub):
             _unsub(node, conn, cmd)
         else:
@@ -192,7 +172,16 @@ async def _on_text(node: Node, conn: Conn, data: str) -> None:
             if conn.win_subs > node.settings.max_client_subs:
                 raise p.ProtocolError("rate_limited", "Too many sub frames; slow down", req_id=cmd.req_id,
                                       close=p.CLOSE_RATE_LIMITED)
-            await _sub(node, conn, cmd)
+            return _guarded(node, conn, _sub(node, conn, cmd))
+    except p.ProtocolError as exc:
+        _error(node, conn, exc)
+    return None
+
+
+async def _guarded(node: Node, conn: Conn, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``; a client mistake it raises becomes its error frame."""
+    try:
+        await work
     except p.ProtocolError as exc:
         _error(node, conn, exc)
 

@@ -16,9 +16,12 @@ log = logging.getLogger(__name__)
 
 
 async def start_server(app: web.Application, host: str, port: int, limits: ConnLimits, *,
-                       shutdown_timeout: float = 8.0, reuse_port: bool = False, backlog: int = 128) -> GuardedRunner:
-    """Start serving ``app`` with the connection ``limits``; the caller awaits ``runner.cleanup()``."""
-    runner = GuardedRunner(app, limits, shutdown_timeout=shutdown_timeout, access_log=None, handle_signals=False)
+                       shutdown_timeout: float = 8.0, reuse_port: bool = False, backlog: int = 128,
+                       runner_cls: type[GuardedRunner] = GuardedRunner) -> GuardedRunner:
+    """Start serving ``app`` with the connection ``limits``; the caller awaits ``runner.cleanup()``.
+
+    ``runner_cls`` may serve some connections its own way (pushd's sockets: ``pushd.front``)."""
+    runner = runner_cls(app, limits, shutdown_timeout=shutdown_timeout, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None, backlog=backlog)
     await site.start()
@@ -26,7 +29,8 @@ async def start_server(app: web.Application, host: str, port: int, limits: ConnL
 
 
 def serve(app: web.Application, host: str, port: int, shutdown_timeout: float, *, reuse_port: bool = False,
-          limits: ConnLimits | None = None, backlog: int = 128) -> None:
+          limits: ConnLimits | None = None, backlog: int = 128,
+          runner_cls: type[GuardedRunner] = GuardedRunner) -> None:
     """Run an aiohttp app on uvloop; SIGTERM and SIGINT shut it down within ``shutdown_timeout``.
 
     ``reuse_port`` sets SO_REUSEPORT: several processes then listen on one port and the kernel
@@ -39,7 +43,7 @@ def serve(app: web.Application, host: str, port: int, shutdown_timeout: float, *
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         runner = await start_server(app, host, port, limits or ConnLimits(), shutdown_timeout=shutdown_timeout,
-                                    reuse_port=reuse_port, backlog=backlog)
+                                    reuse_port=reuse_port, backlog=backlog, runner_cls=runner_cls)
         log.info("listening on http://%s:%s", host, port)
         try:
             await stop.wait()

@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 from aiosmtpd.handlers import Message as MessageHandler
 
-from shared.connguard import ConnLimits
+from shared.connguard import ConnLimits, GuardedRunner
 from shared.logging import JsonFormatter
 from shared.service import start_server
 from shared.web import bound_port
@@ -107,7 +107,7 @@ async def slow_request(port: int, first: bytes, trickle: bytes, every: float, ti
     return data, closed
 
 
-Serve = Callable[[web.Application, ConnLimits], Awaitable[int]]
+Serve = Callable[..., Awaitable[int]]  # (app, limits, runner_cls=GuardedRunner) -> port
 
 
 @asynccontextmanager
@@ -116,8 +116,9 @@ async def served() -> AsyncIterator[Serve]:
     with its slow-client limits) on a free port and returns the port; every server stops on exit."""
     runners = []
 
-    async def serve(app: web.Application, limits: ConnLimits) -> int:
-        runner = await start_server(app, "127.0.0.1", 0, limits)
+    async def serve(app: web.Application, limits: ConnLimits,
+                    runner_cls: type[GuardedRunner] = GuardedRunner) -> int:
+        runner = await start_server(app, "127.0.0.1", 0, limits, runner_cls=runner_cls)
         runners.append(runner)
         return bound_port(runner)
 

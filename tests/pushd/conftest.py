@@ -22,6 +22,7 @@ from pushd.keys import SETTINGS
 from shared import pushticket, streams
 from shared.config import load
 from tests.helpers import scaled, wait_for
+from tests.pushd.helpers import PushTestServer
 
 # XADD one odds entry and apply it to the snapshot in one atomic step, as ingest does (MULTI);
 # _epoch is set when the snapshot is first created.
@@ -128,7 +129,7 @@ async def rds(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-def start_node(aiohttp_server: Any, push_env: dict[str, str]) -> StartNode:
+def start_node(aiohttp_client: Any, push_env: dict[str, str]) -> StartNode:
     """Start a pushd node on a free port (settings overridable); returns the TestServer."""
     names = itertools.count(1)
 
@@ -139,7 +140,7 @@ def start_node(aiohttp_server: Any, push_env: dict[str, str]) -> StartNode:
         overrides.setdefault("heartbeat_interval", 0.3)
         settings = load(PushSettings, {**push_env, **(env or {})}, port=0, **overrides)
         app: web.Application = create_app(settings)
-        return await aiohttp_server(app)
+        return (await aiohttp_client(PushTestServer(app))).server
 
     return start
 

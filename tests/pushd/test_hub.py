@@ -25,7 +25,7 @@ class Transport:
 
 def _conn() -> tuple[Conn, Transport]:
     t = Transport()
-    return Conn(ws=None, transport=t, user_id=1, session="s"), t  # type: ignore[arg-type]
+    return Conn(transport=t, user_id=1, session="s"), t  # type: ignore[arg-type]
 
 
 def _f(n: int) -> bytes:

@@ -15,6 +15,7 @@ import pytest
 
 from pushd.app import create_app
 from pushd.config import PushSettings
+from pushd.front import PushRunner
 from shared.config import load
 from tests.conftest import ROOT, TIMEOUT_FACTOR
 from tests.helpers import served, slow_request
@@ -32,7 +33,7 @@ async def start_push(push_env: dict[str, str]) -> AsyncIterator[StartPush]:
     async with served() as serve:
         async def start(**overrides: Any) -> int:
             settings = load(PushSettings, push_env, port=0, node_id="slow", **overrides)
-            return await serve(create_app(settings), settings.conn_limits())
+            return await serve(create_app(settings), settings.conn_limits(), PushRunner)
 
         yield start
 

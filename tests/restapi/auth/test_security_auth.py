@@ -28,6 +28,7 @@ from restapi.keys import TASKS
 from shared.config import load
 from tests.conftest import TIMEOUT_FACTOR
 from tests.helpers import Inbox, wait_for
+from tests.pushd.helpers import PushTestServer
 from tests.restapi.auth.conftest import PLAYER_PASSWORD, PUBLIC_URL, bearer, login, make_client
 
 API = "/api/v1/auth"
@@ -114,9 +115,9 @@ async def _hello_close(push_url: str, token: str) -> tuple[list[dict[str, Any]],
 
 
 async def test_logged_out_and_revoked_tokens_stay_dead_after_redis_loses_its_data(
-    client: TestClient, aiohttp_server: Any, base_env: dict[str, str], redis_url: str
+    client: TestClient, aiohttp_client: Any, base_env: dict[str, str], redis_url: str
 ) -> None:
-    push = await aiohttp_server(create_push_app(load(PushSettings, base_env, port=0)))
+    push = (await aiohttp_client(PushTestServer(create_push_app(load(PushSettings, base_env, port=0))))).server
     push_url = str(push.make_url("/ws"))
     logged_out, revoked, kept = await login(client), await login(client), await login(client)
     assert (await client.post(f"{API}/logout", headers=bearer(logged_out))).status == 204
