@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import os
 import signal
 import subprocess
@@ -46,7 +47,7 @@ def answers_200(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
             return bool(resp.status == 200)
-    except OSError:
+    except (OSError, http.client.HTTPException):  # not up yet, or something else answers there
         return False
 
 

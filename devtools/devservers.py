@@ -30,11 +30,19 @@ __all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres", "EmbeddedRedis", "free_port", "
            "wheel_pg_bin", "redis_server_path", "spawn", "stop_child", "give_to_pg_user"]
 
 
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free right now."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """A TCP port that is free right now and that this process has not handed out before: a runner
+    picks several ports before anything binds them, and two of those picks must never be the same."""
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_port(host: str, port: int, timeout: float = 15.0) -> None:

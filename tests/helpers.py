@@ -30,6 +30,17 @@ def scaled(seconds: float) -> float:
     return seconds * TIMEOUT_FACTOR
 
 
+class Deadline:
+    """A scaled deadline for a hand-written wait loop: ``check`` fails the test once it has passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + scaled(seconds)
+
+    def check(self, what: Callable[[], str] | str) -> None:
+        if time.monotonic() > self.at:
+            raise AssertionError(f"timed out: {what() if callable(what) else what}")
+
+
 async def wait_for(predicate: Callable[[], Awaitable[bool] | bool], timeout: float = 5.0,
                    what: str = "condition") -> None:
     """Poll ``predicate`` until it is true, failing after ``timeout`` (scaled) seconds."""

@@ -23,7 +23,7 @@ from devtools.devservers import free_port, pid_alive
 from devtools.ha import HAPROXY_CFG, ha_procfile, haproxy_path
 from shared.supervise import read_procfile
 from tests.conftest import ROOT
-from tests.helpers import scaled, wait_for
+from tests.helpers import Deadline, scaled, wait_for
 
 READY_LINE = "Ctrl-C stops everything."
 
@@ -73,10 +73,10 @@ def ha_run(data_root: Path) -> Iterator[Run]:
     reader = threading.Thread(target=lambda: run.lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
     try:
-        deadline = time.monotonic() + scaled(240)
+        deadline = Deadline(240)
         while not any(READY_LINE in line for line in run.lines):
             assert proc.poll() is None, "the runner exited:\n" + "".join(run.lines[-60:])
-            assert time.monotonic() < deadline, "not ready:\n" + "".join(run.lines[-60:])
+            deadline.check(lambda: "not ready:\n" + "".join(run.lines[-60:]))
             time.sleep(0.2)
         yield run
     finally:
@@ -166,9 +166,9 @@ async def test_ha_topology_takes_a_bet_streams_odds_survives_a_pushd_node_and_st
         topics = sorted({f"sport:{e['league']}" for e in odds["events"]})[:60]
         ws, node = await hello(session, ws_url, auth)
         await ws.send_json({"op": "sub", "id": 1, "topics": topics})
-        deadline = time.monotonic() + scaled(60)
+        deadline = Deadline(60)
         while (frame := await ws.receive_json(timeout=scaled(60)))["op"] != "odds":
-            assert time.monotonic() < deadline, "no odds frame"
+            deadline.check("an odds frame")
         assert frame["topic"] in topics and frame["changes"]
 
         # SIGKILL the node holding that socket: it drops, and new sockets land on the other node at once
