@@ -10,7 +10,7 @@ import psycopg2
 
 from ingest.archive import Archiver
 from ingest.config import IngestSettings
-from ingest.pipeline import Poller
+from ingest.pipeline import Board, Poller
 from ingest.providers import Provider
 from ingest.providers.replay import Recorder, Replay
 from ingest.providers.simulator import Simulator
@@ -67,13 +67,14 @@ class OddsPipeline:
         self.provider = provider or make_provider(settings)
         tiers = Tiers(settings.live_interval, settings.upcoming_interval, settings.scheduled_interval)
         regions = len([r for r in settings.oddsapi_regions.split(",") if r.strip()])
+        board = Board()
+        publisher = Publisher(ctx.redis, board.full_state, maxlen=settings.stream_maxlen,
+                              buffer_max=settings.buffer_max)
+        self.store = Store(ctx.pg, board.full_state, board.league_list, buffer_max=settings.buffer_max)
         self.poller = Poller(self.provider, Scheduler(tiers, settings.markets, settings.window_hours * 3_600_000),
-                             league_filter=settings.leagues, upcoming_ms=settings.upcoming_hours * 3_600_000,
+                             board=board, publisher=publisher, store=self.store, league_filter=settings.leagues,
+                             upcoming_ms=settings.upcoming_hours * 3_600_000,
                              final_linger_ms=settings.final_linger * 1000, tick=settings.tick, regions=regions)
-        self.poller.publisher = Publisher(ctx.redis, self.poller.full_state, maxlen=settings.stream_maxlen,
-                                          buffer_max=settings.buffer_max)
-        self.poller.store = self.store = Store(ctx.pg, self.poller.full_state, self.poller.league_list,
-                                               buffer_max=settings.buffer_max)
         self.sidebar = SidebarRefresher(self.store, settings.sidebar_debounce)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -37,32 +37,15 @@ log = logging.getLogger(__name__)
 AWAITING_FORGET_MS = 7 * 86_400_000  # an awaiting game without a result leaves ingest's memory after a week
 
 
-class Poller:
-    """Runs the tiers against one provider and feeds the sinks."""
+class Board:
+    """What ingest knows right now: every league polled and its snapshot of events.
 
-    name = "poller"
+    The poller writes it; the sinks read it to resync. It exists apart from the poller so that the
+    sinks can be built first and handed to the poller at construction."""
 
-    def __init__(self, provider: Provider, scheduler: Scheduler, *, publisher: Publisher | None = None,
-                 store: Store | None = None, league_filter: tuple[str, ...] = (), upcoming_ms: float = 86_400_000,
-                 final_linger_ms: float = 600_000, tick: float = 1.0, concurrency: int = 8,
-                 regions: int = 1) -> None:
-        self.provider = provider
-        self.scheduler = scheduler
-        self.publisher = publisher
-        self.store = store
-        self.league_filter = set(league_filter)
-        self.upcoming_ms = upcoming_ms
-        self.final_linger_ms = final_linger_ms
-        self.tick_seconds = tick
-        self.regions = regions
+    def __init__(self) -> None:
         self.leagues: dict[str, League] = {}
         self.state: dict[str, Snapshot] = {}
-        self.closed_at: dict[str, int] = {}
-        self.gone: set[str] = set()  # finished games taken off the board: never re-added
-        self.books: dict[str, str] = {}
-        self.ticks = 0
-        self.sports_checked = 0
-        self._sem = asyncio.Semaphore(concurrency)
 
     def full_state(self, league: str) -> Snapshot:
         """The in-memory snapshot of one league (what the sinks resync from)."""
@@ -71,6 +54,36 @@ class Poller:
     def league_list(self) -> list[League]:
         """The leagues being polled."""
         return list(self.leagues.values())
+
+
+class Poller:
+    """Runs the tiers against one provider and feeds the sinks (each optional: a test may run without)."""
+
+    name = "poller"
+
+    def __init__(self, provider: Provider, scheduler: Scheduler, *, board: Board | None = None,
+                 publisher: Publisher | None = None, store: Store | None = None, league_filter: tuple[str, ...] = (),
+                 upcoming_ms: float = 86_400_000, final_linger_ms: float = 600_000, tick: float = 1.0,
+                 concurrency: int = 8, regions: int = 1) -> None:
+        self.provider = provider
+        self.scheduler = scheduler
+        self.board = board or Board()
+        self.publisher = publisher
+        self.store = store
+        self.league_filter = set(league_filter)
+        self.upcoming_ms = upcoming_ms
+        self.final_linger_ms = final_linger_ms
+        self.tick_seconds = tick
+        self.regions = regions
+        # The board's own dicts, under the names the polling code reads them by (never rebound).
+        self.leagues = self.board.leagues
+        self.state = self.board.state
+        self.closed_at: dict[str, int] = {}
+        self.gone: set[str] = set()  # finished games taken off the board: never re-added
+        self.books: dict[str, str] = {}
+        self.ticks = 0
+        self.sports_checked = 0
+        self._sem = asyncio.Semaphore(concurrency)
 
     async def bootstrap(self, stop: asyncio.Event | None = None) -> bool:
         """Learn the leagues (free call) and pick up each league's snapshot from Redis."""

@@ -9,7 +9,7 @@ import orjson
 
 from devtools.devservers import EmbeddedRedis
 from ingest.differ import apply
-from ingest.pipeline import Poller
+from ingest.pipeline import Board, Poller
 from ingest.providers.simulator import Simulator
 from ingest.publisher import Publisher
 from ingest.scheduler import Scheduler, Tiers
@@ -23,9 +23,10 @@ HOUR = 3600.0
 
 def _poller(redis: Redis, clock: list[float], leagues: int = 6, buffer_max: int = 1000) -> Poller:
     sim = Simulator(seed=3, leagues=leagues, speed=1.0, clock=lambda: clock[0])
-    poller = Poller(sim, Scheduler(Tiers(), MARKETS, 72 * 3_600_000), final_linger_ms=3_600_000)
-    poller.publisher = Publisher(redis, poller.full_state, maxlen=100_000, buffer_max=buffer_max)
-    return poller
+    board = Board()
+    publisher = Publisher(redis, board.full_state, maxlen=100_000, buffer_max=buffer_max)
+    return Poller(sim, Scheduler(Tiers(), MARKETS, 72 * 3_600_000), board=board, publisher=publisher,
+                  final_linger_ms=3_600_000)
 
 
 async def _snap(redis: Redis, league: str) -> tuple[dict[str, Any], str | None, str | None]:

@@ -11,7 +11,7 @@ import aiopg
 import psycopg2
 import pytest
 
-from ingest.pipeline import Poller
+from ingest.pipeline import Board, Poller
 from ingest.providers.simulator import Simulator
 from ingest.scheduler import Scheduler, Tiers
 from ingest.store import SidebarRefresher, Store, StoreBatch
@@ -22,9 +22,10 @@ MARKETS = ("h2h", "spreads", "totals")
 
 def _poller(pg: aiopg.Pool, clock: list[float], leagues: int = 6) -> Poller:
     sim = Simulator(seed=8, leagues=leagues, clock=lambda: clock[0])
-    poller = Poller(sim, Scheduler(Tiers(), MARKETS, 72 * 3_600_000), final_linger_ms=3_600_000)
-    poller.store = Store(pg, poller.full_state, poller.league_list, buffer_max=3)
-    return poller
+    board = Board()
+    store = Store(pg, board.full_state, board.league_list, buffer_max=3)
+    return Poller(sim, Scheduler(Tiers(), MARKETS, 72 * 3_600_000), board=board, store=store,
+                  final_linger_ms=3_600_000)
 
 
 async def _rows(pg: aiopg.Pool, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:

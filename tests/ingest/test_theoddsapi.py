@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ingest.model import odds_from_api, scores_from_api
-from ingest.pipeline import Poller
+from ingest.pipeline import Board, Poller
 from ingest.providers import CallSkipped, ProviderError
 from ingest.providers.quota import Quota
 from ingest.providers.theoddsapi import QuotaExhausted, TheOddsApi
@@ -164,8 +164,9 @@ async def test_poller_closes_a_completed_game_and_announces_the_result(api: TheO
 
 async def test_a_league_that_comes_into_season_is_picked_up_and_stored(api: TheOddsApi, fake: FakeOddsApi,
                                                                        pg: aiopg.Pool) -> None:
-    poller = Poller(api, Scheduler(Tiers(30, 300, 0.05), MARKETS, 72 * 3_600_000))
-    poller.store = Store(pg, poller.full_state, poller.league_list)
+    board = Board()
+    poller = Poller(api, Scheduler(Tiers(30, 300, 0.05), MARKETS, 72 * 3_600_000), board=board,
+                    store=Store(pg, board.full_state, board.league_list))
     await poller.bootstrap()
     await poller.tick()
     assert "baseball_mlb" not in poller.leagues
@@ -296,9 +297,9 @@ async def test_a_game_long_past_its_start_without_a_score_leaves_the_board_until
     started = (datetime.fromtimestamp(now[0], UTC) - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     fake.commence = {NBA1: started, NBA2: started}
     fake.no_scores = {NBA2}
-    poller = Poller(api, Scheduler(Tiers(30, 300, 1800), MARKETS, 72 * 3_600_000),
-                    league_filter=("basketball_nba",))
-    poller.store = Store(pg, poller.full_state, poller.league_list)
+    board = Board()
+    poller = Poller(api, Scheduler(Tiers(30, 300, 1800), MARKETS, 72 * 3_600_000), board=board,
+                    store=Store(pg, board.full_state, board.league_list), league_filter=("basketball_nba",))
     try:
         await poller.bootstrap()
         for _ in range(3):
