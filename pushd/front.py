@@ -91,11 +91,11 @@ class PushConn(Conn, asyncio.Protocol):
     def _head(self, data: bytes) -> None:
         buf = self.buf + data
         end = buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(buf) > w.MAX_HEAD:
-                self._hand_over(buf)
-            else:
+        if end < 0 or end > w.MAX_HEAD:  # a head over the bound goes to aiohttp, whole read or not
+            if end < 0 and len(buf) <= w.MAX_HEAD:
                 self.buf = buf
+            else:
+                self._hand_over(buf)
             return
         method, target, headers = w.parse_head(buf[:end])
         key = w.upgrade_key(method, target, headers)
@@ -167,14 +167,19 @@ class PushConn(Conn, asyncio.Protocol):
                 self.closed = True
                 assert self.node is not None
                 self.node.hub.remove(self)
-                self.transport.write(p.close_frame(code if 1000 <= code < 5000 and code not in (1005, 1006)
-                                                   else p.CLOSE_NORMAL))
+                self.transport.write(p.close_frame(w.close_answer(code)))
             self.transport.close()  # our close was answered, or we answered theirs
             return
         if self.closed:  # closing: only its close frame matters now
             return
         if opcode == w.OP_PING:
-            self.transport.write(p.ws_frame(payload, w.OP_PONG))
+            # A ping costs a pong: it counts in the frame window and its pong goes through the hub's
+            # write-buffer cap, so a client that pings and never reads is closed, not fed memory.
+            assert self.node is not None
+            if session.over_rate(self.node, self):
+                self._fail(p.CLOSE_RATE_LIMITED, "rate_limited")
+                return
+            self.node.hub.send(self, p.ws_frame(payload, w.OP_PONG))
             return
         if opcode == w.OP_PONG:
             self.pinged = False

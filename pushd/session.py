@@ -142,16 +142,21 @@ def on_binary(node: Node, conn: Conn) -> None:
     _error(node, conn, p.ProtocolError("bad_frame", "Send JSON text frames, not binary"))
 
 
+def over_rate(node: Node, conn: Conn) -> bool:
+    """Count one client frame (text, or a WebSocket ping) in the socket's window: True past the limit."""
+    now = time.monotonic()
+    if now - conn.win_start > RATE_WINDOW:
+        conn.win_start, conn.win_count, conn.win_subs = now, 0, 0
+    conn.win_count += 1
+    return conn.win_count > node.settings.max_client_frames
+
+
 def on_text(node: Node, conn: Conn, data: bytes) -> Coroutine[Any, Any, None] | None:
     """Handle one text frame after hello; what needs Redis (sub, refresh) is returned to be awaited.
 
     Frames that need no I/O (ping, unsub, every mistake) are answered at once, so a socket costs
     no task unless it is subscribing or refreshing."""
-    now = time.monotonic()
-    if now - conn.win_start > RATE_WINDOW:
-        conn.win_start, conn.win_count, conn.win_subs = now, 0, 0
-    conn.win_count += 1
-    if conn.win_count > node.settings.max_client_frames:
+    if over_rate(node, conn):
         _error(node, conn, p.ProtocolError("rate_limited", "Too many frames; slow down",
                                            close=p.CLOSE_RATE_LIMITED))
         return None

@@ -119,5 +119,18 @@ def parse_frames(buf: bytes, max_size: int) -> tuple[list[Frame], bytes]:
 
 
 def close_code(payload: bytes) -> int:
-    """The code of a client's close frame (1005: none given)."""
+    """The code of a client's close frame (1005: none given; 1002: a 1-byte payload, which RFC 6455
+    5.5.1 does not allow)."""
+    if len(payload) == 1:
+        return 1002
     return int(struct.unpack("!H", payload[:2])[0]) if len(payload) >= 2 else 1005
+
+
+# Codes a close frame may carry (RFC 6455 7.4, the IANA registry): 1004-1006 and 1015 never go on the
+# wire, 1016-2999 are reserved for the protocol's future, 3000-4999 belong to applications.
+_SENDABLE = frozenset((*range(1000, 1004), *range(1007, 1015)))
+
+
+def close_answer(code: int) -> int:
+    """The code to answer a client's close with: its own when that may be sent, else 1000."""
+    return code if code in _SENDABLE or 3000 <= code < 5000 else 1000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import struct
 
 import aiohttp
 import orjson
@@ -120,3 +121,41 @@ async def test_frames_behind_a_sub_wait_their_turn_in_order(start_node: StartNod
         await flood.send({"op": "ping", "id": i})
     assert await flood.closed() == 4029
 
+
+async def test_a_ping_flood_is_rate_limited_before_hello(start_node: StartNode) -> None:
+    """Pings count in the frame window: 10,000 of them close the socket 4029, they do not buy 10,000 pongs."""
+    node = await start_node(max_client_frames=50)
+    raw = await RawWS.connect(node.host, node.port)
+    raw.writer.write(_frame(b"x" * 125, w.OP_PING) * 10_000)
+    pongs = 0
+    while (frame := await asyncio.wait_for(raw.frame(), scaled(10)))[0] == w.OP_PONG:
+        pongs += 1
+    assert frame[0] == w.OP_CLOSE and struct.unpack("!H", frame[1][:2])[0] == 4029
+    assert pongs <= 50
+
+
+async def test_pongs_to_a_client_that_never_reads_stop_at_the_buffer_cap(start_node: StartNode,
+                                                                          rds: aioredis.Redis) -> None:
+    """A ping's pong goes through the write-buffer cap: a pinging socket that never reads is closed 4008."""
+    node = await start_node(max_buffer_bytes=64 * 1024, max_client_frames=1_000_000)
+    raw = await RawWS.connect(node.host, node.port, rcvbuf=4096)
+    await _hello(rds, raw)
+    hub = node.app[NODE].hub
+    assert len(hub.conns) == 1
+    for _ in range(40):  # 40 x 125 KB of pings, each answered with a pong nobody reads
+        raw.writer.write(_frame(b"x" * 125, w.OP_PING) * 1000)
+        await raw.writer.drain()
+        if not hub.conns:
+            break
+    await wait_for(lambda: not hub.conns, what="the pinging socket is closed as a slow consumer")
+
+
+async def test_a_request_head_over_the_bound_goes_to_aiohttp_even_in_one_read(start_node: StartNode) -> None:
+    node = await start_node()
+    reader, writer = await asyncio.open_connection(node.host, node.port)
+    writer.write(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 b"X-Big: " + b"a" * (w.MAX_HEAD + 100) + b"\r\n\r\n")
+    status = await asyncio.wait_for(reader.readline(), scaled(10))
+    assert status.split()[1].startswith(b"4"), status  # aiohttp's refusal (400), never a 101
+    writer.close()

@@ -81,3 +81,11 @@ def test_protocol_violations_name_their_close_code(data: bytes, code: int) -> No
 def test_close_code_reads_the_code_or_1005() -> None:
     assert w.close_code(struct.pack("!H", 4001) + b"bye") == 4001
     assert w.close_code(b"") == 1005
+    assert w.close_code(b"\x03") == 1002  # one byte cannot hold a code: a malformed close
+
+
+def test_a_close_is_answered_with_its_code_only_when_that_code_may_be_sent() -> None:
+    for code in (1000, 1001, 1002, 1003, 1007, 1008, 1011, 1014, 3000, 4001, 4999):
+        assert w.close_answer(code) == code
+    for code in (999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535):
+        assert w.close_answer(code) == 1000
