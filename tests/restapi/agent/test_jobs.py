@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiopg
 
@@ -15,6 +15,7 @@ from restapi.config import RestSettings
 from restapi.jobs import runner
 from shared.config import load
 from tests.helpers import scaled, wait_for
+from tests.restapi.agent.conftest import NOW
 
 
 def test_agent_jobs_are_registered() -> None:
@@ -22,7 +23,7 @@ def test_agent_jobs_are_registered() -> None:
 
 
 async def test_weekly_close_job_closes_the_ended_week_once(base_env: dict[str, str], database_url: str) -> None:
-    now = datetime.now(UTC)  # one instant for the whole test: a close passing mid-test changes nothing
+    now = NOW  # a fixed instant: no wall clock, so a close passing mid-test changes nothing
 
     class CloseAtNow(WeeklyCloseJob):
         async def tick(self) -> None:
